@@ -1,0 +1,104 @@
+"""The delivery ledger: a unique row per (team, week, kind, recipient) is claimed before posting.
+
+A claim is committed before the Slack call, so two replicas can never both post. A claim whose
+holder died before marking it sent (or failed) can be taken over once its lease has run out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Delivery
+
+LEASE = timedelta(minutes=2)
+
+CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+
+
+def claim(
+    session: Session,
+    *,
+    team_id: int,
+    week_index: int,
+    kind: str,
+    recipient: str,
+    worker: str,
+    now: datetime,
+) -> bool:
+    """True when this worker now owns the delivery and should make it."""
+    try:
+        with session.begin_nested():
+            session.add(
+                Delivery(
+                    team_id=team_id,
+                    week_index=week_index,
+                    kind=kind,
+                    recipient=recipient,
+                    status=CLAIMED,
+                    claimed_at=now,
+                    claimed_by=worker,
+                    attempts=1,
+                )
+            )
+        return True
+    except IntegrityError:
+        pass
+    existing = session.scalars(
+        select(Delivery).where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.recipient == recipient,
+        )
+    ).one()
+    if existing.status != CLAIMED or existing.claimed_at > now - LEASE:
+        return False
+    # Compare-and-set on the old claim, so only one replica takes over a stale lease.
+    taken = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == existing.id,
+            Delivery.status == CLAIMED,
+            Delivery.claimed_at == existing.claimed_at,
+        )
+        .values(claimed_at=now, claimed_by=worker, attempts=existing.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0) == 1)
+
+
+def finish(
+    session: Session,
+    *,
+    team_id: int,
+    week_index: int,
+    kind: str,
+    recipient: str,
+    slack_ts: str | None = None,
+    error: str | None = None,
+) -> None:
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.recipient == recipient,
+        )
+        .values(status=FAILED if error else SENT, slack_ts=slack_ts, error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def last_error(session: Session, team_id: int) -> str | None:
+    """The newest permanent failure for a team, for `securebase team list`."""
+    return session.scalar(
+        select(Delivery.error)
+        .where(Delivery.team_id == team_id, Delivery.status == FAILED)
+        .order_by(Delivery.week_index.desc(), Delivery.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,218 @@
+"""The anonymised team picture. Aggregation happens in SQL; a period resting on fewer answers
+than the anonymity minimum is filtered out by the query itself (HAVING), so its figures are
+never computed for display.
+
+Weeks are reported in fixed, non-overlapping blocks of `team.pool_weeks` (1, 2 or 4 weeks,
+decided when the team is set up), and only once every week of a block has closed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import Answer, Comment, Period, PulseView, Team
+from storage.periods import close_due_periods, current_week
+from storage.weeks import Week
+
+LEVELS = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    counts: tuple[int, ...]  # how many chose 1..5
+    total: int
+    mean: float
+
+
+@dataclass(frozen=True)
+class Block:
+    """A reporting period: `pool_weeks` consecutive weeks."""
+
+    first_week: int
+    weeks: int
+    domains: tuple[str, ...]
+
+    @property
+    def last_week(self) -> int:
+        return self.first_week + self.weeks - 1
+
+    def label(self) -> str:
+        first = Week(self.first_week).label()
+        return first if self.weeks == 1 else f"{first} (+{self.weeks - 1} wk)"
+
+
+@dataclass(frozen=True)
+class BlockFigures:
+    block: Block
+    responses: int
+    members: int | None
+    availability: Distribution
+    stress: Distribution
+    domain_items: dict[str, Distribution] = field(default_factory=dict)
+
+    @property
+    def participation(self) -> float | None:
+        if not self.members:
+            return None
+        return min(1.0, self.responses / self.members)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A closed period below the anonymity minimum: nothing about it but that it exists."""
+
+    block: Block
+
+
+Reading = BlockFigures | Suppressed
+
+
+def participation_reading(rate: float) -> str:
+    """The HSE Management Standards reading of a response rate."""
+    if rate > 0.8:
+        return "very good"
+    if rate > 0.7:
+        return "good"
+    if rate > 0.6:
+        return "desirable"
+    if rate > 0.5:
+        return "adequate"
+    return "low"
+
+
+def _distribution_columns(
+    column: InstrumentedAttribute[Any], prefix: str
+) -> list[ColumnElement[Any]]:
+    counts: list[ColumnElement[Any]] = [
+        func.sum(case((column == level, 1), else_=0)).label(f"{prefix}_{level}") for level in LEVELS
+    ]
+    return [*counts, func.count(column).label(f"{prefix}_n")]
+
+
+def _distribution(row: object, prefix: str) -> Distribution:
+    counts = tuple(int(getattr(row, f"{prefix}_{level}") or 0) for level in LEVELS)
+    total = int(getattr(row, f"{prefix}_n") or 0)
+    mean = sum(level * n for level, n in zip(LEVELS, counts, strict=True)) / total if total else 0.0
+    return Distribution(counts, total, mean)
+
+
+def team_pulse(
+    session: Session, team: Team, weeks: int, anonymity_min: int, now: datetime
+) -> list[Reading]:
+    """The closed blocks covering the last `weeks` complete weeks, newest first."""
+    close_due_periods(session, now)
+    pool = team.pool_weeks
+    this_week = current_week(team, now).index
+    # Only whole blocks that have fully ended; never the block the current week is in.
+    last_block = this_week // pool - 1
+    first_block = max(0, (this_week - weeks) // pool)
+    if last_block < first_block:
+        return []
+    lo, hi = first_block * pool, (last_block + 1) * pool - 1
+    block_of = (Period.week_index // pool).label("block")
+    in_range = (
+        (Period.team_id == team.id) & Period.closed.is_(True) & Period.week_index.between(lo, hi)
+    )
+
+    periods = session.execute(
+        select(block_of, Period.domain, Period.member_count, Period.week_index)
+        .where(in_range)
+        .order_by(Period.week_index)
+    ).all()
+    blocks: dict[int, list[tuple[str, int | None]]] = {}
+    for period_row in periods:
+        blocks.setdefault(int(period_row.block), []).append(
+            (period_row.domain, period_row.member_count)
+        )
+
+    figures = session.execute(
+        select(
+            block_of,
+            func.count(Answer.id).label("responses"),
+            *_distribution_columns(Answer.availability, "availability"),
+            *_distribution_columns(Answer.stress, "stress"),
+        )
+        .join(Period, Answer.period_id == Period.id)
+        .where(in_range)
+        .group_by(block_of)
+        .having(func.count(Answer.id) >= anonymity_min)
+    ).all()
+    domain_rows = session.execute(
+        select(block_of, Period.domain, *_distribution_columns(Answer.domain_item, "item"))
+        .join(Period, Answer.period_id == Period.id)
+        .where(in_range)
+        .group_by(block_of, Period.domain)
+        .having(func.count(Answer.domain_item) >= anonymity_min)
+    ).all()
+    items: dict[int, dict[str, Distribution]] = {}
+    for item_row in domain_rows:
+        items.setdefault(int(item_row.block), {})[item_row.domain] = _distribution(item_row, "item")
+
+    shown = {int(row.block): row for row in figures}
+    readings: list[Reading] = []
+    for index in sorted(blocks, reverse=True):
+        members_known = [count for _, count in blocks[index]]
+        block = Block(
+            first_week=index * pool,
+            weeks=pool,
+            domains=tuple(dict.fromkeys(domain for domain, _ in blocks[index])),
+        )
+        row = shown.get(index)
+        if row is None:
+            readings.append(Suppressed(block))
+            continue
+        readings.append(
+            BlockFigures(
+                block=block,
+                responses=int(row.responses),
+                members=None
+                if any(c is None for c in members_known)
+                else sum(c or 0 for c in members_known),
+                availability=_distribution(row, "availability"),
+                stress=_distribution(row, "stress"),
+                domain_items=items.get(index, {}),
+            )
+        )
+    return readings
+
+
+def block_comments(session: Session, team: Team, block: Block, anonymity_min: int) -> list[str]:
+    """Comments of a shown block, in random order; none when the block is below the minimum."""
+    in_block = (
+        (Period.team_id == team.id)
+        & Period.closed.is_(True)
+        & Period.week_index.between(block.first_week, block.last_week)
+    )
+    responses = session.scalar(
+        select(func.count(Answer.id)).join(Period, Answer.period_id == Period.id).where(in_block)
+    )
+    if (responses or 0) < anonymity_min:
+        return []
+    bodies = list(
+        session.scalars(
+            select(Comment.body).join(Period, Comment.period_id == Period.id).where(in_block)
+        )
+    )
+    random.SystemRandom().shuffle(bodies)
+    return bodies
+
+
+def record_view(session: Session, team: Team, viewer_id: str, what: str, now: datetime) -> None:
+    session.add(PulseView(team_id=team.id, viewer_id=viewer_id, viewed_at=now, what=what[:200]))
+
+
+def view_log(session: Session, team: Team, limit: int = 20) -> Sequence[PulseView]:
+    return session.scalars(
+        select(PulseView)
+        .where(PulseView.team_id == team.id)
+        .order_by(PulseView.viewed_at.desc())
+        .limit(limit)
+    ).all()

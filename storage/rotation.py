@@ -1,0 +1,48 @@
+"""Which domain and which prompt a team gets in a given week.
+
+Deterministic per team (seeded by the team's channel), so every replica agrees without talking
+to each other, and a domain's prompts are all used before any repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pick:
+    domain: str
+    prompt_index: int
+
+
+def _seed(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def pick(
+    team_key: str, week_index: int, order: Sequence[str], prompts_per_domain: Mapping[str, int]
+) -> Pick:
+    step = week_index + _seed(team_key) % len(order)
+    domain = order[step % len(order)]
+    turn = step // len(order)  # how many times this domain has come round before
+    count = prompts_per_domain[domain]
+    cycle, position = divmod(turn, count)
+    # A fresh shuffle each time round, so the order differs between cycles but never repeats
+    # a prompt within one.
+    permutation = list(range(count))
+    random.Random(_seed(team_key, domain, str(cycle))).shuffle(permutation)
+    return Pick(domain, permutation[position])
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The shape of the content library that rotation needs: domain order and prompt counts."""
+
+    order: tuple[str, ...]
+    prompts_per_domain: Mapping[str, int]
+
+    def for_team(self, workspace_id: str, channel_id: str, week_index: int) -> Pick:
+        return pick(f"{workspace_id}/{channel_id}", week_index, self.order, self.prompts_per_domain)
