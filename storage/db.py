@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# Set in `session.info` by code that destroys linking data (closing a week), so that once the
+# transaction commits, SQLite's write-ahead log — which still holds the old pages, secret and
+# respondent keys included — is checkpointed and truncated.
+SCRUB_WAL = "securebase_scrub_wal"
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -17,7 +22,18 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten content (a closed week's secret and keys) is zeroed, not left in
+    # free space in the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _begin_before_savepoint(conn: Connection, _name: str | None) -> None:
+    # pysqlite only BEGINs before DML, so a SAVEPOINT issued first would open the transaction
+    # itself and its RELEASE would COMMIT everything, outside the session's control.
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -25,6 +41,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -41,6 +58,16 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+        if session.info.pop(SCRUB_WAL, False):
+            self.scrub_wal()
+
+    def scrub_wal(self) -> None:
+        """SQLite: copy the log into the database file and truncate it (best effort: waits up
+        to the busy timeout for readers). PostgreSQL: nothing to do here."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @property
     def is_postgres(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,4 +101,17 @@ def last_error(session: Session, team_id: int) -> str | None:
         .where(Delivery.team_id == team_id, Delivery.status == FAILED)
         .order_by(Delivery.week_index.desc(), Delivery.id.desc())
         .limit(1)
+    )
+
+
+def release(session: Session, *, team_id: int, week_index: int, kind: str, recipient: str) -> None:
+    """Give a claim back after a transient failure, so the next sweep tries again."""
+    session.execute(
+        delete(Delivery).where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.recipient == recipient,
+            Delivery.status == CLAIMED,
+        )
     )

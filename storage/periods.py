@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import SCRUB_WAL
 from storage.models import Answer, Comment, Period, Team, new_week_secret, random_id
 from storage.rotation import Rotation
 from storage.weeks import Week, week_containing
@@ -99,3 +100,4 @@ def close_period(session: Session, period: Period) -> None:
     period.secret = None
     period.closed = True
     session.flush()
+    session.info[SCRUB_WAL] = True

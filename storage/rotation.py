@@ -29,12 +29,13 @@ def pick(
     domain = order[step % len(order)]
     turn = step // len(order)  # how many times this domain has come round before
     count = prompts_per_domain[domain]
-    cycle, position = divmod(turn, count)
-    # A fresh shuffle each time round, so the order differs between cycles but never repeats
-    # a prompt within one.
+    # One fixed shuffle per team and domain, walked round and round: any `count` consecutive
+    # turns show every prompt once, so a team never sees a repeat before all were used, from
+    # whichever week it started. (A fresh shuffle per cycle cannot promise that: a team that
+    # joins mid-cycle would see the next cycle's first prompts again too soon.)
     permutation = list(range(count))
-    random.Random(_seed(team_key, domain, str(cycle))).shuffle(permutation)
-    return Pick(domain, permutation[position])
+    random.Random(_seed(team_key, domain)).shuffle(permutation)
+    return Pick(domain, permutation[turn % count])
 
 
 @dataclass(frozen=True)

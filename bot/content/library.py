@@ -48,9 +48,7 @@ SCALE_LABEL_MAX_CHARS = 30
 _CONTENT_DIR = Path(__file__).resolve().parent
 _REPO_ROOT = _CONTENT_DIR.parent.parent
 
-_DOMAIN_KEYS = frozenset(
-    {"key", "title", "belief", "summary", "prompts", "reflections", "checkin"}
-)
+_DOMAIN_KEYS = frozenset({"key", "title", "belief", "summary", "prompts", "reflections", "checkin"})
 _PROMPT_KEYS = frozenset({"question", "try_this"})
 _CHECKIN_KEYS = frozenset({"statement"})
 _SCALES_TOP_KEYS = frozenset({"citation", "availability", "stress", "agreement"})

@@ -1,0 +1,1 @@
+"""Slack adapter for Secure Base: the Bolt app, settings, rendering and the CLI."""

@@ -1,0 +1,146 @@
+"""What each CLI command does (the argument parsing is in bot.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.runtime import Runtime
+from bot.services import Services
+from bot.settings import Settings, load_settings
+from storage.db import Database
+from storage.deliveries import last_error
+from storage.models import Team
+from storage.periods import current_week, ensure_period
+from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams, remove_team
+
+log = logging.getLogger("securebase")
+
+
+def run(settings: Settings) -> int:
+    runtime = Runtime.create(settings)
+    runtime.scheduler.start()
+    try:
+        if settings.app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Secure Base is running in Socket Mode")
+            handler = SocketModeHandler(runtime.app, settings.app_token)
+            signal.signal(signal.SIGTERM, lambda *_: handler.close())  # type: ignore[no-untyped-call]
+            handler.start()  # type: ignore[no-untyped-call]
+        else:
+            log.info("Secure Base is listening on port %s (POST /slack/events)", settings.port)
+            runtime.serve_http("0.0.0.0", settings.port)
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _workspace(args: argparse.Namespace, db: Database) -> str:
+    """The workspace a CLI command is about: --workspace, else the only one, else ask Slack."""
+    if args.workspace:
+        return str(args.workspace)
+    with db.session() as session:
+        known = {t.workspace_id for t in list_teams(session)}
+    if len(known) == 1:
+        return known.pop()
+    slack = load_settings()
+    identity = WebClient(token=slack.bot_token, base_url=slack.api_url).auth_test()
+    return str(identity["team_id"])
+
+
+def _find(db: Database, args: argparse.Namespace) -> Team:
+    with db.session() as session:
+        matches = [t for t in list_teams(session) if t.channel_id == args.channel]
+    if args.workspace:
+        matches = [t for t in matches if t.workspace_id == args.workspace]
+    if not matches:
+        raise TeamError(f"no team is set up in channel {args.channel}")
+    if len(matches) > 1:
+        raise TeamError(f"channel {args.channel} is in several workspaces: add --workspace T…")
+    return matches[0]
+
+
+def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    if args.team_command == "add":
+        spec = TeamSpec(
+            workspace_id=_workspace(args, db),
+            channel_id=args.channel,
+            name=args.name or f"Team in {args.channel}",
+            supervisors=tuple(args.supervisor),
+            post_day=args.day,
+            post_minute=args.time,
+            timezone=args.tz or settings.timezone,
+            pool_weeks=args.pool_weeks,
+        )
+        with db.session() as session:
+            add_team(session, spec, Services.create(settings, db).clock.now())
+        print(
+            f"Added {spec.name} ({spec.channel_id}): prompts on {DAYS[spec.post_day]} at "
+            f"{spec.post_minute // 60:02d}:{spec.post_minute % 60:02d} {spec.timezone}"
+        )
+        return 0
+    if args.team_command == "list":
+        with db.session() as session:
+            teams = list_teams(session)
+            if not teams:
+                print(
+                    "No teams yet. Add one with: securebase team add --channel C… --supervisor U…"
+                )
+            for t in teams:
+                problem = last_error(session, t.id)
+                status = "paused" if t.paused else "active"
+                print(
+                    f"{t.workspace_id} {t.channel_id}  {t.name}  {DAYS[t.post_day]} "
+                    f"{t.post_minute // 60:02d}:{t.post_minute % 60:02d} {t.timezone}  "
+                    f"supervisors: {', '.join(s.user_id for s in t.supervisors)}  {status}"
+                    + (f"  LAST ERROR: {problem}" if problem else "")
+                )
+        return 0
+    if args.team_command == "remove":
+        found = _find(db, args)
+        with db.session() as session:
+            remove_team(session, found.workspace_id, found.channel_id)
+        print(f"Removed {found.name} ({found.channel_id}) and all its data.")
+        return 0
+    raise TeamError(f"unknown team action {args.team_command!r}")
+
+
+def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    found = _find(db, args)
+    if args.dry_run:
+        from bot.render.prompt import weekly_prompt
+
+        services = Services.create(settings, db)
+        with db.session() as session:
+            team_row = session.merge(found)
+            period = ensure_period(
+                session, team_row, current_week(team_row, services.clock.now()), services.rotation
+            )
+            domain, index = period.domain, period.prompt_index
+        message = weekly_prompt(
+            services.library, services.library.domain(domain), index, found.channel_id
+        )
+        output: dict[str, Any] = {
+            "channel": found.channel_id,
+            "text": message.text,
+            "blocks": message.blocks,
+        }
+        print(json.dumps(output, indent=2, ensure_ascii=False))
+        return 0
+    runtime = Runtime.create(load_settings())
+    try:
+        made = runtime.delivery.deliver(found.id)
+    finally:
+        runtime.stop()
+    print(
+        f"Posted this week's prompt to {found.channel_id}."
+        if made
+        else "This week's prompt was already posted (or Slack refused it: see `team list`)."
+    )
+    return 0

@@ -1,0 +1,198 @@
+"""`/checkin`, the "Check in privately" button, and the private modal's submission."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.membership import ChannelMembers
+from bot.render import checkin as view
+from bot.render.prompt import OPEN_CHECKIN
+from bot.services import Services
+from storage.checkins import CheckinAnswers, CheckinError, record_checkin
+from storage.models import Team
+from storage.periods import current_week, ensure_period
+from storage.teams import get_team, list_teams
+
+log = logging.getLogger(__name__)
+CHOOSE_TEAM = "checkin_for_team"
+
+NO_TEAM = (
+    "You're not in a team that uses Secure Base yet, so there's nothing to check in to. "
+    "If you think you should be, ask your practice supervisor to add the team's channel."
+)
+
+
+def my_teams(
+    services: Services,
+    members: ChannelMembers,
+    client: WebClient,
+    workspace: str,
+    user: str,
+    channel: str | None,
+) -> list[Team]:
+    """The teams whose channel this person is in; just the current channel's when it is one."""
+    with services.db.session() as session:
+        teams = list(list_teams(session, workspace))
+    here = [t for t in teams if t.channel_id == channel]
+    if here and user in members.of(client, workspace, here[0].channel_id):
+        return here
+    return [t for t in teams if user in members.of(client, workspace, t.channel_id)]
+
+
+def open_modal(services: Services, client: WebClient, trigger_id: str, team: Team) -> None:
+    with services.db.session() as session:
+        period = ensure_period(
+            session, team, current_week(team, services.clock.now()), services.rotation
+        )
+        domain_key = period.domain
+    modal = view.checkin_modal(
+        services.library,
+        services.library.domain(domain_key),
+        team.channel_id,
+        team.name,
+        services.settings.anonymity_min,
+        services.settings.privacy_url,
+    )
+    client.views_open(trigger_id=trigger_id, view=modal)
+
+
+def _choice(values: dict[str, Any], block: str) -> int | None:
+    selected = (values.get(block, {}).get(view.CHOICE) or {}).get("selected_option")
+    if not isinstance(selected, dict):
+        return None
+    try:
+        return int(selected.get("value", ""))
+    except ValueError:
+        return None
+
+
+def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    availability = _choice(values, view.AVAILABILITY)
+    stress = _choice(values, view.STRESS)
+    domain_item = _choice(values, view.DOMAIN_ITEM)
+    if availability not in range(1, 6):
+        errors[view.AVAILABILITY] = "Please pick one of the five answers."
+    if stress not in range(1, 6):
+        errors[view.STRESS] = "Please pick one of the five answers."
+    if domain_item is not None and domain_item not in range(1, 6):
+        errors[view.DOMAIN_ITEM] = "Please pick one of the five answers, or leave it blank."
+    raw_comment = (values.get(view.COMMENT, {}).get(view.CHOICE) or {}).get("value")
+    comment = raw_comment.strip() if isinstance(raw_comment, str) else None
+    if comment and len(comment) > view.COMMENT_MAX:
+        errors[view.COMMENT] = f"Please keep it under {view.COMMENT_MAX} characters."
+    if errors or availability is None or stress is None:
+        return None, errors
+    return CheckinAnswers(availability, stress, domain_item, comment or None), {}
+
+
+def register(app: App, services: Services, members: ChannelMembers) -> None:
+    @app.command("/checkin")
+    def checkin_command(
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        user, workspace = command["user_id"], context.team_id or command.get("team_id", "")
+        teams = my_teams(services, members, client, workspace, user, command.get("channel_id"))
+        if not teams:
+            respond(text=NO_TEAM, response_type="ephemeral")
+        elif len(teams) == 1:
+            open_modal(services, client, command["trigger_id"], teams[0])
+        else:
+            respond(
+                text="You're in more than one team. Which one is this check-in for?",
+                blocks=[
+                    {
+                        "type": "section",
+                        "text": {
+                            "type": "mrkdwn",
+                            "text": "You're in more than one team. Which one is this check-in for?",
+                        },
+                    },
+                    {
+                        "type": "actions",
+                        "block_id": "choose_team",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "action_id": f"{CHOOSE_TEAM}_{i}",
+                                "text": {"type": "plain_text", "text": t.name[:75]},
+                                "value": t.channel_id,
+                            }
+                            for i, t in enumerate(teams[:25])
+                        ],
+                    },
+                ],
+                response_type="ephemeral",
+            )
+
+    def open_for_channel(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        user = body["user"]["id"]
+        workspace = context.team_id or body["user"].get("team_id", "")
+        channel = body["actions"][0].get("value", "")
+        with services.db.session() as session:
+            team = get_team(session, workspace, channel)
+        if team is None or user not in members.of(client, workspace, channel):
+            client.chat_postMessage(channel=user, text=NO_TEAM)
+            return
+        open_modal(services, client, body["trigger_id"], team)
+
+    app.action(OPEN_CHECKIN)(open_for_channel)
+    app.action({"action_id": f"^{CHOOSE_TEAM}_\\d+$"})(open_for_channel)
+
+    @app.view(view.CALLBACK_ID)
+    def checkin_submitted(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        answers, errors = parse_submission(body["view"].get("state", {}).get("values", {}))
+        if answers is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        user = body["user"]["id"]
+        workspace = context.team_id or body["user"].get("team_id", "")
+        try:
+            channel = json.loads(body["view"].get("private_metadata") or "{}")["channel"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("check-in submission without a team in its metadata")
+            return
+        with services.db.session() as session:
+            team = get_team(session, workspace, channel)
+        if team is None or user not in members.of(client, workspace, channel):
+            client.chat_postMessage(channel=user, text=NO_TEAM)
+            return
+        try:
+            with services.db.session() as session:
+                team = session.merge(team)
+                result = record_checkin(
+                    session, team, user, answers, services.clock.now(), services.rotation
+                )
+        except (CheckinError, SQLAlchemyError):
+            log.exception("a check-in could not be saved")
+            client.chat_postMessage(
+                channel=user,
+                text="Sorry, your check-in could not be saved just now. Please try again.",
+            )
+            return
+        try:
+            client.chat_postMessage(
+                channel=user, text=view.confirmation(team.name, result.replaced)
+            )
+        except SlackApiError as error:
+            log.warning(
+                "check-in saved; the confirmation DM failed: %s", error.response.get("error")
+            )

@@ -1,0 +1,84 @@
+"""APScheduler wiring, one scheduler per replica.
+
+APScheduler 3 must never share a job store between schedulers, so each replica keeps its own
+in-memory store, re-derived every minute from the teams table: a cron job per team (its own
+day, time and IANA zone) plus a sweep that catches up anything missed while the bot was down.
+Duplicates between replicas are stopped by the delivery ledger, not by the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheduler.weekly import WeeklyDelivery, weekly_trigger
+from storage.teams import list_teams
+
+log = logging.getLogger(__name__)
+SYNC_SECONDS = 60
+
+
+class PromptScheduler:
+    def __init__(
+        self,
+        delivery: WeeklyDelivery,
+        housekeeping: Callable[[], object] | None = None,
+    ) -> None:
+        self.delivery = delivery
+        self.housekeeping = housekeeping
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.sync,
+            "interval",
+            seconds=SYNC_SECONDS,
+            id="sync",
+            next_run_time=self.delivery.clock.now(),
+        )
+        if self.housekeeping is not None:
+            self.scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping")
+        self.scheduler.start()
+
+    def sync(self) -> None:
+        """Make the team jobs match the teams table, then catch up whatever is overdue."""
+        with self.delivery.db.session() as session:
+            teams = [t for t in list_teams(session) if not t.paused]
+        wanted = {f"team-{t.id}": t for t in teams}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("team-") and job.id not in wanted:
+                job.remove()
+        for job_id, team in wanted.items():
+            self.scheduler.add_job(
+                self.delivery.deliver,
+                weekly_trigger(team),
+                args=[team.id],
+                id=job_id,
+                replace_existing=True,
+            )
+        try:
+            self.delivery.run_due()
+        except Exception:
+            log.exception("catch-up sweep failed; the next sync will try again")
+
+    def team_jobs(self) -> dict[str, str]:
+        """Job id → next run (ISO), for `team list` and tests."""
+        return {
+            job.id: job.next_run_time.isoformat()
+            for job in self.scheduler.get_jobs()
+            if job.id.startswith("team-") and job.next_run_time is not None
+        }
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

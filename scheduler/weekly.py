@@ -1,0 +1,163 @@
+"""Deliver each team's weekly prompt and supervisor DMs exactly once per week.
+
+Each delivery is claimed in the ledger (committed) before Slack is called, so restarts,
+overlapping sweeps and several replicas never post twice. A team whose time has passed this
+week with nothing sent is caught up on the next sweep; a week that has ended is never posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+
+from apscheduler.triggers.cron import CronTrigger
+
+from scheduler.messenger import DeliveryError, Messenger
+from storage import deliveries
+from storage.clock import Clock
+from storage.db import Database
+from storage.models import Team
+from storage.periods import close_due_periods, current_week, ensure_period
+from storage.rotation import Rotation
+from storage.teams import DAYS, list_teams
+from storage.weeks import Week
+
+log = logging.getLogger(__name__)
+
+PROMPT, REFLECTIONS = "channel_prompt", "supervisor_dm"
+
+
+def weekly_trigger(team: Team) -> CronTrigger:
+    return CronTrigger(
+        day_of_week=DAYS[team.post_day],
+        hour=team.post_minute // 60,
+        minute=team.post_minute % 60,
+        timezone=team.timezone,
+    )
+
+
+def fire_time(team: Team, week: Week) -> datetime | None:
+    """When the team's prompt is due in `week` (DST-correct), or None if it falls outside it."""
+    fire: datetime | None = weekly_trigger(team).get_next_fire_time(
+        None, week.starts_at(team.timezone)
+    )
+    if fire is None or fire >= week.ends_at(team.timezone):
+        return None
+    return fire
+
+
+class WeeklyDelivery:
+    def __init__(
+        self, db: Database, clock: Clock, messenger: Messenger, rotation: Rotation, worker: str
+    ) -> None:
+        self.db, self.clock, self.messenger = db, clock, messenger
+        self.rotation, self.worker = rotation, worker
+
+    def run_due(self) -> int:
+        """Close finished weeks, then deliver for every team whose time has come this week."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            close_due_periods(session, now)
+            teams = [t for t in list_teams(session) if not t.paused]
+        delivered = 0
+        for team in teams:
+            fire = fire_time(team, current_week(team, now))
+            if fire is not None and fire <= now:
+                delivered += self.deliver(team.id)
+        return delivered
+
+    def deliver(self, team_id: int) -> int:
+        """Make whatever is still owed to this team this week; returns posts made."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            team = session.get(Team, team_id)
+            if team is None:
+                return 0
+            week = current_week(team, now)
+            period = ensure_period(session, team, week, self.rotation)
+            domain, prompt_index = period.domain, period.prompt_index
+            supervisors = [s.user_id for s in team.supervisors]
+        made = 0
+        if self._claim(team_id, week, PROMPT, team.channel_id):
+            made += self._post_prompt(team, week, domain, prompt_index)
+        for supervisor in supervisors:
+            if self._claim(team_id, week, REFLECTIONS, supervisor):
+                made += self._attempt(
+                    team,
+                    week,
+                    REFLECTIONS,
+                    supervisor,
+                    partial(self.messenger.send_reflections, team, supervisor, domain),
+                )
+        return made
+
+    def _post_prompt(self, team: Team, week: Week, domain: str, prompt_index: int) -> int:
+        try:
+            members = self.messenger.count_members(team)
+        except DeliveryError:
+            members = None
+        if members is not None:
+            with self.db.session() as session:
+                period = ensure_period(session, team, week, self.rotation)
+                period.member_count = members
+        return self._attempt(
+            team,
+            week,
+            PROMPT,
+            team.channel_id,
+            partial(self.messenger.post_prompt, team, domain, prompt_index),
+        )
+
+    def _claim(self, team_id: int, week: Week, kind: str, recipient: str) -> bool:
+        with self.db.session() as session:
+            return deliveries.claim(
+                session,
+                team_id=team_id,
+                week_index=week.index,
+                kind=kind,
+                recipient=recipient,
+                worker=self.worker,
+                now=self.clock.now(),
+            )
+
+    def _attempt(
+        self, team: Team, week: Week, kind: str, recipient: str, send: Callable[[], str]
+    ) -> int:
+        try:
+            ts = send()
+        except DeliveryError as error:
+            with self.db.session() as session:
+                if error.permanent:
+                    log.error("team %s: %s failed for good: %s", team.channel_id, kind, error.code)
+                    deliveries.finish(
+                        session,
+                        team_id=team.id,
+                        week_index=week.index,
+                        kind=kind,
+                        recipient=recipient,
+                        error=error.code,
+                    )
+                else:
+                    log.warning(
+                        "team %s: %s will be retried: %s", team.channel_id, kind, error.code
+                    )
+                    deliveries.release(
+                        session,
+                        team_id=team.id,
+                        week_index=week.index,
+                        kind=kind,
+                        recipient=recipient,
+                    )
+            return 0
+        with self.db.session() as session:
+            deliveries.finish(
+                session,
+                team_id=team.id,
+                week_index=week.index,
+                kind=kind,
+                recipient=recipient,
+                slack_ts=ts,
+            )
+        return 1
