@@ -139,6 +139,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from bot.demo import run_interactive
 
         return run_interactive()
+    # Alembic's INFO chatter would bury the one line these commands answer with.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings(need_slack=False)
     db = Database(settings.database_url)
     try:

@@ -79,7 +79,7 @@ def _api_url(env: Mapping[str, str]) -> str:
 def timezone_name(value: str, variable: str = "SECUREBASE_TIMEZONE") -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         raise SettingsError(
             f"{variable}={value!r} is not an IANA time zone (e.g. Europe/London)"
         ) from None

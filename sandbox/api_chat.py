@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sandbox.block_ids import fill_block_ids
 from sandbox.context import CallContext, Handler, check_postable, find_channel, post_target
 from sandbox.errors import SlackError
 from sandbox.state import (
@@ -21,7 +22,6 @@ from sandbox.validation import (
     invalid_blocks,
     validate_message_blocks,
 )
-from sandbox.block_ids import fill_block_ids
 
 
 def message_content(

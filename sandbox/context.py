@@ -31,7 +31,9 @@ class CallContext:
                 raise missing_field(name)
             return None
         if not isinstance(value, str | int | float):
-            raise SlackError("invalid_arguments", rejected=True, messages=[f"{name} must be a string"])
+            raise SlackError(
+                "invalid_arguments", rejected=True, messages=[f"{name} must be a string"]
+            )
         return str(value)
 
     def need(self, name: str) -> str:

@@ -110,20 +110,29 @@ class FaultInjector:
         """Answer HTTP 429 ``ratelimited`` with a ``Retry-After`` header."""
         self._add(_Rule("rate_limit", method, channel, times, retry_after=retry_after))
 
-    def server_error(self, method: str | None = None, status: int = 500, times: int | None = 1) -> None:
+    def server_error(
+        self, method: str | None = None, status: int = 500, times: int | None = 1
+    ) -> None:
         """Answer HTTP ``status`` (500 or 503 are what Slack sends) without doing anything."""
         self._add(_Rule("server_error", method, None, times, status=status))
 
-    def slow(self, method: str | None = None, seconds: float = 1.0, times: int | None = None) -> None:
+    def slow(
+        self, method: str | None = None, seconds: float = 1.0, times: int | None = None
+    ) -> None:
         """Delay the answer by ``seconds`` (the call still happens)."""
         self._add(_Rule("slow", method, None, times, seconds=seconds))
 
     def channel_error(
-        self, channel: str, error: ChannelError | str = "channel_not_found", times: int | None = None
+        self,
+        channel: str,
+        error: ChannelError | str = "channel_not_found",
+        times: int | None = None,
     ) -> None:
         """Fail every call aimed at ``channel`` (an id, or a user id for DMs) with ``error``."""
         if error not in CHANNEL_ERRORS:
-            raise ValueError(f"unsupported channel error {error!r}; pick one of {sorted(CHANNEL_ERRORS)}")
+            raise ValueError(
+                f"unsupported channel error {error!r}; pick one of {sorted(CHANNEL_ERRORS)}"
+            )
         self._add(_Rule("channel_error", None, channel, times, error=error))
 
     def enforce_limits(

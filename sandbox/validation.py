@@ -163,7 +163,9 @@ class _Checker:
                 self.fail("style must be 'primary' or 'danger'", pointer + "/style")
             value = element.get("value")
             if value is not None and (not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE):
-                self.fail(f"must be a string of at most {MAX_BUTTON_VALUE} chars", pointer + "/value")
+                self.fail(
+                    f"must be a string of at most {MAX_BUTTON_VALUE} chars", pointer + "/value"
+                )
         if "placeholder" in element:
             self.text(
                 element["placeholder"],
@@ -180,7 +182,9 @@ class _Checker:
             if not isinstance(group, dict):
                 self.fail("must be an object", gp)
                 continue
-            self.text(group.get("label"), gp + "/label", max_length=MAX_OPTION_TEXT, plain_only=True)
+            self.text(
+                group.get("label"), gp + "/label", max_length=MAX_OPTION_TEXT, plain_only=True
+            )
             self.options(group.get("options"), gp + "/options", plain_only=True)
         self.initial_options(element, pointer)
 
@@ -193,7 +197,9 @@ class _Checker:
             if not isinstance(option, dict):
                 self.fail("must be an object", op)
                 continue
-            self.text(option.get("text"), op + "/text", max_length=MAX_OPTION_TEXT, plain_only=plain_only)
+            self.text(
+                option.get("text"), op + "/text", max_length=MAX_OPTION_TEXT, plain_only=plain_only
+            )
             value = option.get("value")
             if not isinstance(value, str) or not value:
                 self.fail("must be a non-empty string", op + "/value")
@@ -262,21 +268,28 @@ class _Checker:
             fields = block.get("fields")
             if fields is not None:
                 if not isinstance(fields, list) or len(fields) > MAX_SECTION_FIELDS:
-                    self.fail(f"must be an array of at most {MAX_SECTION_FIELDS} items", pointer + "/fields")
+                    self.fail(
+                        f"must be an array of at most {MAX_SECTION_FIELDS} items",
+                        pointer + "/fields",
+                    )
                 else:
                     for f, text in enumerate(fields):
                         self.text(text, f"{pointer}/fields/{f}", max_length=MAX_FIELD_TEXT)
             if block.get("accessory") is not None:
                 self.element(block["accessory"], pointer + "/accessory")
         elif btype == "header":
-            self.text(block.get("text"), pointer + "/text", max_length=MAX_HEADER_TEXT, plain_only=True)
+            self.text(
+                block.get("text"), pointer + "/text", max_length=MAX_HEADER_TEXT, plain_only=True
+            )
         elif btype == "actions":
             elements = block.get("elements")
             if not isinstance(elements, list) or not elements:
                 self.fail("must be a non-empty array", pointer + "/elements")
                 return
             if len(elements) > MAX_ACTIONS_ELEMENTS:
-                self.fail(f"must be less than {MAX_ACTIONS_ELEMENTS + 1} items", pointer + "/elements")
+                self.fail(
+                    f"must be less than {MAX_ACTIONS_ELEMENTS + 1} items", pointer + "/elements"
+                )
             for e, element in enumerate(elements):
                 self.element(element, f"{pointer}/elements/{e}")
         elif btype == "context":
@@ -285,7 +298,9 @@ class _Checker:
                 self.fail("must be a non-empty array", pointer + "/elements")
                 return
             if len(elements) > MAX_CONTEXT_ELEMENTS:
-                self.fail(f"must be less than {MAX_CONTEXT_ELEMENTS + 1} items", pointer + "/elements")
+                self.fail(
+                    f"must be less than {MAX_CONTEXT_ELEMENTS + 1} items", pointer + "/elements"
+                )
             for e, element in enumerate(elements):
                 ep = f"{pointer}/elements/{e}"
                 if isinstance(element, dict) and element.get("type") in TEXT_TYPES:
@@ -327,7 +342,9 @@ def validate_view(view: Any, *, expected_type: str | None = None) -> list[str]:
         checker.text(view.get("title"), "/view/title", max_length=MAX_MODAL_TITLE, plain_only=True)
         for key in ("submit", "close"):
             if view.get(key) is not None:
-                checker.text(view[key], f"/view/{key}", max_length=MAX_MODAL_BUTTON, plain_only=True)
+                checker.text(
+                    view[key], f"/view/{key}", max_length=MAX_MODAL_BUTTON, plain_only=True
+                )
         blocks = view.get("blocks")
         has_inputs = isinstance(blocks, list) and any(
             isinstance(b, dict) and b.get("type") == "input" for b in blocks

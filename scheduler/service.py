@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -44,7 +44,9 @@ class PromptScheduler:
             "interval",
             seconds=SYNC_SECONDS,
             id="sync",
-            next_run_time=self.delivery.clock.now(),
+            # APScheduler runs on the wall clock, not the injected one: sync at once, even when
+            # a test or the demo has moved the injected clock into the future.
+            next_run_time=datetime.now(UTC),
         )
         if self.housekeeping is not None:
             self.scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping")

@@ -95,6 +95,15 @@ def record_checkin(
 def _replace(
     session: Session, period_id: int, key: str, answers: CheckinAnswers, comment: str
 ) -> bool:
+    # The week may have closed since the period was read: never write a keyed row into a
+    # closed week. (FOR SHARE: check-ins go side by side; closing waits for them.)
+    still_open = session.scalar(
+        select(Period.id)
+        .where(Period.id == period_id, Period.closed.is_(False))
+        .with_for_update(read=True)
+    )
+    if still_open is None:
+        raise CheckinError("This week's check-in has just closed. Please send yours again.")
     mine = (Answer.period_id == period_id) & (Answer.respondent_key == key)
     removed = session.scalar(select(Answer.id).where(mine)) is not None
     session.execute(delete(Answer).where(mine))

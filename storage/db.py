@@ -30,10 +30,13 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_before_savepoint(conn: Connection, _name: str | None) -> None:
     # pysqlite only BEGINs before DML, so a SAVEPOINT issued first would open the transaction
-    # itself and its RELEASE would COMMIT everything, outside the session's control.
+    # itself and its RELEASE would COMMIT everything, outside the session's control. Storage
+    # opens a savepoint only to write, so take the write lock now (waiting up to busy_timeout):
+    # a deferred transaction that read first and then tried to write would fail at once with
+    # "database is locked" whenever another connection had written in between.
     raw = conn.connection.dbapi_connection
     if raw is not None and not raw.in_transaction:
-        raw.execute("BEGIN")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:

@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to `revision`; safe to run from several replicas at once on PostgreSQL."""
     config = alembic_config(db.url)
     with db.engine.begin() as connection:

@@ -62,13 +62,29 @@ def close_due_periods(session: Session, now: datetime) -> int:
     ).all()
     closed = 0
     for period, tz in rows:
-        if Week(period.week_index).ends_at(tz) <= now:
-            close_period(session, period)
+        if Week(period.week_index).ends_at(tz) <= now and close_period(session, period):
             closed += 1
     return closed
 
 
-def close_period(session: Session, period: Period) -> None:
+def close_period(session: Session, period: Period) -> bool:
+    """Close `period`; False when another session (a replica, a /teampulse) already did."""
+    with session.begin_nested():
+        # Lock the period first (on SQLite the savepoint takes the write lock), so replicas
+        # closing at once cannot each copy the answers, and a check-in cannot slip in between.
+        still_open = session.scalar(
+            select(Period.id)
+            .where(Period.id == period.id, Period.closed.is_(False))
+            .with_for_update()
+        )
+        if still_open is None:
+            session.expire(period)
+            return False
+        _rewrite_anonymously(session, period)
+    return True
+
+
+def _rewrite_anonymously(session: Session, period: Period) -> None:
     answers = session.execute(
         select(Answer.availability, Answer.stress, Answer.domain_item).where(
             Answer.period_id == period.id

@@ -64,7 +64,7 @@ def open_modal(services: Services, client: WebClient, trigger_id: str, team: Tea
 
 
 def _choice(values: dict[str, Any], block: str) -> int | None:
-    selected = (values.get(block, {}).get(view.CHOICE) or {}).get("selected_option")
+    selected = (values.get(block, {}).get(block) or {}).get("selected_option")
     if not isinstance(selected, dict):
         return None
     try:
@@ -84,7 +84,7 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
         errors[view.STRESS] = "Please pick one of the five answers."
     if domain_item is not None and domain_item not in range(1, 6):
         errors[view.DOMAIN_ITEM] = "Please pick one of the five answers, or leave it blank."
-    raw_comment = (values.get(view.COMMENT, {}).get(view.CHOICE) or {}).get("value")
+    raw_comment = (values.get(view.COMMENT, {}).get(view.COMMENT) or {}).get("value")
     comment = raw_comment.strip() if isinstance(raw_comment, str) else None
     if comment and len(comment) > view.COMMENT_MAX:
         errors[view.COMMENT] = f"Please keep it under {view.COMMENT_MAX} characters."

@@ -23,7 +23,6 @@ from bot.render.common import citation_line
 
 CALLBACK_ID = "checkin"
 AVAILABILITY, STRESS, DOMAIN_ITEM, COMMENT = "availability", "stress", "domain_item", "comment"
-CHOICE = "choice"  # action_id of every element in the modal
 COMMENT_MAX = 1000
 
 
@@ -36,7 +35,7 @@ def _radio(block_id: str, label: str, scale: Scale, optional: bool) -> InputBloc
         block_id=block_id,
         label=label,
         optional=optional,
-        element=RadioButtonsElement(action_id=CHOICE, options=options),
+        element=RadioButtonsElement(action_id=block_id, options=options),
     )
 
 
@@ -83,7 +82,9 @@ def checkin_modal(
                     "e-mails and phone numbers are removed before saving."
                 )
             ),
-            element=PlainTextInputElement(action_id=CHOICE, multiline=True, max_length=COMMENT_MAX),
+            element=PlainTextInputElement(
+                action_id=COMMENT, multiline=True, max_length=COMMENT_MAX
+            ),
         ),
         citation_line(library.citation),
     ]

@@ -1,0 +1,120 @@
+"""The real bot, over real HTTP, wired to the local Slack sandbox: shared by the demo, the
+interactive sandbox, the end-to-end tests and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+
+from bot.runtime import Runtime
+from bot.settings import Settings, load_settings
+from sandbox.driver import SlackDriver
+from sandbox.webapi import SlackSandbox
+from storage.clock import Clock
+from storage.teams import TeamSpec, add_team
+
+WORKSPACE = "T0SANDBOX1"
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+SIGNING_SECRET = "sandbox-signing-secret-0123456789"
+BOT_USER = "U0SBBOT001"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    tz: str = "Europe/London"
+
+
+@dataclass
+class SandboxedBot:
+    """Starts the sandbox and the bot's HTTP server; use as a context manager."""
+
+    database_url: str
+    clock: Clock | None = None
+    anonymity_min: int = 5
+    settings_env: dict[str, str] = field(default_factory=dict)
+    sandbox: SlackSandbox = field(init=False)
+    runtime: Runtime = field(init=False)
+    driver: SlackDriver = field(init=False)
+    events_url: str = field(init=False)
+
+    def __enter__(self) -> SandboxedBot:
+        self.sandbox = SlackSandbox().start()
+        try:
+            self.sandbox.add_workspace(
+                WORKSPACE,
+                "Sandbox Children's Services",
+                bot_token=BOT_TOKEN,
+                bot_user_id=BOT_USER,
+            )
+            env = {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": self.sandbox.api_url,
+                "DATABASE_URL": self.database_url,
+                "SECUREBASE_ANONYMITY_MIN": str(self.anonymity_min),
+                **self.settings_env,
+            }
+            settings: Settings = replace(load_settings(env), app_token=None)
+            self.runtime = Runtime.create(settings, self.clock)
+            self.events_url = self.runtime.serve_http_in_thread() + "/slack/events"
+            self.driver = SlackDriver(
+                self.events_url, SIGNING_SECRET, self.sandbox, team_id=WORKSPACE
+            )
+        except BaseException:
+            self.sandbox.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.runtime.stop()
+        self.sandbox.stop()
+
+    def add_people(self, people: list[Person]) -> None:
+        for person in people:
+            self.sandbox.add_user(
+                WORKSPACE,
+                person.user_id,
+                person.name.split()[0].lower(),
+                person.name,
+                tz=person.tz,
+            )
+
+    def add_team(
+        self,
+        channel_id: str,
+        name: str,
+        supervisors: list[str],
+        members: list[str],
+        *,
+        post_day: int = 0,
+        post_minute: int = 9 * 60 + 30,
+        timezone: str = "Europe/London",
+        pool_weeks: int = 1,
+    ) -> int:
+        """Create the channel in Slack (bot invited) and set the team up in the bot."""
+        self.sandbox.add_channel(
+            WORKSPACE,
+            channel_id,
+            name.lower().replace(" ", "-"),
+            members=[BOT_USER, *dict.fromkeys([*supervisors, *members])],
+        )
+        spec = TeamSpec(
+            workspace_id=WORKSPACE,
+            channel_id=channel_id,
+            name=name,
+            supervisors=tuple(supervisors),
+            post_day=post_day,
+            post_minute=post_minute,
+            timezone=timezone,
+            pool_weeks=pool_weeks,
+        )
+        services = self.runtime.services
+        with services.db.session() as session:
+            return add_team(session, spec, services.clock.now()).id

@@ -1,0 +1,581 @@
+"""WeeklyDelivery: when each team's prompt is due, and that it is made exactly once.
+
+Real database (SQLite, or PostgreSQL with SECUREBASE_TEST_DATABASE_URL), a ManualClock and a
+recording fake Messenger; no Slack, no sleeps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.content import default_library
+from bot.services import rotation_for
+from scheduler.messenger import DeliveryError, Messenger
+from scheduler.weekly import PROMPT, REFLECTIONS, WeeklyDelivery, fire_time
+from storage import deliveries
+from storage.clock import ManualClock
+from storage.db import Database
+from storage.models import Delivery, Period, Team
+from storage.teams import TeamSpec, add_team
+from storage.weeks import Week, week_of_date
+
+LIBRARY = default_library()
+ROTATION = rotation_for(LIBRARY)
+LONDON = "Europe/London"
+
+# Week commencing Monday 23 November 2026 (the conftest clock is Tuesday 24th, 10:00 UTC).
+MON_23_NOV_0930 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # London is on UTC in November
+
+
+class FakeMessenger:
+    """Records what would have been sent; can be told to fail the next N calls of a method."""
+
+    def __init__(self, members: int = 6) -> None:
+        self.members = members
+        self.prompts: list[tuple[str, str, int]] = []  # (channel, domain, prompt_index)
+        self.reflections: list[tuple[str, str, str]] = []  # (channel, supervisor, domain)
+        self.calls: dict[str, int] = defaultdict(int)  # attempts, failed ones included
+        self._failures: dict[str, list[DeliveryError]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+
+    def fail_next(self, method: str, code: str, *, permanent: bool, times: int = 1) -> None:
+        with self._lock:
+            self._failures[method].extend(
+                DeliveryError(code, permanent=permanent) for _ in range(times)
+            )
+
+    def _enter(self, method: str) -> str:
+        with self._lock:
+            self.calls[method] += 1
+            if self._failures[method]:
+                raise self._failures[method].pop(0)
+            return f"1790000000.{next(self._ts):06d}"
+
+    def count_members(self, team: Team) -> int:
+        self._enter("count_members")
+        return self.members
+
+    def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
+        ts = self._enter("post_prompt")
+        with self._lock:
+            self.prompts.append((team.channel_id, domain, prompt_index))
+        return ts
+
+    def send_reflections(self, team: Team, supervisor_id: str, domain: str) -> str:
+        ts = self._enter("send_reflections")
+        with self._lock:
+            self.reflections.append((team.channel_id, supervisor_id, domain))
+        return ts
+
+
+def make_delivery(
+    db: Database, clock: ManualClock, messenger: FakeMessenger, worker: str = "host-a:1"
+) -> WeeklyDelivery:
+    typed: Messenger = messenger  # the fake really implements the protocol
+    return WeeklyDelivery(db, clock, typed, ROTATION, worker)
+
+
+def make_team(
+    db: Database,
+    clock: ManualClock,
+    channel: str = "C0TEAM1",
+    *,
+    supervisors: tuple[str, ...] = ("U0SUP1", "U0SUP2"),
+    day: int = 0,
+    minute: int = 9 * 60 + 30,
+    tz: str = LONDON,
+) -> int:
+    with db.session() as session:
+        team = add_team(
+            session,
+            TeamSpec(
+                workspace_id="T0001",
+                channel_id=channel,
+                name=f"Team {channel}",
+                supervisors=supervisors,
+                post_day=day,
+                post_minute=minute,
+                timezone=tz,
+            ),
+            clock.now(),
+        )
+        return team.id
+
+
+def ledger(db: Database, team_id: int) -> list[Delivery]:
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Delivery)
+                .where(Delivery.team_id == team_id)
+                .order_by(Delivery.week_index, Delivery.kind, Delivery.recipient)
+            )
+        )
+
+
+def period_of(db: Database, team_id: int, week: Week) -> Period | None:
+    with db.session() as session:
+        return session.scalars(
+            select(Period).where(Period.team_id == team_id, Period.week_index == week.index)
+        ).one_or_none()
+
+
+def unsaved_team(day: int, hour: int, minute: int, tz: str) -> Team:
+    return Team(post_day=day, post_minute=hour * 60 + minute, timezone=tz)
+
+
+# --- fire_time ---------------------------------------------------------------------------
+
+
+def test_fire_time_london_winter_is_0930_utc() -> None:
+    team = unsaved_team(0, 9, 30, LONDON)
+    assert fire_time(team, week_of_date(date(2026, 11, 23))) == MON_23_NOV_0930
+
+
+def test_fire_time_london_summer_is_0830_utc() -> None:
+    team = unsaved_team(0, 9, 30, LONDON)
+    assert fire_time(team, week_of_date(date(2026, 6, 1))) == datetime(
+        2026, 6, 1, 8, 30, tzinfo=UTC
+    )
+
+
+def test_fire_time_follows_the_clock_change_within_one_team() -> None:
+    team = unsaved_team(0, 9, 30, LONDON)
+    # Monday 23 March 2026 is the last winter Monday, Monday 30 March the first summer one.
+    assert fire_time(team, week_of_date(date(2026, 3, 23))) == datetime(
+        2026, 3, 23, 9, 30, tzinfo=UTC
+    )
+    assert fire_time(team, week_of_date(date(2026, 3, 30))) == datetime(
+        2026, 3, 30, 8, 30, tzinfo=UTC
+    )
+
+
+def test_fire_time_on_a_nonexistent_local_time_still_falls_in_the_week() -> None:
+    # Sunday 29 March 2026: London jumps from 01:00 GMT to 02:00 BST, so 01:30 never happens.
+    team = unsaved_team(6, 1, 30, LONDON)
+    week = week_of_date(date(2026, 3, 23))
+    fire = fire_time(team, week)
+    assert fire is not None
+    assert week.starts_at(LONDON) <= fire < week.ends_at(LONDON)
+    # Either reading of the missing 01:30 (00:30 or 01:30 UTC) is acceptable; not next week.
+    assert datetime(2026, 3, 29, 0, 30, tzinfo=UTC) <= fire <= datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC
+    )
+
+
+def test_fire_time_on_an_ambiguous_local_time_is_one_of_its_two_instants() -> None:
+    # Sunday 25 October 2026: London goes from 02:00 BST back to 01:00 GMT; 01:30 happens twice.
+    team = unsaved_team(6, 1, 30, LONDON)
+    week = week_of_date(date(2026, 10, 19))
+    fire = fire_time(team, week)
+    assert fire is not None
+    # (Compared in UTC: Python never calls an ambiguous local time equal to another zone's.)
+    assert fire.astimezone(UTC) in {
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    }
+
+
+def test_fire_time_new_york_on_its_own_local_day() -> None:
+    # Sunday 22:30 in New York is already Monday 03:30 UTC: still the New York team's week.
+    team = unsaved_team(6, 22, 30, "America/New_York")
+    fire = fire_time(team, week_of_date(date(2026, 11, 23)))
+    assert fire == datetime(2026, 11, 30, 3, 30, tzinfo=UTC)
+    assert fire is not None
+    local = fire.astimezone(ZoneInfo("America/New_York"))
+    assert (local.date(), local.hour, local.minute) == (date(2026, 11, 29), 22, 30)
+    # In summer (EDT, UTC-4) the same local time is an hour earlier in UTC.
+    assert fire_time(team, week_of_date(date(2026, 6, 1))) == datetime(
+        2026, 6, 8, 2, 30, tzinfo=UTC
+    )
+
+
+def test_fire_time_auckland_on_its_own_local_day() -> None:
+    # Monday 09:30 in Auckland (NZDT, UTC+13) is Sunday 20:30 UTC.
+    team = unsaved_team(0, 9, 30, "Pacific/Auckland")
+    fire = fire_time(team, week_of_date(date(2026, 11, 23)))
+    assert fire == datetime(2026, 11, 22, 20, 30, tzinfo=UTC)
+    # In the New Zealand winter (NZST, UTC+12).
+    assert fire_time(team, week_of_date(date(2026, 6, 1))) == datetime(
+        2026, 5, 31, 21, 30, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "monday"),
+    [
+        # Spring forward: 01:30 local does not exist on Sunday 29 March 2026.
+        (datetime(2026, 3, 28, 22, 0, tzinfo=UTC), datetime(2026, 3, 30, 2, 0, tzinfo=UTC), 23),
+        # Fall back: 01:30 local happens twice on Sunday 25 October 2026.
+        (datetime(2026, 10, 24, 22, 0, tzinfo=UTC), datetime(2026, 10, 26, 2, 0, tzinfo=UTC), 19),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_team_posting_in_the_dst_night_posts_exactly_once(
+    db: Database, clock: ManualClock, start: datetime, end: datetime, monday: int
+) -> None:
+    team_id = make_team(db, clock, day=6, minute=90, supervisors=("U0SUP1",))
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    week = week_of_date(date(start.year, start.month, monday))
+    fire = fire_time(unsaved_team(6, 1, 30, LONDON), week)
+    assert fire is not None
+    step = timedelta(minutes=15)
+    clock.set(start)
+    posted_at: list[datetime] = []
+    while clock.now() <= end:
+        before = len(messenger.prompts)
+        delivery.run_due()
+        if len(messenger.prompts) != before:
+            posted_at.append(clock.now())
+        clock.advance(step)
+    assert len(messenger.prompts) == 1
+    assert len(posted_at) == 1
+    assert fire <= posted_at[0] < fire + step
+    assert [row.week_index for row in ledger(db, team_id) if row.kind == PROMPT] == [week.index]
+
+
+# --- run_due -----------------------------------------------------------------------------
+
+
+def test_nothing_before_the_time_then_prompt_and_dms_exactly_once(
+    db: Database, database_url: str, clock: ManualClock
+) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger(members=9)
+    delivery = make_delivery(db, clock, messenger)
+
+    clock.set(MON_23_NOV_0930 - timedelta(seconds=1))
+    assert delivery.run_due() == 0
+    assert messenger.prompts == [] and messenger.reflections == []
+
+    clock.set(MON_23_NOV_0930)
+    assert delivery.run_due() == 3  # the channel prompt and one DM per supervisor
+    assert len(messenger.prompts) == 1
+    channel, domain, prompt_index = messenger.prompts[0]
+    assert channel == "C0TEAM1"
+    assert domain in {d.key for d in LIBRARY.domains}
+    assert 0 <= prompt_index < len(LIBRARY.domain(domain).prompts)
+    assert sorted(messenger.reflections) == [
+        ("C0TEAM1", "U0SUP1", domain),
+        ("C0TEAM1", "U0SUP2", domain),
+    ]
+    week = week_of_date(date(2026, 11, 23))
+    period = period_of(db, team_id, week)
+    assert period is not None
+    assert (period.domain, period.prompt_index, period.member_count) == (domain, prompt_index, 9)
+    rows = ledger(db, team_id)
+    assert [(r.kind, r.recipient, r.status) for r in rows] == [
+        (PROMPT, "C0TEAM1", deliveries.SENT),
+        (REFLECTIONS, "U0SUP1", deliveries.SENT),
+        (REFLECTIONS, "U0SUP2", deliveries.SENT),
+    ]
+    assert all(r.slack_ts for r in rows)
+
+    # Again, in every way the bot might come back to it: nothing more is sent.
+    clock.advance(timedelta(hours=3))
+    assert delivery.run_due() == 0
+    assert delivery.deliver(team_id) == 0
+    other_db = Database(database_url)
+    try:
+        replica_messenger = FakeMessenger()
+        replica = make_delivery(other_db, clock, replica_messenger, worker="host-b:7")
+        assert replica.run_due() == 0
+        assert replica.deliver(team_id) == 0
+    finally:
+        other_db.dispose()
+    assert replica_messenger.prompts == [] and replica_messenger.reflections == []
+    assert len(messenger.prompts) == 1 and len(messenger.reflections) == 2
+    assert messenger.calls["post_prompt"] == 1
+
+
+def test_next_week_posts_again_with_another_domain_and_closes_the_old_week(
+    db: Database, clock: ManualClock
+) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    assert delivery.run_due() == 3
+    clock.advance(timedelta(days=6, hours=23))  # Monday 30th 08:30: next week, before its time
+    assert delivery.run_due() == 0
+    first = period_of(db, team_id, week_of_date(date(2026, 11, 23)))
+    assert first is not None and first.closed and first.secret is None
+    clock.advance(timedelta(hours=1))
+    assert delivery.run_due() == 3
+    assert len(messenger.prompts) == 2
+    assert messenger.prompts[0][1] != messenger.prompts[1][1]
+    assert {domain for _, _, domain in messenger.reflections[2:]} == {messenger.prompts[1][1]}
+    assert sorted({r.week_index for r in ledger(db, team_id)}) == [
+        week_of_date(date(2026, 11, 23)).index,
+        week_of_date(date(2026, 11, 30)).index,
+    ]
+
+
+def test_catch_up_after_being_down_at_the_scheduled_time(db: Database, clock: ManualClock) -> None:
+    make_team(db, clock)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930 - timedelta(minutes=30))
+    assert delivery.run_due() == 0
+    # Down from Monday 09:00 until Wednesday afternoon.
+    clock.set(datetime(2026, 11, 25, 14, 0, tzinfo=UTC))
+    assert delivery.run_due() == 3
+    assert delivery.run_due() == 0
+    assert len(messenger.prompts) == 1
+
+
+def test_a_week_missed_entirely_is_never_posted(db: Database, clock: ManualClock) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930 - timedelta(minutes=30))
+    assert delivery.run_due() == 0
+    # Down for two weeks: back on Tuesday 8 December.
+    clock.set(datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
+    assert delivery.run_due() == 3
+    assert delivery.run_due() == 0
+    assert len(messenger.prompts) == 1
+    current = week_of_date(date(2026, 12, 7))
+    assert {r.week_index for r in ledger(db, team_id)} == {current.index}
+    assert period_of(db, team_id, week_of_date(date(2026, 11, 23))) is None
+    assert period_of(db, team_id, week_of_date(date(2026, 11, 30))) is None
+
+
+def test_paused_team_is_skipped(db: Database, clock: ManualClock) -> None:
+    paused_id = make_team(db, clock, "C0PAUSED")
+    active_id = make_team(db, clock, "C0ACTIVE")
+    with db.session() as session:
+        team = session.get(Team, paused_id)
+        assert team is not None
+        team.paused = True
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    assert delivery.run_due() == 3
+    assert [p[0] for p in messenger.prompts] == ["C0ACTIVE"]
+    assert ledger(db, paused_id) == []
+    assert len(ledger(db, active_id)) == 3
+
+
+def test_teams_in_other_zones_post_on_their_own_local_time(
+    db: Database, clock: ManualClock
+) -> None:
+    auckland = make_team(db, clock, "C0AKL", tz="Pacific/Auckland")  # Monday 09:30 NZDT
+    new_york = make_team(db, clock, "C0NYC", day=6, minute=22 * 60 + 30, tz="America/New_York")
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+
+    clock.set(datetime(2026, 11, 22, 20, 29, tzinfo=UTC))  # Monday 09:29 in Auckland
+    assert delivery.run_due() == 0
+    clock.set(datetime(2026, 11, 22, 20, 30, tzinfo=UTC))
+    assert delivery.run_due() == 3
+    assert [p[0] for p in messenger.prompts] == ["C0AKL"]
+    assert {r.week_index for r in ledger(db, auckland)} == {week_of_date(date(2026, 11, 23)).index}
+
+    clock.set(datetime(2026, 11, 30, 3, 29, tzinfo=UTC))  # Sunday 22:29 in New York
+    delivery.run_due()
+    assert [p[0] for p in messenger.prompts if p[0] == "C0NYC"] == []
+    clock.set(datetime(2026, 11, 30, 3, 30, tzinfo=UTC))
+    delivery.run_due()
+    assert [p[0] for p in messenger.prompts if p[0] == "C0NYC"] == ["C0NYC"]
+    # Filed under New York's own week (commencing Monday 23rd), not UTC's (30th).
+    assert {r.week_index for r in ledger(db, new_york)} == {week_of_date(date(2026, 11, 23)).index}
+
+
+def test_member_count_is_stored_and_a_failed_count_does_not_stop_the_prompt(
+    db: Database, clock: ManualClock
+) -> None:
+    first = make_team(db, clock, "C0FIRST")
+    messenger = FakeMessenger(members=14)
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    delivery.deliver(first)
+    week = week_of_date(date(2026, 11, 23))
+    period = period_of(db, first, week)
+    assert period is not None and period.member_count == 14
+
+    second = make_team(db, clock, "C0SECOND")
+    messenger.fail_next("count_members", "ratelimited", permanent=False)
+    assert delivery.deliver(second) == 3
+    period = period_of(db, second, week)
+    assert period is not None and period.member_count is None
+    assert [p[0] for p in messenger.prompts] == ["C0FIRST", "C0SECOND"]
+
+
+# --- exactly once under concurrency ------------------------------------------------------
+
+
+def _race(workers: list[WeeklyDelivery], action: str, team_id: int) -> list[int]:
+    barrier = threading.Barrier(len(workers))
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def go(worker: WeeklyDelivery) -> None:
+        try:
+            barrier.wait(timeout=10)
+            made = worker.deliver(team_id) if action == "deliver" else worker.run_due()
+            with lock:
+                results.append(made)
+        except BaseException as error:  # reported below, not lost in the thread
+            with lock:
+                errors.append(error)
+
+    threads = [threading.Thread(target=go, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    return results
+
+
+def test_eight_simultaneous_deliveries_post_exactly_once(db: Database, clock: ManualClock) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    workers = [make_delivery(db, clock, messenger, worker=f"host-{n}:1") for n in range(8)]
+    clock.set(MON_23_NOV_0930)
+    for week_number in range(3):  # a few rounds, each a fresh week with a fresh race
+        results = _race(workers, "deliver", team_id)
+        assert len(results) == 8 and sum(results) == 3
+        assert len(messenger.prompts) == week_number + 1
+        assert len(messenger.reflections) == 2 * (week_number + 1)
+        assert messenger.calls["post_prompt"] == week_number + 1
+        clock.advance(timedelta(weeks=1))
+    assert len({p[1] for p in messenger.prompts}) == 3
+
+
+# --- failures ----------------------------------------------------------------------------
+
+
+def test_transient_failure_releases_the_claim_and_the_next_sweep_retries(
+    db: Database, clock: ManualClock
+) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    messenger.fail_next("post_prompt", "ratelimited", permanent=False)
+    messenger.fail_next("send_reflections", "internal_error", permanent=False)
+    assert delivery.run_due() == 1  # one DM got through
+    assert messenger.prompts == []
+    assert [(r.kind, r.recipient) for r in ledger(db, team_id)] == [(REFLECTIONS, "U0SUP2")]
+    with db.session() as session:
+        assert deliveries.last_error(session, team_id) is None
+
+    clock.advance(timedelta(minutes=1))
+    assert delivery.run_due() == 2
+    assert len(messenger.prompts) == 1
+    assert sorted(r[1] for r in messenger.reflections) == ["U0SUP1", "U0SUP2"]
+    assert all(r.status == deliveries.SENT for r in ledger(db, team_id))
+    assert delivery.run_due() == 0
+    assert messenger.calls["post_prompt"] == 2
+
+
+def test_permanent_failure_is_recorded_once_and_not_retried(
+    db: Database, clock: ManualClock
+) -> None:
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    messenger.fail_next("post_prompt", "channel_not_found", permanent=True)
+    assert delivery.run_due() == 2
+    with db.session() as session:
+        assert deliveries.last_error(session, team_id) == "channel_not_found"
+    for _ in range(3):
+        clock.advance(deliveries.LEASE * 2)  # well past any lease
+        assert delivery.run_due() == 0
+    assert messenger.calls["post_prompt"] == 1
+    assert messenger.prompts == []
+    prompt_rows = [r for r in ledger(db, team_id) if r.kind == PROMPT]
+    assert [(r.status, r.error, r.attempts) for r in prompt_rows] == [
+        (deliveries.FAILED, "channel_not_found", 1)
+    ]
+
+
+# --- a worker that died holding a claim --------------------------------------------------
+
+
+def _claim_row(
+    db: Database, team_id: int, week: Week, kind: str, recipient: str, at: datetime
+) -> None:
+    with db.session() as session:
+        session.add(
+            Delivery(
+                team_id=team_id,
+                week_index=week.index,
+                kind=kind,
+                recipient=recipient,
+                status=deliveries.CLAIMED,
+                claimed_at=at,
+                claimed_by="dead-host:13",
+                attempts=1,
+            )
+        )
+
+
+@pytest.fixture
+def claimed_team(db: Database, clock: ManualClock) -> Iterator[tuple[int, Week]]:
+    team_id = make_team(db, clock, supervisors=("U0SUP1",))
+    clock.set(MON_23_NOV_0930 + timedelta(minutes=5))
+    yield team_id, week_of_date(date(2026, 11, 23))
+
+
+def test_stale_claim_of_a_killed_worker_is_taken_over_once(
+    db: Database, clock: ManualClock, claimed_team: tuple[int, Week]
+) -> None:
+    team_id, week = claimed_team
+    stale = clock.now() - deliveries.LEASE - timedelta(seconds=1)
+    _claim_row(db, team_id, week, PROMPT, "C0TEAM1", stale)
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger, worker="host-new:2")
+    assert delivery.run_due() == 2
+    assert delivery.run_due() == 0
+    assert len(messenger.prompts) == 1
+    (row,) = [r for r in ledger(db, team_id) if r.kind == PROMPT]
+    assert (row.status, row.claimed_by, row.attempts) == (deliveries.SENT, "host-new:2", 2)
+
+
+def test_fresh_claim_of_another_worker_is_left_alone_until_its_lease_runs_out(
+    db: Database, clock: ManualClock, claimed_team: tuple[int, Week]
+) -> None:
+    team_id, week = claimed_team
+    _claim_row(db, team_id, week, PROMPT, "C0TEAM1", clock.now() - timedelta(seconds=30))
+    _claim_row(db, team_id, week, REFLECTIONS, "U0SUP1", clock.now() - timedelta(seconds=30))
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    assert delivery.run_due() == 0
+    clock.advance(deliveries.LEASE - timedelta(seconds=31))  # still inside the lease
+    assert delivery.run_due() == 0
+    assert messenger.prompts == [] and messenger.reflections == []
+    clock.advance(timedelta(seconds=2))  # the other worker is presumed dead
+    assert delivery.run_due() == 2
+    assert delivery.run_due() == 0
+    assert len(messenger.prompts) == 1 and len(messenger.reflections) == 1
+
+
+def test_a_stale_claim_raced_by_eight_replicas_is_taken_over_once(
+    db: Database, clock: ManualClock, claimed_team: tuple[int, Week]
+) -> None:
+    team_id, week = claimed_team
+    stale = clock.now() - deliveries.LEASE * 3
+    _claim_row(db, team_id, week, PROMPT, "C0TEAM1", stale)
+    _claim_row(db, team_id, week, REFLECTIONS, "U0SUP1", stale)
+    messenger = FakeMessenger()
+    workers = [make_delivery(db, clock, messenger, worker=f"host-{n}:1") for n in range(8)]
+    results = _race(workers, "run_due", team_id)
+    assert sum(results) == 2
+    assert len(messenger.prompts) == 1 and len(messenger.reflections) == 1
+    assert {r.attempts for r in ledger(db, team_id)} == {2}
