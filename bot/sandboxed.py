@@ -3,8 +3,11 @@ interactive sandbox, the end-to-end tests and the benchmarks."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import TypeVar
 
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
@@ -12,6 +15,8 @@ from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackSandbox
 from storage.clock import Clock
 from storage.teams import TeamSpec, add_team
+
+T = TypeVar("T")
 
 WORKSPACE = "T0SANDBOX1"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
@@ -118,3 +123,16 @@ class SandboxedBot:
         services = self.runtime.services
         with services.db.session() as session:
             return add_team(session, spec, services.clock.now()).id
+
+
+def wait_until(probe: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
+    """Poll `probe` until it returns something truthy. Bolt answers Slack first (the ack) and
+    does the work after, so tests and the demo wait for the work's visible effect."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.005)
