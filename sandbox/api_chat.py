@@ -154,7 +154,11 @@ def respond(state: SandboxState, token: str, body: JSON, warnings: list[str]) ->
             raise SlackError("message_not_found", http_status=404)
         state.messages.remove(original)
         return {"ok": True}
-    text, blocks, attachments = message_content(state, body, warnings)
+    try:
+        text, blocks, attachments = message_content(state, body, warnings)
+    except SlackError as err:
+        err.http_status = 400  # webhooks answer bad payloads with HTTP 400
+        raise
     if as_bool(body.get("replace_original")) and original is not None:
         original.text, original.blocks, original.attachments = text, blocks, attachments
         original.edited = True

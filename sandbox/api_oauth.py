@@ -57,10 +57,12 @@ def oauth_v2_access(ctx: CallContext) -> JSON:
     body = _installation(ctx.state, workspace, mint_bot_token(ctx.state, workspace))
     body["authed_user"] = {"id": code.user_id}
     if config.user_scopes:
+        user_token = f"xoxp-{workspace.team_id}-{secrets.token_hex(12)}"
+        ctx.state.tokens[user_token] = TokenInfo(workspace.team_id)
         body["authed_user"].update(
             {
                 "scope": ",".join(config.user_scopes),
-                "access_token": f"xoxp-{workspace.team_id}-{secrets.token_hex(12)}",
+                "access_token": user_token,
                 "token_type": "user",
             }
         )

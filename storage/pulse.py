@@ -186,6 +186,11 @@ def team_pulse(
 
 def block_comments(session: Session, team: Team, block: Block, anonymity_min: int) -> list[str]:
     """Comments of a shown block, in random order; none when the block is below the minimum."""
+    pool = team.pool_weeks
+    if block.weeks != pool or block.first_week % pool:
+        # Only the team's own fixed blocks: a slice of one (a single week of a pooled team)
+        # could be differenced against the whole block.
+        return []
     in_block = (
         (Period.team_id == team.id)
         & Period.closed.is_(True)

@@ -1,0 +1,159 @@
+"""The delivery ledger: one claim wins, sent is final, a stale claim is taken over once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage import deliveries
+from storage.clock import ManualClock
+from storage.db import Database
+from storage.deliveries import LEASE, claim, finish, last_error
+from storage.models import Delivery, Team
+from storage.teams import TeamSpec, add_team
+
+WEEK = 151
+KEY: dict[str, Any] = {"week_index": WEEK, "kind": "prompt", "recipient": "C0001"}
+
+
+def make_team(db: Database, now: datetime) -> Team:
+    with db.session() as s:
+        return add_team(s, TeamSpec("T0001", "C0001", "Blue team", ("USUPER01",)), now)
+
+
+def try_claim(db: Database, team: Team, worker: str, now: datetime, **key: Any) -> bool:
+    with db.session() as s:
+        return claim(s, team_id=team.id, worker=worker, now=now, **{**KEY, **key})
+
+
+def done(db: Database, team: Team, **outcome: Any) -> None:
+    with db.session() as s:
+        finish(s, team_id=team.id, **KEY, **outcome)
+
+
+def ledger(db: Database) -> list[Delivery]:
+    with db.session() as s:
+        return list(s.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def test_first_claim_wins_second_loses(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "replica-a", clock.now()) is True
+    assert try_claim(db, team, "replica-b", clock.now()) is False
+    assert try_claim(db, team, "replica-a", clock.now() + timedelta(seconds=30)) is False
+    [row] = ledger(db)
+    assert (row.status, row.claimed_by, row.attempts) == ("claimed", "replica-a", 1)
+    assert row.claimed_at == clock.now()
+
+
+def test_other_recipients_weeks_and_kinds_are_separate(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "a", clock.now()) is True
+    assert try_claim(db, team, "a", clock.now(), recipient="USUPER01") is True
+    assert try_claim(db, team, "a", clock.now(), kind="reflections") is True
+    assert try_claim(db, team, "a", clock.now(), week_index=WEEK + 1) is True
+    assert len(ledger(db)) == 4
+
+
+def test_sent_is_final(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "replica-a", clock.now()) is True
+    done(db, team, slack_ts="1700000000.000100")
+    for later in (timedelta(seconds=1), LEASE * 2, timedelta(days=3)):
+        assert try_claim(db, team, "replica-b", clock.now() + later) is False
+    [row] = ledger(db)
+    assert (row.status, row.slack_ts, row.error, row.attempts) == (
+        "sent",
+        "1700000000.000100",
+        None,
+        1,
+    )
+
+
+def test_failed_is_final_and_reported(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    with db.session() as s:
+        assert last_error(s, team.id) is None
+    assert try_claim(db, team, "replica-a", clock.now()) is True
+    done(db, team, error="channel_not_found")
+    assert try_claim(db, team, "replica-b", clock.now() + LEASE * 2) is False
+    with db.session() as s:
+        assert last_error(s, team.id) == "channel_not_found"
+    # The newest failure is the one reported.
+    assert try_claim(db, team, "a", clock.now(), week_index=WEEK + 1) is True
+    with db.session() as s:
+        finish(s, team_id=team.id, **{**KEY, "week_index": WEEK + 1}, error="not_in_channel")
+        assert last_error(s, team.id) == "not_in_channel"
+        # Another team's ledger is its own.
+        assert last_error(s, team.id + 1) is None
+
+
+def test_lease_boundary(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "replica-a", clock.now()) is True
+    assert try_claim(db, team, "replica-b", clock.now() + LEASE - timedelta(seconds=1)) is False
+    assert try_claim(db, team, "replica-b", clock.now() + LEASE + timedelta(seconds=1)) is True
+    [row] = ledger(db)
+    assert (row.status, row.claimed_by, row.attempts) == ("claimed", "replica-b", 2)
+    assert row.claimed_at == clock.now() + LEASE + timedelta(seconds=1)
+    # The new holder has a fresh lease.
+    assert try_claim(db, team, "replica-c", clock.now() + LEASE * 2) is False
+
+
+def test_stale_claim_taken_over_once_by_racing_workers(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "dead-replica", clock.now()) is True
+    later = clock.now() + LEASE + timedelta(seconds=5)
+    for _ in range(3):  # a few rounds, each starting from a fresh stale claim
+        barrier = threading.Barrier(2)
+        results: dict[str, bool] = {}
+        errors: list[BaseException] = []
+
+        def worker(name: str, when: datetime = later) -> None:
+            try:
+                barrier.wait()
+                results[name] = try_claim(db, team, name, when)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in ("left", "right")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == []
+        assert sorted(results.values()) == [False, True]
+        [row] = ledger(db)
+        winner = next(name for name, won in results.items() if won)
+        assert row.claimed_by == winner and row.claimed_at == later
+        later += LEASE + timedelta(seconds=5)
+
+
+def test_stale_takeover_is_compare_and_set(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both workers have read the stale claim; the second one's update must find it gone."""
+    if not db.is_postgres:
+        pytest.skip("SQLite lets one writer in at a time: the interleaving cannot happen")
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "dead-replica", clock.now()) is True
+    later = clock.now() + LEASE + timedelta(minutes=1)
+    real_update = deliveries.update
+    interleaved: list[bool] = []
+
+    def update_after_rival(*args: Any, **kwargs: Any) -> Any:
+        if not interleaved:
+            # "slow" has read the stale row; "fast" now claims and commits before it writes.
+            monkeypatch.setattr(deliveries, "update", real_update)
+            interleaved.append(try_claim(db, team, "fast", later))
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "update", update_after_rival)
+    assert try_claim(db, team, "slow", later) is False
+    assert interleaved == [True]
+    [row] = ledger(db)
+    assert (row.claimed_by, row.attempts) == ("fast", 2)

@@ -1,0 +1,315 @@
+"""The team picture: closed weeks only, nothing below the anonymity minimum, fixed blocks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage.checkins import CheckinAnswers, record_checkin
+from storage.clock import ManualClock
+from storage.db import Database
+from storage.models import Period, Team
+from storage.periods import current_week, ensure_period
+from storage.pulse import (
+    Block,
+    BlockFigures,
+    Distribution,
+    Reading,
+    Suppressed,
+    block_comments,
+    participation_reading,
+    record_view,
+    team_pulse,
+    view_log,
+)
+from storage.rotation import Rotation
+from storage.teams import TeamSpec, add_team
+from storage.weeks import Week
+
+ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
+ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
+WS = "T0001"
+TZ = "Europe/London"
+THIS_WEEK = 151  # the fixture clock's week, w/c 23 Nov 2026
+MIN = 5
+
+Row = tuple[int, int, int | None]
+
+
+def make_team(db: Database, now: datetime, pool: int = 1, channel: str = "C0001") -> Team:
+    with db.session() as s:
+        spec = TeamSpec(WS, channel, "Blue team", ("USUPER01",), timezone=TZ, pool_weeks=pool)
+        return add_team(s, spec, now)
+
+
+def during(week: int) -> datetime:
+    """Wednesday noon (local) of a week."""
+    return Week(week).starts_at(TZ) + timedelta(days=2, hours=12)
+
+
+def fill(
+    db: Database,
+    team: Team,
+    week: int,
+    rows: Sequence[Row],
+    comments: Sequence[str] = (),
+    members: int | None = None,
+    first_user: int = 0,
+) -> str:
+    """Check `rows` in during `week` (one member each); returns the week's domain."""
+    now = during(week)
+    for i, (a, s, d) in enumerate(rows):
+        comment = comments[i] if i < len(comments) else None
+        with db.session() as session:
+            record_checkin(
+                session,
+                team,
+                f"UMEMBER{first_user + i:02d}",
+                CheckinAnswers(a, s, d, comment),
+                now,
+                ROTATION,
+            )
+    with db.session() as session:
+        period = ensure_period(session, team, Week(week), ROTATION)
+        if members is not None:
+            period.member_count = members
+        return period.domain
+
+
+def pulse(db: Database, team: Team, weeks: int, now: datetime, minimum: int = MIN) -> list[Reading]:
+    with db.session() as s:
+        return team_pulse(s, team, weeks, minimum, now)
+
+
+def comments_of(db: Database, team: Team, block: Block, minimum: int = MIN) -> list[str]:
+    with db.session() as s:
+        return block_comments(s, team, block, minimum)
+
+
+def dist(values: Sequence[int]) -> Distribution:
+    counts = tuple(values.count(level) for level in range(1, 6))
+    return Distribution(counts, len(values), sum(values) / len(values))
+
+
+SIX: list[Row] = [(1, 3, 2), (2, 3, 2), (2, 3, 3), (4, 4, None), (5, 4, 5), (5, 1, 1)]
+
+
+def test_open_week_is_never_shown(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    fill(db, team, THIS_WEEK, SIX * 2, members=12, first_user=0)
+    for weeks in (1, 2, 4, 12):
+        assert pulse(db, team, weeks, clock.now()) == []
+    # Even on the last second of the week.
+    assert pulse(db, team, 1, Week(THIS_WEEK).ends_at(TZ) - timedelta(seconds=1)) == []
+
+
+def test_closed_week_below_minimum_is_suppressed(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    domain = fill(db, team, THIS_WEEK, SIX[:4], ["a", "b", "c", "d"], members=9)
+    readings = pulse(db, team, 4, during(THIS_WEEK + 1))
+    assert readings == [Suppressed(Block(THIS_WEEK, 1, (domain,)))]
+    # Nothing about it but that it exists: no counts, no means, no participation.
+    assert [f.name for f in dataclasses.fields(Suppressed)] == ["block"]
+    assert comments_of(db, team, readings[0].block) == []
+    # One fewer than the minimum is still suppressed; the minimum itself is shown.
+    assert isinstance(pulse(db, team, 4, during(THIS_WEEK + 1), minimum=4)[0], BlockFigures)
+
+
+def test_figures_match_hand_computation(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    domain = fill(db, team, THIS_WEEK, SIX, members=8)
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.block == Block(THIS_WEEK, 1, (domain,))
+    assert reading.responses == 6
+    assert reading.members == 8
+    assert reading.participation == pytest.approx(0.75)
+    assert participation_reading(0.75) == "good"
+    assert reading.availability == Distribution((1, 2, 0, 1, 2), 6, pytest.approx(19 / 6))
+    assert reading.stress == Distribution((1, 0, 3, 2, 0), 6, 3.0)
+    # Five of the six answered the domain item: (2, 2, 3, 5, 1).
+    assert reading.domain_items == {domain: Distribution((1, 2, 1, 0, 1), 5, 2.6)}
+    assert reading.availability == dist([r[0] for r in SIX])
+
+
+def test_domain_items_need_the_minimum_of_their_own(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    rows: list[Row] = [(3, 3, 4), (3, 3, 4), (3, 3, 2), (3, 3, 5), (3, 3, None), (3, 3, None)]
+    fill(db, team, THIS_WEEK, rows)
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.responses == 6
+    assert reading.domain_items == {}  # only four item answers
+
+
+def test_participation_unknown_without_member_count(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    fill(db, team, THIS_WEEK, SIX)
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.members is None and reading.participation is None
+
+
+@pytest.mark.parametrize(
+    ("rate", "words"),
+    [(0.81, "very good"), (0.8, "good"), (0.71, "good"), (0.65, "desirable"), (0.55, "adequate")]
+    + [(0.5, "low"), (0.0, "low")],
+)
+def test_participation_reading(rate: float, words: str) -> None:
+    assert participation_reading(rate) == words
+
+
+def test_weeks_argument_and_order(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    for week in range(THIS_WEEK, THIS_WEEK + 4):
+        fill(db, team, week, SIX[: 3 + (week - THIS_WEEK)])  # 3, 4, 5, 6 answers
+    now = during(THIS_WEEK + 4)
+    readings = pulse(db, team, 3, now)
+    assert [r.block.first_week for r in readings] == [THIS_WEEK + 3, THIS_WEEK + 2, THIS_WEEK + 1]
+    assert [type(r) for r in readings] == [BlockFigures, BlockFigures, Suppressed]
+    everything = pulse(db, team, 52, now)
+    assert [r.block.first_week for r in everything] == [THIS_WEEK + i for i in (3, 2, 1, 0)]
+    responses = [r.responses for r in everything if isinstance(r, BlockFigures)]
+    assert responses == [6, 5]
+
+
+def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now(), pool=2)
+    first, second = 152, 153  # block 76; week 151 is the second half of block 75
+    d1 = fill(db, team, first, [(1, 1, 1)] * 5 + [(2, 2, None)], ["w1 a", "w1 b"], members=8)
+    d2 = fill(db, team, second, [(5, 5, 5), (4, 4, 4)], ["w2 a"], members=7, first_user=10)
+    # The first week has closed, but its block has not: nothing is shown.
+    assert pulse(db, team, 4, during(second)) == []
+    assert pulse(db, team, 1, during(second)) == []
+    # Once both weeks have closed, the block is shown as one.
+    [reading] = pulse(db, team, 2, during(second + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.block == Block(first, 2, (d1, d2))
+    assert reading.block.last_week == second
+    assert reading.block.label() == "w/c 30 Nov 2026 (+1 wk)"
+    assert reading.responses == 8
+    assert reading.members == 15
+    assert reading.participation == pytest.approx(8 / 15)
+    assert reading.availability == dist([1] * 5 + [2, 5, 4])
+    # The first week's item has five answers; the second's only two.
+    assert reading.domain_items == {d1: dist([1] * 5)}
+    assert sorted(comments_of(db, team, reading.block)) == ["w1 a", "w1 b", "w2 a"]
+
+
+def test_pooled_blocks_never_overlap(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now(), pool=2)
+    for week in range(152, 161):  # blocks 76..79 whole, and week 160 of block 80
+        fill(db, team, week, SIX, first_user=week)
+    now = during(161)  # block 80 = weeks 160-161 is still running
+    seen: dict[int, Block] = {}
+    # The last complete week (160) is in a block still running, so one week shows nothing.
+    assert pulse(db, team, 1, now) == []
+    for weeks in range(2, 12):
+        readings = pulse(db, team, weeks, now)
+        assert readings, weeks
+        for reading in readings:
+            block = reading.block
+            assert block.weeks == 2 and block.first_week % 2 == 0
+            assert block.last_week < 161 and block.first_week != 160
+            seen.setdefault(block.first_week, block)
+            assert seen[block.first_week] == block  # same boundaries whatever `weeks` asks
+    assert sorted(seen) == [152, 154, 156, 158]
+    spans = sorted((b.first_week, b.last_week) for b in seen.values())
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert end < start
+
+
+def test_block_comments_threshold_and_shuffle(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    texts = [f"comment {i}" for i in range(8)]
+    fill(db, team, THIS_WEEK, (SIX * 2)[:8], texts)
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    block = reading.block
+    assert comments_of(db, team, block, minimum=9) == []
+    got = comments_of(db, team, block, minimum=8)
+    assert isinstance(got, list) and sorted(got) == texts
+    orders = {tuple(comments_of(db, team, block)) for _ in range(30)}
+    assert len(orders) > 1  # shuffled afresh each time (8! orders)
+
+
+def test_block_comments_refuse_slices_of_a_pooled_block(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now(), pool=2)
+    d1 = fill(db, team, 152, SIX, ["first week"] * 6)
+    d2 = fill(db, team, 153, [(3, 3, 3)], ["the lone second week"], first_user=20)
+    [reading] = pulse(db, team, 2, during(154))
+    assert len(comments_of(db, team, reading.block)) == 7
+    # A one-week "block" of a two-week team would let the lone comment be differenced out.
+    assert comments_of(db, team, Block(152, 1, (d1,))) == []
+    assert comments_of(db, team, Block(153, 1, (d2,))) == []
+    assert comments_of(db, team, Block(153, 2, (d2,))) == []
+
+
+def test_block_comments_ignore_the_open_week(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    fill(db, team, THIS_WEEK, SIX, ["closed week"] * 6)
+    fill(db, team, THIS_WEEK + 1, SIX, ["open week"] * 6, first_user=50)
+    block = Block(THIS_WEEK + 1, 1, ())
+    assert comments_of(db, team, block) == []
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert comments_of(db, team, reading.block) == ["closed week"] * 6
+
+
+def test_nothing_live_within_an_open_week(db: Database, clock: ManualClock) -> None:
+    """Differencing: what a supervisor sees cannot change while the week is open."""
+    team = make_team(db, clock.now())
+    fill(db, team, THIS_WEEK, SIX, [f"c{i}" for i in range(6)], members=8)
+    now = during(THIS_WEEK + 1)
+    fill(db, team, THIS_WEEK + 1, SIX, [f"d{i}" for i in range(6)], members=8, first_user=30)
+    before = pulse(db, team, 4, now)
+    latest = before[0].block
+    before_comments = sorted(comments_of(db, team, latest))
+    assert isinstance(before[0], BlockFigures) and before[0].responses == 6
+
+    # One more check-in, then a replacement of an earlier one, both in the open week.
+    fill(db, team, THIS_WEEK + 1, [(1, 5, 1)], ["newcomer"], first_user=90)
+    fill(db, team, THIS_WEEK + 1, [(5, 1, 5)], ["changed my mind"], first_user=30)
+    for later in (now, now + timedelta(days=2)):
+        assert pulse(db, team, 4, later) == before
+        assert sorted(comments_of(db, team, latest)) == before_comments
+
+    # Once that week closes, its figures appear, and only then.
+    after = pulse(db, team, 4, during(THIS_WEEK + 2))
+    assert len(after) == 2 and after[1] == before[0]
+    assert isinstance(after[0], BlockFigures) and after[0].responses == 7
+
+
+def test_other_teams_answers_never_mix_in(db: Database, clock: ManualClock) -> None:
+    blue = make_team(db, clock.now(), channel="C0001")
+    red = make_team(db, clock.now(), channel="C0002")
+    fill(db, blue, THIS_WEEK, SIX)
+    fill(db, red, THIS_WEEK, [(1, 1, 1)] * 3)
+    [reading] = pulse(db, blue, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures) and reading.responses == 6
+    [red_reading] = pulse(db, red, 1, during(THIS_WEEK + 1))
+    assert isinstance(red_reading, Suppressed)
+    assert comments_of(db, red, red_reading.block, minimum=1) == []  # red had no comments
+
+
+def test_view_log_newest_first(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    with db.session() as s:
+        for i in range(3):
+            record_view(s, team, "USUPER01", f"look {i} " + "x" * 300, clock.now())
+            clock.advance(timedelta(minutes=5))
+    with db.session() as s:
+        views = view_log(s, team, limit=2)
+        assert [v.what[:6] for v in views] == ["look 2", "look 1"]
+        assert all(len(v.what) == 200 for v in views)
+        assert views[0].viewed_at == clock.now() - timedelta(minutes=5)
+        assert views[0].viewed_at.tzinfo is not None
+
+
+def test_current_week_helper(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert current_week(team, clock.now()) == Week(THIS_WEEK)
+    with db.session() as s:
+        assert s.scalars(select(Period)).all() == []
