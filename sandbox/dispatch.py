@@ -60,13 +60,13 @@ class Dispatcher:
         self,
         state: SandboxState,
         faults: FaultInjector,
-        lock: threading.RLock,
+        lock: threading.Condition,
         stopping: threading.Event,
         base_url: Callable[[], str],
     ) -> None:
         self.state = state
         self.faults = faults
-        self.lock = lock
+        self.lock = lock  # a Condition: notified whenever a call is recorded
         self.stopping = stopping
         self.base_url = base_url
         self.required = required_params()
@@ -169,6 +169,7 @@ class Dispatcher:
                 response=reply.body,
             )
         self.state.call_log.append(call)
+        self.lock.notify_all()
         return reply
 
     def _api(

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox import api_oauth
@@ -44,6 +44,8 @@ from sandbox.state import (
     Workspace,
 )
 
+T = TypeVar("T")
+
 
 class SlackSandbox:
     """An in-memory Slack: seed it, point the bot at ``api_url``, then inspect what happened."""
@@ -57,13 +59,14 @@ class SlackSandbox:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Condition(threading.RLock())  # notified on every recorded call
         self._state = SandboxState(app_id=app_id, time_source=time_source, wall_clock=wall_clock)
         self.faults = FaultInjector(time_source)
         self._stopping = threading.Event()
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
         self._dispatcher = Dispatcher(
             self._state, self.faults, self._lock, self._stopping, lambda: self.base_url
         )
@@ -78,6 +81,7 @@ class SlackSandbox:
         server = _Server(self._address, _RequestHandler)
         server.sandbox = self
         self._server = server
+        self._base_url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -108,13 +112,14 @@ class SlackSandbox:
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        return int(self._server.server_address[1])
+        return int(self.base_url.rsplit(":", 1)[1])
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` (kept after stop(), so late callers get a clean refusal)."""
+        if self._base_url is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._base_url
 
     @property
     def api_url(self) -> str:
@@ -322,6 +327,27 @@ class SlackSandbox:
         return self._dispatcher.view_submission_reply(user_id, view_id, reply)
 
     # -- inspection ----------------------------------------------------------------------------
+
+    def wait_until(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+        """Wait until ``predicate()`` is truthy and return it; re-checked after every call.
+
+        For bots that act after acking (Bolt runs listeners in the background)::
+
+            view = sandbox.wait_until(lambda: sandbox.open_views("U1"))
+            sandbox.wait_until(lambda: len(sandbox.dms("U1")) == 2)
+
+        Raises TimeoutError after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                result = predicate()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"condition not met within {timeout} s")
+                self._lock.wait(remaining)
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self._lock:

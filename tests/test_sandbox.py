@@ -223,6 +223,37 @@ def test_response_url_posts_become_messages(sandbox: SlackSandbox) -> None:
     assert [c.method for c in sandbox.rejected_calls()] == ["response_url"]
 
 
+def test_response_url_allows_five_uses_within_thirty_minutes(
+    sandbox: SlackSandbox, clock: FakeClock
+) -> None:
+    url = sandbox.new_response_url(user_id="U1", channel_id="C1")
+    assert [httpx.post(url, json={"text": str(i)}).status_code for i in range(6)] == [200] * 5 + [
+        404
+    ]
+    late = sandbox.new_response_url(user_id="U1")
+    clock.advance(31 * 60)
+    assert httpx.post(late, json={"text": "late"}).json()["error"] == "expired_url"
+
+
+def test_wait_until_wakes_on_calls_from_other_threads(
+    sandbox: SlackSandbox, client: WebClient
+) -> None:
+    go = threading.Event()
+
+    def background_listener() -> None:
+        go.wait(5)
+        client.chat_postMessage(channel="U1", text="after ack")
+
+    worker = threading.Thread(target=background_listener)
+    worker.start()
+    go.set()
+    [message] = sandbox.wait_until(lambda: sandbox.dms("U1"), timeout=5)
+    worker.join()
+    assert message.text == "after ack"
+    with pytest.raises(TimeoutError):
+        sandbox.wait_until(lambda: sandbox.dms("U2"), timeout=0.05)
+
+
 # -- views -------------------------------------------------------------------------------------
 
 
@@ -266,6 +297,16 @@ def test_views_update_push_and_hash_conflict(sandbox: SlackSandbox, client: WebC
     with pytest.raises(SlackApiError) as exc:
         client.views_update(view_id=view["id"], view=modal())
     assert error_of(exc) == "not_found"
+
+    keyed = {**modal(), "external_id": "checkin-U1-w12"}
+    opened = client.views_open(trigger_id=sandbox.issue_trigger_id("U1"), view=keyed)["view"]
+    by_external = client.views_update(
+        external_id="checkin-U1-w12", view={**keyed, "blocks": [section("2")]}
+    )
+    assert by_external["view"]["id"] == opened["id"]
+    with pytest.raises(SlackApiError) as exc:
+        client.views_open(trigger_id=sandbox.issue_trigger_id("U2"), view=keyed)
+    assert error_of(exc) == "duplicate_external_id"
 
 
 def test_views_publish_app_home(sandbox: SlackSandbox, client: WebClient) -> None:
@@ -754,3 +795,19 @@ def test_app_home_opened_event(bot: FakeBot, driver: SlackDriver, sandbox: Slack
     event = body["event"]
     assert (event["type"], event["user"], event["tab"]) == ("app_home_opened", "U1", "home")
     assert event["channel"] == sandbox.dm_channel_id("U1")
+
+
+def test_close_modal_sends_view_closed_when_asked(
+    bot: FakeBot, driver: SlackDriver, sandbox: SlackSandbox
+) -> None:
+    client = WebClient(token="xoxb-test", base_url=sandbox.api_url)
+    quiet = client.views_open(trigger_id=sandbox.issue_trigger_id("U1"), view=modal())["view"]
+    assert driver.close_modal("U1", quiet["id"]) is None
+    noisy = {**modal(), "notify_on_close": True}
+    view = client.views_open(trigger_id=sandbox.issue_trigger_id("U1"), view=noisy)["view"]
+    driver.close_modal("U1", view["id"])
+    payload = bot.requests[-1].payload()
+    assert payload["type"] == "view_closed" and payload["view"]["id"] == view["id"]
+    assert sandbox.open_views("U1") == []
+    with pytest.raises(LookupError):
+        driver.submit_view("U1", view["id"], {})

@@ -167,8 +167,8 @@ def test_fire_time_on_a_nonexistent_local_time_still_falls_in_the_week() -> None
     assert fire is not None
     assert week.starts_at(LONDON) <= fire < week.ends_at(LONDON)
     # Either reading of the missing 01:30 (00:30 or 01:30 UTC) is acceptable; not next week.
-    assert datetime(2026, 3, 29, 0, 30, tzinfo=UTC) <= fire <= datetime(
-        2026, 3, 29, 1, 30, tzinfo=UTC
+    assert (
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC) <= fire <= datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     )
 
 

@@ -157,3 +157,12 @@ def test_stale_takeover_is_compare_and_set(
     assert interleaved == [True]
     [row] = ledger(db)
     assert (row.claimed_by, row.attempts) == ("fast", 2)
+
+
+def test_claim_rolled_back_with_its_transaction(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    with pytest.raises(RuntimeError), db.session() as s:
+        assert claim(s, team_id=team.id, worker="a", now=clock.now(), **KEY) is True
+        raise RuntimeError("crashed before the claim was committed")
+    assert ledger(db) == []
+    assert try_claim(db, team, "b", clock.now()) is True

@@ -1,0 +1,332 @@
+"""The `securebase` command, in-process (bot.cli.main) and once or twice as a real process.
+
+Every failure a person can cause must end in one readable line on stderr and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.content import default_library
+from storage import deliveries
+from storage.db import Database
+from storage.models import Delivery, Team
+
+REPO = Path(__file__).resolve().parents[1]
+ADD = [
+    "team",
+    "add",
+    "--channel",
+    "C0TEAM1",
+    "--supervisor",
+    "U0SUP1",
+    "--workspace",
+    "T0001",
+    "--day",
+    "thu",
+    "--time",
+    "14:15",
+    "--tz",
+    "Europe/Paris",
+    "--name",
+    "Duty team",
+]
+CLEARED = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PORT",
+    "SECUREBASE_ANONYMITY_MIN",
+    "SECUREBASE_TIMEZONE",
+    "SECUREBASE_RETENTION_WEEKS",
+    "SECUREBASE_PRIVACY_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # no stray .env is picked up
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def teams_in(database_url: str) -> list[Team]:
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            return list(session.scalars(select(Team).order_by(Team.channel_id)))
+    finally:
+        db.dispose()
+
+
+def test_team_add_then_list(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    code, out, err = run(capsys, *ADD)
+    assert (code, err) == (0, "")
+    assert out.strip() == "Added Duty team (C0TEAM1): prompts on thu at 14:15 Europe/Paris"
+
+    (team,) = teams_in(database_url)
+    assert (team.workspace_id, team.channel_id, team.name) == ("T0001", "C0TEAM1", "Duty team")
+    assert (team.post_day, team.post_minute, team.timezone) == (3, 14 * 60 + 15, "Europe/Paris")
+    assert [s.user_id for s in team.supervisors] == ["U0SUP1"]
+
+    code, out, err = run(capsys, "team", "list")
+    assert code == 0
+    (line,) = out.strip().splitlines()
+    assert line.startswith("T0001 C0TEAM1")
+    for part in ("Duty team", "thu 14:15 Europe/Paris", "supervisors: U0SUP1", "active"):
+        assert part in line
+    assert "LAST ERROR" not in line
+
+
+def test_team_list_when_empty_says_how_to_add_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "team", "list")
+    assert code == 0
+    assert "No teams yet" in out and "securebase team add" in out
+
+
+def test_second_team_defaults_to_the_known_workspace_and_the_configured_zone(
+    capsys: pytest.CaptureFixture[str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    monkeypatch.setenv("SECUREBASE_TIMEZONE", "America/New_York")
+    code, out, _ = run(
+        capsys,
+        "team",
+        "add",
+        "--channel",
+        "C0TEAM2",
+        "--supervisor",
+        "U0SUP2",
+        "--supervisor",
+        "U0SUP3",
+    )
+    assert code == 0
+    assert "prompts on mon at 09:30 America/New_York" in out
+    second = teams_in(database_url)[1]
+    assert (second.workspace_id, second.name) == ("T0001", "Team in C0TEAM2")
+    assert sorted(s.user_id for s in second.supervisors) == ["U0SUP2", "U0SUP3"]
+
+
+def test_duplicate_add_fails_with_one_line(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    code, out, err = run(capsys, *ADD)
+    assert code == 2
+    assert out == ""
+    assert one_line(err) == "securebase: channel C0TEAM1 already has a team"
+    assert len(teams_in(database_url)) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--time", "25:00", "'25:00' is not a time like 09:30"),
+        ("--time", "9.30", "is not a time"),
+        ("--day", "someday", "'someday' is not a day: use one of mon"),
+        ("--tz", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+        ("--tz", "Europe", "'Europe' is not an IANA time zone"),
+        ("--channel", "#general", "does not look like a Slack id"),
+        ("--channel", "c0team1", "does not look like a Slack id"),
+        ("--supervisor", "C0NOTAUSER", "does not look like a Slack id"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], database_url: str, option: str, value: str, says: str
+) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    argv = list(ADD)
+    argv[argv.index(option) + 1] = value
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("securebase team add: error: argument")
+    assert option in last and says in last
+    assert teams_in(database_url) == []
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "usage: securebase" in capsys.readouterr().err
+
+
+def test_team_remove(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    code, out, err = run(capsys, "team", "remove", "--channel", "C0TEAM1")
+    assert (code, err) == (0, "")
+    assert out.strip() == "Removed Duty team (C0TEAM1) and all its data."
+    assert teams_in(database_url) == []
+    assert "No teams yet" in run(capsys, "team", "list")[1]
+
+    code, _, err = run(capsys, "team", "remove", "--channel", "C0TEAM1")
+    assert code == 2
+    assert one_line(err) == "securebase: no team is set up in channel C0TEAM1"
+
+
+def test_team_list_shows_the_last_permanent_failure(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            team = session.scalars(select(Team)).one()
+            session.add(
+                Delivery(
+                    team_id=team.id,
+                    week_index=150,
+                    kind="channel_prompt",
+                    recipient="C0TEAM1",
+                    status=deliveries.FAILED,
+                    claimed_at=datetime(2026, 11, 23, 13, 15, tzinfo=UTC),
+                    claimed_by="host-a:1",
+                    error="channel_not_found",
+                )
+            )
+    finally:
+        db.dispose()
+    out = run(capsys, "team", "list")[1]
+    assert "LAST ERROR: channel_not_found" in out
+
+
+def test_prompt_dry_run_prints_block_kit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    code, out, err = run(capsys, "prompt", "--channel", "C0TEAM1", "--dry-run")
+    assert (code, err) == (0, "")
+    message = json.loads(out)
+    assert message["channel"] == "C0TEAM1"
+    titles = {domain.title for domain in default_library().domains}
+    header = message["blocks"][0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] in {f"This week: {title}" for title in titles}
+    assert any(title in message["text"] for title in titles)
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    (button,) = actions["elements"]
+    assert button["text"]["text"] == "Check in privately"
+    assert (button["action_id"], button["value"]) == ("open_checkin", "C0TEAM1")
+
+    # The same week gives the same prompt: the dry run does not reroll it.
+    assert json.loads(run(capsys, "prompt", "--channel", "C0TEAM1", "--dry-run")[1]) == message
+
+
+def test_prompt_for_an_unknown_channel(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "prompt", "--channel", "C0NOPE", "--dry-run")
+    assert (code, out) == (2, "")
+    assert one_line(err) == "securebase: no team is set up in channel C0NOPE"
+
+
+def test_db_upgrade_says_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(2):  # a fresh database, then an already migrated one
+        code, out, err = run(capsys, "db", "upgrade")
+        assert (code, err) == (0, "")
+        assert out.strip() == "securebase: database is up to date"
+
+
+def test_run_without_a_bot_token_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "run")
+    assert (code, out) == (2, "")
+    line = one_line(err)
+    assert line.startswith("securebase: SLACK_BOT_TOKEN is not set")
+
+
+def test_a_bad_setting_stops_database_commands_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECUREBASE_TIMEZONE", "Europe")
+    code, _, err = run(capsys, "team", "list")
+    assert code == 2
+    assert "SECUREBASE_TIMEZONE" in one_line(err)
+
+
+def test_an_unreachable_database_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    code, out, err = run(capsys, "team", "list")
+    assert (code, out) == (1, "")
+    assert one_line(err).startswith("securebase: database problem:")
+
+
+# --- as a real process -------------------------------------------------------------------
+
+
+def securebase(database_url: str, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env["DATABASE_URL"] = database_url
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_as_a_process_failures_reach_the_user_as_one_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    cwd = Path.cwd()
+    done = securebase(database_url, cwd, "run")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert one_line(done.stderr).startswith("securebase: SLACK_BOT_TOKEN is not set")
+
+    assert securebase(database_url, cwd, *ADD).returncode == 0
+    again = securebase(database_url, cwd, *ADD)
+    assert again.returncode == 2
+    # Just the one line: no migration chatter from the logs around it.
+    assert one_line(again.stderr) == "securebase: channel C0TEAM1 already has a team"
+
+
+def test_as_a_process_a_zone_directory_is_a_usage_error(database_url: str, tmp_path: Path) -> None:
+    done = securebase(
+        database_url,
+        Path.cwd(),
+        "team",
+        "add",
+        "--channel",
+        "C0X1",
+        "--supervisor",
+        "U0X1",
+        "--tz",
+        "America",
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "'America' is not an IANA time zone" in done.stderr.strip().splitlines()[-1]
