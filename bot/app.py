@@ -1,8 +1,10 @@
-"""Builds the Bolt app: one WebClient pointed at SLACK_API_URL, retry handlers, every listener."""
+"""Builds the Bolt app: WebClients pointed at SLACK_API_URL with retry handlers, every listener,
+and — when SLACK_CLIENT_ID is set — the OAuth install flow for many workspaces."""
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -11,17 +13,23 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
+from bot import oauth
 from bot.handlers import register_all
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
+LISTENER_THREADS = 8
+
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
-    """A client with slack_sdk's own retry handlers: 429 honours Retry-After, 5xx backs off."""
+    """A client with slack_sdk's own retry handlers: a 429 waits as long as its Retry-After
+    says, 5xx answers and dropped connections are tried again with backoff. Bolt copies these
+    handlers into the per-request clients it makes, so every call the bot makes has them."""
     return WebClient(
-        token=token or services.settings.bot_token,
+        token=token,
         base_url=services.settings.api_url,
         timeout=10,
         retry_handlers=[
@@ -32,13 +40,27 @@ def web_client(services: Services, token: str | None = None) -> WebClient:
     )
 
 
-def build_app(services: Services) -> App:
+def build_app(
+    services: Services,
+    listeners: ThreadPoolExecutor | None = None,
+    store: SQLAlchemyInstallationStore | None = None,
+) -> App:
+    """One workspace (SLACK_BOT_TOKEN) or many (`store` given: OAuth install, per-workspace
+    tokens from the installation store). `listeners` runs the work Bolt does after each ack;
+    the runtime drains it on shutdown so nothing a person started is cut off."""
+    settings = services.settings
+    client = web_client(services, None if store else settings.bot_token)
     app = App(
-        client=web_client(services),
-        signing_secret=services.settings.signing_secret,
+        client=client,
+        signing_secret=settings.signing_secret,
         logger=logging.getLogger("securebase.bolt"),
-        # Listeners run after the ack in Bolt's worker threads, so Slack gets its answer fast.
+        # Listeners run after the ack in worker threads, so Slack gets its answer fast.
         process_before_response=False,
+        listener_executor=listeners,
+        # With a store and no `authorize`, Bolt authorises each request from the store with
+        # this client, so refreshing a rotating token also goes to SLACK_API_URL.
+        installation_store=store,
+        oauth_flow=oauth.oauth_flow(settings, services.db, store, client) if store else None,
     )
     register_all(app, services)
     return app

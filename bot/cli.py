@@ -86,6 +86,12 @@ def parser() -> argparse.ArgumentParser:
     remove = team.add_parser("remove", help="remove a team and all its data")
     remove.add_argument("--channel", required=True, type=_slack_id("CG"))
     remove.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    forget = team.add_parser(
+        "forget", help="erase everything stored about a team (asks you to confirm)"
+    )
+    forget.add_argument("--channel", required=True, type=_slack_id("CG"))
+    forget.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    forget.add_argument("--yes", action="store_true", help="erase without asking")
 
     prompt = commands.add_parser("prompt", help="post this week's prompt now")
     prompt.add_argument("--channel", required=True, type=_slack_id("CG"))

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import signal
+import sys
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from storage.db import Database
 from storage.deliveries import last_error
 from storage.models import Team
 from storage.periods import current_week, ensure_period
+from storage.retention import forget_team, scrub
 from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams, remove_team
 
 log = logging.getLogger("securebase")
@@ -108,7 +110,40 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             remove_team(session, found.workspace_id, found.channel_id)
         print(f"Removed {found.name} ({found.channel_id}) and all its data.")
         return 0
+    if args.team_command == "forget":
+        return forget(args, db)
     raise TeamError(f"unknown team action {args.team_command!r}")
+
+
+def forget(args: argparse.Namespace, db: Database) -> int:
+    """Erase a team's data for good, after the person types the channel id (or gives --yes)."""
+    found = _find(db, args)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise TeamError(
+                f"not erasing {found.channel_id} without confirmation: run it in a terminal, "
+                "or add --yes"
+            )
+        print(
+            f"This erases {found.name} ({found.channel_id}) for good: the team, every week's "
+            "answers and comments, the delivery record and the view log."
+        )
+        try:
+            typed = input("Type the channel id to confirm: ").strip()
+        except EOFError:
+            typed = ""
+        if typed != found.channel_id:
+            print("Nothing was erased: the channel id did not match.")
+            return 1
+    with db.session() as session:
+        erased = forget_team(session, found.id)
+    scrub(db, everything=True)
+    print(
+        f"Erased {found.name} ({found.channel_id}): {erased['team_weeks']} weeks, "
+        f"{erased['answers']} answers, {erased['comments']} comments, "
+        f"{erased['deliveries']} deliveries, {erased['pulse_views']} view-log entries."
+    )
+    return 0
 
 
 def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:

@@ -1,4 +1,10 @@
-"""The scheduler's Messenger, on Slack's Web API."""
+"""The scheduler's Messenger, on Slack's Web API.
+
+Transient trouble (429, 5xx, dropped connections) is retried inside slack_sdk by the client's
+retry handlers (bot.app.web_client). What still fails is sorted here: errors no retry can mend
+are permanent, recorded once in the ledger and shown by `securebase team list`; the rest give
+the claim back for the next sweep.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.oauth import NotInstalled
 from bot.render.prompt import supervisor_reflections, weekly_prompt
 from bot.services import Services
 from scheduler.messenger import DeliveryError
@@ -33,6 +40,8 @@ PERMANENT = frozenset(
 
 
 def _failure(error: Exception) -> DeliveryError:
+    if isinstance(error, NotInstalled):
+        return DeliveryError("not_installed", permanent=True)
     if isinstance(error, SlackApiError):
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
         return DeliveryError(code, permanent=code in PERMANENT)
@@ -51,11 +60,10 @@ class SlackMessenger:
         self.bot_user_for = bot_user_for
 
     def count_members(self, team: Team) -> int:
-        client = self.client_for(team.workspace_id)
-        bot = self.bot_user_for(team.workspace_id)
         members: set[str] = set()
         cursor: str | None = None
         try:
+            client = self.client_for(team.workspace_id)
             while True:
                 page = client.conversations_members(
                     channel=team.channel_id, limit=500, cursor=cursor
@@ -66,7 +74,7 @@ class SlackMessenger:
                     break
         except (SlackClientError, OSError) as error:
             raise _failure(error) from None
-        members.discard(bot or "")
+        members.discard(self.bot_user_for(team.workspace_id) or "")
         return len(members)
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
@@ -86,8 +94,8 @@ class SlackMessenger:
     def send_reflections(self, team: Team, supervisor_id: str, domain: str) -> str:
         library = self.services.library
         message = supervisor_reflections(library, library.domain(domain), team.channel_id)
-        client = self.client_for(team.workspace_id)
         try:
+            client = self.client_for(team.workspace_id)
             dm = client.conversations_open(users=supervisor_id)
             channel = (dm.get("channel") or {}).get("id") or supervisor_id
             response = client.chat_postMessage(

@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import httpx
 
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
@@ -39,6 +41,9 @@ class SandboxedBot:
     clock: Clock | None = None
     anonymity_min: int = 5
     settings_env: dict[str, str] = field(default_factory=dict)
+    # A test that means to provoke malformed Web API calls sets this; otherwise leaving the
+    # context raises AssertionError if the sandbox rejected any call (see assert_clean).
+    expect_rejections: bool = False
     sandbox: SlackSandbox = field(init=False)
     runtime: Runtime = field(init=False)
     driver: SlackDriver = field(init=False)
@@ -78,8 +83,12 @@ class SandboxedBot:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.runtime.stop()
-        self.sandbox.stop()
+        try:
+            self.runtime.stop()
+        finally:
+            self.sandbox.stop()
+        if exc is None and not self.expect_rejections:
+            assert_clean(self.sandbox)
 
     def add_people(self, people: list[Person]) -> None:
         for person in people:
@@ -123,6 +132,55 @@ class SandboxedBot:
         services = self.runtime.services
         with services.db.session() as session:
             return add_team(session, spec, services.clock.now()).id
+
+    def open_checkin(self, user_id: str, channel_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """`/checkin` in `channel_id`, then the check-in modal once Slack has opened it."""
+        before = self.sandbox.open_views(user_id)
+        previous = before[-1]["id"] if before else None
+        response = self.driver.slash_command(user_id, channel_id, "/checkin")
+        if response.status_code != 200:
+            raise AssertionError(f"/checkin answered HTTP {response.status_code}")
+
+        def new_view() -> dict[str, Any]:  # {} (falsy) until the modal is open
+            stack = self.sandbox.open_views(user_id)
+            return stack[-1] if stack and stack[-1]["id"] != previous else {}
+
+        return wait_until(new_view, timeout, f"the check-in modal to open for {user_id}")
+
+    def check_in(
+        self,
+        user_id: str,
+        channel_id: str,
+        answers: dict[str, str | None],
+        *,
+        confirm: bool = True,
+        timeout: float = 5.0,
+    ) -> httpx.Response:
+        """`/checkin`, answer the modal and send it; with `confirm`, also wait for the bot's DM
+        that follows the save (so the answer is in the database on return)."""
+        view = self.open_checkin(user_id, channel_id, timeout)
+        dms = len(self.sandbox.dms(user_id))
+        response = self.driver.answer_modal(user_id, view["id"], answers)
+        if confirm:
+            wait_until(
+                lambda: len(self.sandbox.dms(user_id)) > dms,
+                timeout,
+                f"the bot's DM to {user_id} after the check-in",
+            )
+        return response
+
+
+def assert_clean(sandbox: SlackSandbox) -> None:
+    """Raise AssertionError listing every Web API call the sandbox rejected as malformed
+    (bad parameters, invalid Block Kit, unknown methods): the bot must never make one."""
+    rejected = sandbox.rejected_calls()
+    if rejected:
+        details = "; ".join(
+            f"{call.method} → {call.error}"
+            + (f" ({', '.join(call.messages)})" if call.messages else "")
+            for call in rejected
+        )
+        raise AssertionError(f"the Slack sandbox rejected {len(rejected)} call(s): {details}")
 
 
 def wait_until(probe: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:

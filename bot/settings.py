@@ -7,6 +7,7 @@ says where to get a good value; the CLI prints that line and exits, never a trac
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -14,6 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 ANONYMITY_FLOOR = 3
+# The bot scopes manifest.yml asks for: what the OAuth install requests unless SLACK_SCOPES says.
+MANIFEST_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "channels:read",
+    "groups:read",
+    "users:read",
+)
 
 
 class SettingsError(Exception):
@@ -32,12 +42,25 @@ class Settings:
     timezone: str
     retention_weeks: int
     privacy_url: str | None = None
+    # How long a delivery claim holds before another replica may take it over.
+    claim_lease_seconds: int = 120
+    # OAuth (many workspaces): set both to install through /slack/install; no SLACK_BOT_TOKEN.
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = MANIFEST_SCOPES
+    redirect_uri: str | None = None
+
+    @property
+    def oauth(self) -> bool:
+        return self.client_id is not None
 
 
 WHERE = {
     "SLACK_BOT_TOKEN": "your Slack app's 'OAuth & Permissions' page (Bot User OAuth Token, xoxb-…)",
     "SLACK_SIGNING_SECRET": "your Slack app's 'Basic Information' page (App Credentials)",
     "SLACK_APP_TOKEN": "'Basic Information' → App-Level Tokens, with the connections:write scope",
+    "SLACK_CLIENT_ID": "your Slack app's 'Basic Information' page (App Credentials, Client ID)",
+    "SLACK_CLIENT_SECRET": "your Slack app's 'Basic Information' page (App Credentials)",
 }
 
 
@@ -86,6 +109,31 @@ def timezone_name(value: str, variable: str = "SECUREBASE_TIMEZONE") -> str:
     return value
 
 
+def _oauth(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: both (OAuth mode) or neither (one workspace)."""
+    client_id = env.get("SLACK_CLIENT_ID", "").strip() or None
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip() or None
+    if client_id and not client_secret:
+        return client_id, _required(env, "SLACK_CLIENT_SECRET")
+    if client_secret and not client_id:
+        return _required(env, "SLACK_CLIENT_ID"), client_secret
+    return client_id, client_secret
+
+
+def _scopes(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("SLACK_SCOPES", "").strip()
+    if not raw:
+        return MANIFEST_SCOPES
+    scopes = tuple(s.strip() for s in raw.split(",") if s.strip())
+    bad = [s for s in scopes if not re.fullmatch(r"[a-z]+(:[a-z.]+)*", s)]
+    if bad or not scopes:
+        raise SettingsError(
+            f"SLACK_SCOPES={raw!r} is not a comma-separated list of scopes "
+            f"(e.g. {','.join(MANIFEST_SCOPES[:2])}): leave it empty for manifest.yml's"
+        )
+    return scopes
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = True) -> Settings:
     """Read and check every setting. `need_slack=False` for commands that only touch the DB."""
     env = os.environ if env is None else env
@@ -102,8 +150,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = Tr
         1000,
         "below 3, one person's answers could be worked out",
     )
+    client_id, client_secret = _oauth(env) if need_slack else (None, None)
+    if client_id and app_token:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is set with SLACK_CLIENT_ID: installing in many workspaces needs "
+            "HTTP mode (/slack/install), so leave SLACK_APP_TOKEN empty"
+        )
+    one_workspace = need_slack and not client_id
     return Settings(
-        bot_token=_required(env, "SLACK_BOT_TOKEN", "xoxb-") if need_slack else "",
+        bot_token=_required(env, "SLACK_BOT_TOKEN", "xoxb-") if one_workspace else "",
         signing_secret=_required(env, "SLACK_SIGNING_SECRET") if need_slack else "",
         app_token=app_token,
         api_url=_api_url(env),
@@ -115,4 +170,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = Tr
             env, "SECUREBASE_RETENTION_WEEKS", 104, 8, 1040, "how long answers are kept"
         ),
         privacy_url=env.get("SECUREBASE_PRIVACY_URL", "").strip() or None,
+        claim_lease_seconds=_int(
+            env,
+            "SECUREBASE_CLAIM_LEASE_SECONDS",
+            120,
+            1,
+            3600,
+            "how long a replica's claim on a post holds before another may take it over",
+        ),
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=_scopes(env),
+        redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
@@ -50,10 +50,16 @@ def fire_time(team: Team, week: Week) -> datetime | None:
 
 class WeeklyDelivery:
     def __init__(
-        self, db: Database, clock: Clock, messenger: Messenger, rotation: Rotation, worker: str
+        self,
+        db: Database,
+        clock: Clock,
+        messenger: Messenger,
+        rotation: Rotation,
+        worker: str,
+        lease: timedelta = deliveries.LEASE,
     ) -> None:
         self.db, self.clock, self.messenger = db, clock, messenger
-        self.rotation, self.worker = rotation, worker
+        self.rotation, self.worker, self.lease = rotation, worker, lease
 
     def run_due(self) -> int:
         """Close finished weeks, then deliver for every team whose time has come this week."""
@@ -120,6 +126,7 @@ class WeeklyDelivery:
                 recipient=recipient,
                 worker=self.worker,
                 now=self.clock.now(),
+                lease=self.lease,
             )
 
     def _attempt(

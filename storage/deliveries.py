@@ -28,6 +28,7 @@ def claim(
     recipient: str,
     worker: str,
     now: datetime,
+    lease: timedelta = LEASE,
 ) -> bool:
     """True when this worker now owns the delivery and should make it."""
     try:
@@ -55,7 +56,7 @@ def claim(
             Delivery.recipient == recipient,
         )
     ).one()
-    if existing.status != CLAIMED or existing.claimed_at > now - LEASE:
+    if existing.status != CLAIMED or existing.claimed_at > now - lease:
         return False
     # Compare-and-set on the old claim, so only one replica takes over a stale lease.
     taken = session.execute(

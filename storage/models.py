@@ -17,13 +17,16 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -88,6 +91,9 @@ class Team(Base):
     pool_weeks: Mapped[int] = mapped_column(SmallInteger, default=1)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Where to find support (e.g. the employee assistance programme), shown privately to someone
+    # who reports high stress; None: a kind generic line.
+    support_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     supervisors: Mapped[list[Supervisor]] = relationship(
         back_populates="team", cascade="all, delete-orphan", lazy="selectin"
@@ -185,3 +191,99 @@ class PulseView(Base):
     viewer_id: Mapped[str] = mapped_column(String(32))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     what: Mapped[str] = mapped_column(String(200))
+
+
+class ReminderOptOut(Base):
+    """Someone who asked for no check-in reminders (per workspace). Says nothing about answers."""
+
+    __tablename__ = "reminder_opt_outs"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SkippedWeek(Base):
+    """A week a team takes off (a holiday): no prompt, no reflections, no reminder."""
+
+    __tablename__ = "skipped_weeks"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+# -- Slack OAuth (many workspaces) -------------------------------------------------------------
+# The tables of slack_sdk's SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore, which
+# bot/oauth.py uses on this same database. Declared here (storage imports nothing from Slack) so
+# that models and migrations agree; tests check they match the store classes' own metadata.
+
+
+def _slack_token_columns() -> list[Column[object]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
+def _slack_bot_columns() -> list[Column[object]]:
+    return [
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    *_slack_token_columns(),
+    Column("enterprise_url", String(200)),
+    *_slack_bot_columns(),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False),
+    Index(
+        "slack_installations_idx",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    *_slack_token_columns(),
+    *_slack_bot_columns(),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("installed_at", DateTime, nullable=False),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

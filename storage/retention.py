@@ -1,23 +1,131 @@
-"""Answers are kept for a limited time (SECUREBASE_RETENTION_WEEKS, default 104)."""
+"""How long data is kept, and how it is erased so that it is really gone.
+
+Answers are kept for SECUREBASE_RETENTION_WEEKS (default 104) and then purged by the hourly
+housekeeping job, with the deliveries ledger and the view log of the same age. `securebase
+team forget` erases one team's data at once.
+
+Deleting a row is not enough on its own. PostgreSQL keeps the old version of every updated or
+deleted row in the table's pages until VACUUM, where anyone with superuser access can still
+read it (pageinspect); a closed week's old `team_weeks` versions hold the week's secret, which
+would let an administrator link the old respondent keys (also left in dead rows) back to
+people. `scrub` rewrites `team_weeks` (VACUUM FULL: a small table) so no old version survives,
+and vacuums the rest. SQLite zeroes deleted content itself (secure_delete); `scrub` empties its
+write-ahead log, which still holds old pages.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Delete, Table, delete, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Period, Team
-from storage.periods import current_week
+from storage.db import Database
+from storage.models import Base, Delivery, Period, PulseView, Team
+from storage.periods import close_due_periods, current_week
+
+log = logging.getLogger(__name__)
+
+# One replica at a time rewrites the tables (any fixed number, shared by every replica).
+SCRUB_LOCK = 72737002
+# Never queue check-ins behind the rewrite for long: skip this hour if a lock is not free.
+SCRUB_LOCK_TIMEOUT = "5s"
+
+
+def _count(session: Session, statement: Delete) -> int:
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+
+
+def _erase(
+    session: Session, table: Table, where: ColumnElement[bool], counts: Counter[str]
+) -> None:
+    """Delete `table`'s rows matching `where`, and first every row of every table that refers
+    to them, however deep. Explicit, rather than trusting every deployment to have foreign-key
+    cascades on; found from the models, so a table added later is erased too."""
+    for child in Base.metadata.sorted_tables:
+        for key in child.foreign_keys:
+            if key.column.table is table:
+                _erase(session, child, key.parent.in_(select(key.column).where(where)), counts)
+    counts[table.name] += _count(session, delete(table).where(where))
+
+
+def _referring(table: Table) -> list[str]:
+    """`table` and every table whose rows hang off it through foreign keys."""
+    names = [table.name]
+    for child in Base.metadata.sorted_tables:
+        if any(key.column.table is table for key in child.foreign_keys):
+            names += [name for name in _referring(child) if name not in names]
+    return names
+
+
+def _erase_weeks(session: Session, where: ColumnElement[bool]) -> int:
+    counts: Counter[str] = Counter()
+    _erase(session, Base.metadata.tables[Period.__tablename__], where, counts)
+    return counts[Period.__tablename__]
 
 
 def purge_older_than(session: Session, weeks: int, now: datetime) -> int:
-    """Delete every team-week (with its answers and comments) older than `weeks`."""
+    """Delete every team-week (with its answers and comments), delivery record and view-log
+    entry older than `weeks`; returns the number of team-weeks deleted."""
     removed = 0
     for team in session.scalars(select(Team)):
         cutoff = current_week(team, now).index - weeks
-        result = session.execute(
-            delete(Period).where(Period.team_id == team.id, Period.week_index < cutoff)
+        removed += _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < cutoff))
+        session.execute(
+            delete(Delivery).where(Delivery.team_id == team.id, Delivery.week_index < cutoff)
         )
-        removed += int(getattr(result, "rowcount", 0) or 0)
+    session.execute(delete(PulseView).where(PulseView.viewed_at < now - timedelta(weeks=weeks)))
     return removed
+
+
+def forget_team(session: Session, team_id: int) -> Counter[str]:
+    """Erase a team and everything stored about it (weeks, answers, comments, deliveries, the
+    view log, its supervisors...); returns how many rows went from each table."""
+    counts: Counter[str] = Counter()
+    _erase(session, Base.metadata.tables[Team.__tablename__], Team.id == team_id, counts)
+    return counts
+
+
+def scrub(db: Database, *, everything: bool = False) -> bool:
+    """Make deleted and overwritten rows unrecoverable from the database's own files.
+
+    `everything` rewrites every table that holds team data (after `forget_team`); otherwise
+    only `team_weeks`, where old row versions would keep closed weeks' secrets. Returns False
+    when PostgreSQL was busy (another replica scrubbing, or a lock not free in time): the next
+    hour tries again.
+    """
+    if not db.is_postgres:
+        db.scrub_wal()
+        return True
+    team_data = _referring(Base.metadata.tables[Team.__tablename__])
+    rewrite = team_data if everything else [Period.__tablename__]
+    rest = [name for name in team_data if name not in rewrite]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.scalar(select(func.pg_try_advisory_lock(SCRUB_LOCK))):
+            return False
+        try:
+            conn.exec_driver_sql(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
+            conn.exec_driver_sql(f"VACUUM FULL {', '.join(rewrite)}")
+            if rest:
+                conn.exec_driver_sql(f"VACUUM {', '.join(rest)}")
+        except OperationalError as error:  # lock_timeout: busy now, fine next hour
+            log.warning("scrubbing old row versions was put off: %s", type(error.orig).__name__)
+            return False
+        finally:
+            conn.exec_driver_sql("RESET lock_timeout")
+            conn.scalar(select(func.pg_advisory_unlock(SCRUB_LOCK)))
+    return True
+
+
+def housekeeping(db: Database, retention_weeks: int, now: datetime) -> int:
+    """The hourly job: close finished weeks, purge what is past retention, scrub. Returns the
+    number of team-weeks purged."""
+    with db.session() as session:
+        close_due_periods(session, now)
+        purged = purge_older_than(session, retention_weeks, now)
+    scrub(db)
+    return purged

@@ -299,7 +299,7 @@ def securebase(database_url: str, cwd: Path, *argv: str) -> subprocess.Completed
 
 
 def test_as_a_process_failures_reach_the_user_as_one_line(
-    database_url: str, tmp_path: Path
+    database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cwd = Path.cwd()
     done = securebase(database_url, cwd, "run")
@@ -307,14 +307,14 @@ def test_as_a_process_failures_reach_the_user_as_one_line(
     assert done.stdout == ""
     assert one_line(done.stderr).startswith("securebase: SLACK_BOT_TOKEN is not set")
 
-    assert securebase(database_url, cwd, *ADD).returncode == 0
+    assert run(capsys, *ADD)[0] == 0  # in-process: only the failing repeat needs a process
     again = securebase(database_url, cwd, *ADD)
     assert again.returncode == 2
     # Just the one line: no migration chatter from the logs around it.
     assert one_line(again.stderr) == "securebase: channel C0TEAM1 already has a team"
 
 
-def test_as_a_process_a_zone_directory_is_a_usage_error(database_url: str, tmp_path: Path) -> None:
+def test_as_a_process_a_zone_directory_is_a_usage_error(database_url: str) -> None:
     done = securebase(
         database_url,
         Path.cwd(),

@@ -104,32 +104,47 @@ def test_lease_boundary(db: Database, clock: ManualClock) -> None:
     assert try_claim(db, team, "replica-c", clock.now() + LEASE * 2) is False
 
 
+def race(db: Database, team: Team, workers: tuple[str, ...], when: datetime) -> dict[str, bool]:
+    """Every worker claims at the same moment, each in its own thread and session."""
+    barrier = threading.Barrier(len(workers))
+    results: dict[str, bool] = {}
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            barrier.wait()
+            results[name] = try_claim(db, team, name, when)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    return results
+
+
+def test_fresh_claim_race_has_one_winner(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    results = race(db, team, ("a", "b", "c", "d"), clock.now())
+    assert sorted(results.values()) == [False, False, False, True]
+    [row] = ledger(db)
+    assert results[row.claimed_by] is True and row.attempts == 1
+
+
 def test_stale_claim_taken_over_once_by_racing_workers(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     assert try_claim(db, team, "dead-replica", clock.now()) is True
     later = clock.now() + LEASE + timedelta(seconds=5)
-    for _ in range(3):  # a few rounds, each starting from a fresh stale claim
-        barrier = threading.Barrier(2)
-        results: dict[str, bool] = {}
-        errors: list[BaseException] = []
-
-        def worker(name: str, when: datetime = later) -> None:
-            try:
-                barrier.wait()
-                results[name] = try_claim(db, team, name, when)
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(n,)) for n in ("left", "right")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert errors == []
+    for attempt in (2, 3, 4):  # a few rounds, each starting from a fresh stale claim
+        results = race(db, team, ("left", "right"), later)
         assert sorted(results.values()) == [False, True]
         [row] = ledger(db)
         winner = next(name for name, won in results.items() if won)
         assert row.claimed_by == winner and row.claimed_at == later
+        assert row.attempts == attempt
         later += LEASE + timedelta(seconds=5)
 
 
@@ -166,3 +181,23 @@ def test_claim_rolled_back_with_its_transaction(db: Database, clock: ManualClock
         raise RuntimeError("crashed before the claim was committed")
     assert ledger(db) == []
     assert try_claim(db, team, "b", clock.now()) is True
+
+
+def test_release_gives_a_claim_back(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "a", clock.now()) is True
+    with db.session() as s:
+        deliveries.release(s, team_id=team.id, **KEY)
+    assert ledger(db) == []
+    assert try_claim(db, team, "b", clock.now()) is True  # at once, no lease to wait out
+
+
+def test_release_never_undoes_a_finished_delivery(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "a", clock.now()) is True
+    done(db, team, slack_ts="1.2")
+    with db.session() as s:
+        deliveries.release(s, team_id=team.id, **KEY)
+    [row] = ledger(db)
+    assert row.status == "sent"
+    assert try_claim(db, team, "b", clock.now()) is False

@@ -25,9 +25,13 @@ WS = "T0001"
 WEEK_END = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
 
 
-def make_team(db: Database, now: datetime, channel: str = "C0001", tz: str = "Europe/London") -> Team:
+def make_team(
+    db: Database, now: datetime, channel: str = "C0001", tz: str = "Europe/London"
+) -> Team:
     with db.session() as s:
-        return add_team(s, TeamSpec(WS, channel, f"Team {channel}", ("USUPER01",), timezone=tz), now)
+        return add_team(
+            s, TeamSpec(WS, channel, f"Team {channel}", ("USUPER01",), timezone=tz), now
+        )
 
 
 def check_in(db: Database, team: Team, user: str, answers: CheckinAnswers, now: datetime) -> None:
@@ -133,9 +137,7 @@ def test_close_over_the_spring_clock_change(db: Database, clock: ManualClock) ->
     assert close(db, datetime(2026, 3, 29, 23, 0, tzinfo=UTC)) == 1
 
 
-def test_replicas_closing_at_once_neither_lose_nor_double(
-    db: Database, clock: ManualClock
-) -> None:
+def test_replicas_closing_at_once_neither_lose_nor_double(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     values = fill_week(db, team, clock.now(), 9)
     barrier = threading.Barrier(4)

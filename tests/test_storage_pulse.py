@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -156,8 +157,15 @@ def test_participation_unknown_without_member_count(db: Database, clock: ManualC
 
 @pytest.mark.parametrize(
     ("rate", "words"),
-    [(0.81, "very good"), (0.8, "good"), (0.71, "good"), (0.65, "desirable"), (0.55, "adequate")]
-    + [(0.5, "low"), (0.0, "low")],
+    [
+        (0.81, "very good"),
+        (0.8, "good"),
+        (0.71, "good"),
+        (0.65, "desirable"),
+        (0.55, "adequate"),
+        (0.5, "low"),
+        (0.0, "low"),
+    ],
 )
 def test_participation_reading(rate: float, words: str) -> None:
     assert participation_reading(rate) == words
@@ -219,7 +227,7 @@ def test_pooled_blocks_never_overlap(db: Database, clock: ManualClock) -> None:
             assert seen[block.first_week] == block  # same boundaries whatever `weeks` asks
     assert sorted(seen) == [152, 154, 156, 158]
     spans = sorted((b.first_week, b.last_week) for b in seen.values())
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end < start
 
 

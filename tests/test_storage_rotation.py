@@ -85,9 +85,7 @@ def test_each_domain_comes_round_every_five_weeks() -> None:
 def test_different_teams_get_different_offsets_and_orders() -> None:
     this_week = {ROTATION.for_team(*team, NOW_WEEK).domain for team in TEAMS}
     assert len(this_week) > 1  # not every team is on the same domain this week
-    orders = {
-        tuple(by_domain(history(ROTATION, team, 0, 25))["availability"]) for team in TEAMS
-    }
+    orders = {tuple(by_domain(history(ROTATION, team, 0, 25))["availability"]) for team in TEAMS}
     assert len(orders) > 1  # not every team walks the prompts in the same order
     # The workspace is part of the team key too.
     a = history(ROTATION, ("T0001", "C0000"), 0, 25)

@@ -1,75 +1,191 @@
-"""The App Home tab: this week's domain, a check-in button and how privacy works."""
+"""The App Home tab, published when someone opens it and again after they check in.
+
+Supervisors see, for each team they supervise, this week's domain with their reflective
+questions, the last 8 finished periods and the team's secure base profile (each look at those
+figures goes in the team's view log). Members see only the teams whose channel they are in:
+this week's prompt, whether *they* have checked in (a fact only they are shown) and a button
+to check in. Anyone else gets a friendly explanation.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
-from bot.render.common import citation_line, escape
-from bot.render.prompt import OPEN_CHECKIN
+from bot.content import DOMAIN_ORDER
+from bot.handlers.checkin import NO_TEAM, open_modal
+from bot.membership import ChannelMembers
+from bot.render.home import HOME_CHECKIN, MemberCard, SupervisorCard, home_view
 from bot.services import Services
+from storage.checkins import has_checked_in
+from storage.models import Team
 from storage.periods import current_week, ensure_period
-from storage.teams import list_teams
+from storage.profile import secure_base_profile
+from storage.pulse import record_view, team_pulse, view_log
+from storage.reminders import wants_reminders
+from storage.skips import is_skipped, skipped_weeks
+from storage.teams import get_team, list_teams, teams_supervised_by
 
-PRIVACY = (
-    "Your check-ins are stored without your name. Your team sees only anonymous totals, "
-    "and only for weeks where enough people answered."
-)
+log = logging.getLogger(__name__)
+
+TREND_PERIODS = 8
+MAX_SUPERVISED, MAX_BELONGING = 5, 10  # keeps the tab within Slack's 100 blocks
+LOOK_AGAIN = timedelta(hours=1)  # the same look within the hour is one entry in the log
+PAUSED = "Prompts are paused for this team at the moment."
+WEEK_OFF = "This is a week off for the team: no prompt and no reminders."
 
 
-def home_view(services: Services, workspace: str, user: str) -> dict[str, Any]:
-    blocks: list[Block] = [HeaderBlock(text="Secure Base")]
+def member_teams(
+    members: ChannelMembers, client: WebClient, workspace: str, user: str, teams: list[Team]
+) -> list[Team]:
+    """The teams whose channel this person is in (a channel the bot can no longer see is
+    left out rather than failing the whole tab)."""
+    mine = []
+    for team in teams:
+        try:
+            if user in members.of(client, workspace, team.channel_id):
+                mine.append(team)
+        except SlackApiError as error:
+            log.warning("team %s: members unknown: %s", team.channel_id, error.response["error"])
+    return mine
+
+
+def _note(session: Session, team: Team, week_index: int) -> str | None:
+    if team.paused:
+        return PAUSED
+    if is_skipped(session, team.id, week_index):
+        return WEEK_OFF
+    return None
+
+
+def _member_card(services: Services, session: Session, team: Team, user: str) -> MemberCard:
+    week = current_week(team, services.clock.now())
+    period = ensure_period(session, team, week, services.rotation)
+    domain = services.library.domain(period.domain)
+    return MemberCard(
+        team_name=team.name,
+        channel_id=team.channel_id,
+        domain=domain,
+        prompt=domain.prompts[period.prompt_index],
+        checked_in=has_checked_in(session, period, team.workspace_id, user),
+        note=_note(session, team, week.index),
+    )
+
+
+def _supervisor_card(
+    services: Services, session: Session, team: Team, viewer: str, record_look: bool
+) -> SupervisorCard:
+    now = services.clock.now()
+    week = current_week(team, now)
+    period = ensure_period(session, team, week, services.rotation)
+    readings = team_pulse(
+        session, team, TREND_PERIODS * team.pool_weeks, services.settings.anonymity_min, now
+    )[:TREND_PERIODS]
+    skipped = (
+        skipped_weeks(session, team.id, readings[-1].block.first_week, readings[0].block.last_week)
+        if readings
+        else set()
+    )
+    if record_look and readings:
+        what = f"App Home: {readings[-1].block.label()} to {readings[0].block.label()}"
+        _note_look(session, team, viewer, what, now)
+    return SupervisorCard(
+        team_name=team.name,
+        channel_id=team.channel_id,
+        domain=services.library.domain(period.domain),
+        readings=readings,
+        profile=secure_base_profile(readings, DOMAIN_ORDER, team.pool_weeks),
+        skipped=frozenset(skipped),
+        note=_note(session, team, week.index),
+    )
+
+
+def _note_look(session: Session, team: Team, viewer: str, what: str, now: datetime) -> None:
+    """Record a look in the team's view log, once per hour for the same look."""
+    latest = view_log(session, team, limit=1)
+    if (
+        latest
+        and latest[0].viewer_id == viewer
+        and latest[0].what == what
+        and now - latest[0].viewed_at < LOOK_AGAIN
+    ):
+        return
+    record_view(session, team, viewer, what, now)
+
+
+def home_for(
+    services: Services,
+    members: ChannelMembers,
+    client: WebClient,
+    workspace: str,
+    user: str,
+    *,
+    record_looks: bool,
+) -> dict[str, Any]:
     with services.db.session() as session:
-        for team in list_teams(session, workspace):
-            period = ensure_period(
-                session, team, current_week(team, services.clock.now()), services.rotation
-            )
-            domain = services.library.domain(period.domain)
-            prompt = domain.prompts[period.prompt_index]
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(
-                        text=(
-                            f"*{escape(team.name)}* (<#{team.channel_id}>): this week is "
-                            f"*{domain.title}*, “{domain.belief}”.\n{escape(prompt.question)}"
-                        )
-                    )
-                )
-            )
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"home_{team.id}",
-                    elements=[
-                        ButtonElement(
-                            text="Check in privately",
-                            action_id=OPEN_CHECKIN,
-                            value=team.channel_id,
-                        )
-                    ],
-                )
-            )
-            if len(blocks) > 90:
-                break
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=PRIVACY)))
-    blocks.append(citation_line(services.library.citation))
-    return View(type="home", blocks=blocks).to_dict()
+        teams = list(list_teams(session, workspace))
+        supervised = list(teams_supervised_by(session, workspace, user))
+    belonging = member_teams(members, client, workspace, user, teams)
+    with services.db.session() as session:
+        supervisor_cards = [
+            _supervisor_card(services, session, session.merge(team), user, record_looks)
+            for team in supervised[:MAX_SUPERVISED]
+        ]
+        member_cards = [
+            _member_card(services, session, session.merge(team), user)
+            for team in belonging[:MAX_BELONGING]
+        ]
+        reminders_on = wants_reminders(session, workspace, user)
+    more = max(0, len(supervised) - MAX_SUPERVISED) + max(0, len(belonging) - MAX_BELONGING)
+    return home_view(
+        services.library,
+        supervisor_cards,
+        member_cards,
+        reminders_on,
+        services.settings.anonymity_min,
+        more,
+    )
 
 
-def register(app: App, services: Services) -> None:
+def publish_home(
+    services: Services,
+    members: ChannelMembers,
+    client: WebClient,
+    workspace: str,
+    user: str,
+    *,
+    record_looks: bool = False,
+) -> None:
+    """Publish `user`'s Home tab. `record_looks` when they are actually looking at it."""
+    view = home_for(services, members, client, workspace, user, record_looks=record_looks)
+    client.views_publish(user_id=user, view=view)
+
+
+def register(app: App, services: Services, members: ChannelMembers) -> None:
     @app.event("app_home_opened")
     def opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        user = event["user"]
-        client.views_publish(user_id=user, view=home_view(services, context.team_id or "", user))
+        publish_home(
+            services, members, client, context.team_id or "", event["user"], record_looks=True
+        )
+
+    @app.action(re.compile(rf"^{HOME_CHECKIN}_\d+$"))
+    def check_in(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        user = body["user"]["id"]
+        workspace = context.team_id or body["user"].get("team_id", "")
+        channel = body["actions"][0].get("value", "")
+        with services.db.session() as session:
+            team = get_team(session, workspace, channel)
+        if team is None or user not in members.of(client, workspace, channel):
+            client.chat_postMessage(channel=user, text=NO_TEAM)
+            return
+        open_modal(services, client, body["trigger_id"], team)

@@ -8,9 +8,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.membership import ChannelMembers
+from bot.render.common import escape
 from bot.render.pulse import pulse_blocks
 from bot.services import Services
-from storage.models import Team
+from storage.models import PulseView, Team
 from storage.pulse import BlockFigures, block_comments, record_view, team_pulse, view_log
 from storage.teams import list_teams, teams_supervised_by
 
@@ -49,7 +50,7 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
         user, workspace = command["user_id"], context.team_id or command.get("team_id", "")
         text = (command.get("text") or "").strip()
         if text.lower() == "log":
-            show_log(services, members, client, respond, workspace, user)
+            show_log(services, members, client, respond, workspace, user, command.get("channel_id"))
             return
         weeks = parse_weeks(text)
         if weeks is None:
@@ -89,6 +90,12 @@ def team_picture(
     return pulse_blocks(services.library, team.name, readings, comments, minimum, weeks)
 
 
+def _looked(view: PulseView) -> str:
+    """When, in the reader's own time zone (Slack's date token), with a UTC fallback."""
+    fallback = f"{view.viewed_at:%a %d %b %Y at %H:%M} UTC"
+    return f"<!date^{int(view.viewed_at.timestamp())}^{{date_long_pretty}} at {{time}}|{fallback}>"
+
+
 def show_log(
     services: Services,
     members: ChannelMembers,
@@ -96,23 +103,29 @@ def show_log(
     respond: Respond,
     workspace: str,
     user: str,
+    channel: str | None,
 ) -> None:
     """Any member (and supervisor) can see who has looked at their team's results, and when."""
     with services.db.session() as session:
-        teams = [
-            t
-            for t in list_teams(session, workspace)
-            if user in members.of(client, workspace, t.channel_id)
-            or any(s.user_id == user for s in t.supervisors)
-        ]
-        sections = []
-        for team in teams:
-            views = view_log(session, team)
+        teams = list(list_teams(session, workspace))
+
+    def belongs(team: Team) -> bool:
+        return any(s.user_id == user for s in team.supervisors) or user in members.of(
+            client, workspace, team.channel_id
+        )
+
+    here = [t for t in teams if t.channel_id == channel and belongs(t)]
+    mine = here or [t for t in teams if belongs(t)]
+    sections = []
+    with services.db.session() as session:
+        for team in mine:
             lines = [
-                f"• <@{v.viewer_id}> looked on {v.viewed_at:%a %d %b %Y at %H:%M} UTC ({v.what})"
-                for v in views
+                f"• <@{v.viewer_id}> looked {_looked(v)} ({escape(v.what)})"
+                for v in view_log(session, session.merge(team))
             ] or ["• Nobody has looked at the results yet."]
-            sections.append(f"*Who has looked at {team.name}'s results*\n" + "\n".join(lines))
+            sections.append(
+                f"*Who has looked at {escape(team.name)}'s results*\n" + "\n".join(lines)
+            )
     if not sections:
         respond(text="You're not in a team that uses Secure Base.", response_type="ephemeral")
         return

@@ -1,0 +1,227 @@
+"""1. Ack latency under load (and 5. memory): signed /checkin and /teampulse from closed-loop
+clients to `securebase run`, against a bare Bolt app that only acks on the same adapter.
+
+The bot has `teams` teams scheduled (none due while measured) in one workspace; the load
+comes from the members and supervisors of the first `load_teams`, which have weeks of
+history so that /teampulse has figures to show. Both servers run as subprocesses, the
+sandbox in a third process, the load generator in this one.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import seed, servers
+from bench.load import LoadResult, closed_loop
+from bench.report import Figure, Section, ratio_at_most, value_below
+from bench.slack_host import SIGNING_SECRET, WORKSPACE, HostProcess, SlackHost
+from bench.slack_requests import slash_command
+from bench.stats import percentile
+from storage.db import Database
+from storage.migrate import upgrade
+
+DEADLINE_MS = 3000.0
+PLANNED_RATE = 1500  # requests/s a run is given trigger ids for (more than either server does)
+
+
+@dataclass(frozen=True)
+class AckSizes:
+    teams: int
+    load_teams: int
+    members: int
+    history_weeks: int
+    clients: tuple[int, ...]  # the last is the headline size
+    duration: float
+    warmup: float
+    settle: float  # seconds the bot is left idle after start-up before idle memory is read
+
+
+def _plan(load: list[seed.Roster], count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """(user, channel, command): members' /checkin and supervisors' /teampulse, alternating."""
+    plan = []
+    for i in range(count):
+        roster = rng.choice(load)
+        if i % 2 == 0:
+            plan.append((rng.choice(roster.members), roster.channel, "/checkin"))
+        else:
+            plan.append((roster.supervisor, roster.channel, "/teampulse"))
+    return plan
+
+
+def _bodies(host: SlackHost, plan: list[tuple[str, str, str]]) -> Iterator[bytes]:
+    issued: list[tuple[str, str]] = []
+    for start in range(0, len(plan), 5000):
+        issued += host.issue([(user, channel) for user, channel, _ in plan[start : start + 5000]])
+    for (user, channel, command), (trigger, response_url) in zip(plan, issued, strict=True):
+        yield slash_command(WORKSPACE, user, channel, command, trigger, response_url)
+
+
+def _load(
+    host: SlackHost, server: servers.Server, load: list[seed.Roster], sizes: AckSizes, clients: int
+) -> LoadResult:
+    planned = int(PLANNED_RATE * (sizes.duration + sizes.warmup)) + 10 * clients
+    plan = _plan(load, planned, random.Random(clients))
+    return closed_loop(
+        server.events_url,
+        SIGNING_SECRET,
+        _bodies(host, plan),
+        clients=clients,
+        duration=sizes.duration,
+        warmup=sizes.warmup,
+    )
+
+
+def _ms(result: LoadResult, p: float) -> float:
+    return percentile(result.latencies, p) * 1000
+
+
+def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
+    ack = Section(
+        1,
+        "Ack latency under load",
+        "p99 ratio (bot / bare Bolt app) ≤ 1.5, and the bot's p99 far below Slack's 3 s "
+        f"(taken here as ≤ {DEADLINE_MS / 10:.0f} ms, a tenth of it).",
+    )
+    memory = Section(
+        5,
+        "Memory",
+        f"peak RSS of `securebase run` with {sizes.teams:,} teams scheduled < 200 MB, idle and "
+        "under load 1.",
+    )
+    now = datetime.now(UTC)
+    teams = seed.rosters(sizes.teams, sizes.members)
+    # Only the load teams need full channels; the others have a supervisor and two members.
+    teams = [
+        r if r.index < sizes.load_teams else seed.Roster(r.index, r.channel, r.supervisor, r.members[:2])
+        for r in teams
+    ]
+    load = teams[: sizes.load_teams]
+    database_url = f"sqlite:///{workdir / 'ack.db'}"
+    db = Database(database_url)
+    upgrade(db)
+    seed.add_teams(db, teams, now, *seed.not_yet_due(now))
+    answers = seed.add_history(db, load, sizes.history_weeks, now)
+    db.dispose()
+
+    results: dict[tuple[str, int], LoadResult] = {}
+    with HostProcess() as host:
+        host.add_users(sorted({p for r in teams for p in r.people}))
+        host.add_channels(seed.channel_members(teams))
+        api_url = host.api_url()
+        with (
+            servers.securebase_run(api_url, database_url, workdir) as bot,
+            servers.bare_ack(api_url, database_url, workdir) as bare,
+        ):
+            time.sleep(sizes.settle)
+            idle_bot, idle_bare = bot.memory_kib(), bare.memory_kib()
+            for clients in sizes.clients:
+                results["bare", clients] = _load(host, bare, load, sizes, clients)
+                results["bot", clients] = _load(host, bot, load, sizes, clients)
+            peak_bot, peak_bare = bot.memory_kib(), bare.memory_kib()
+            problems = bot.log_problems()
+            calls = host.call_counts()
+
+    for clients in sizes.clients:
+        bot_run, bare_run = results["bot", clients], results["bare", clients]
+        ack.figures += [
+            Figure(
+                f"ack.p99.{clients}",
+                f"p99 ack, {clients} clients",
+                _ms(bot_run, 99),
+                _ms(bare_run, 99),
+                "ms",
+                "bare Bolt",
+                "ratio ≤ 1.5",
+                ratio_at_most(1.5),
+            ),
+            Figure(
+                f"ack.p99_deadline.{clients}",
+                f"p99 ack vs Slack's deadline, {clients} clients",
+                _ms(bot_run, 99),
+                DEADLINE_MS,
+                "ms",
+                "3 s",
+                "ratio ≤ 0.1",
+                ratio_at_most(0.1),
+            ),
+            Figure(
+                f"ack.p50.{clients}",
+                f"p50 ack, {clients} clients",
+                _ms(bot_run, 50),
+                _ms(bare_run, 50),
+                "ms",
+                "bare Bolt",
+            ),
+            Figure(
+                f"ack.max.{clients}",
+                f"max ack, {clients} clients",
+                _ms(bot_run, 100),
+                _ms(bare_run, 100),
+                "ms",
+                "bare Bolt",
+            ),
+            Figure(
+                f"ack.rps.{clients}",
+                f"acks per second, {clients} clients",
+                bot_run.throughput,
+                bare_run.throughput,
+                "/s",
+                "bare Bolt",
+            ),
+        ]
+        for name, result in (("bot", bot_run), ("bare", bare_run)):
+            if result.failed or result.ran_dry:
+                ack.notes.append(
+                    f"{name}, {clients} clients: {result.failed} requests not answered 200 "
+                    f"({dict(result.statuses)})" + ("; ran out of requests" if result.ran_dry else "")
+                )
+    ack.notes.append(
+        f"Setup: {sizes.teams:,} teams scheduled in one workspace (SQLite); load from "
+        f"{sizes.load_teams} teams of {sizes.members} members with {sizes.history_weeks} closed "
+        f"weeks ({answers:,} answers). Requests alternate members' `/checkin` and supervisors' "
+        f"`/teampulse`; each client sends its next as soon as the last is acked, for "
+        f"{sizes.duration:.0f} s after {sizes.warmup:.0f} s of warm-up, bare app first."
+    )
+    ack.notes.append(
+        "Web API calls the bot made meanwhile (sandbox): "
+        + ", ".join(f"{method} {count:,}" for method, count in sorted(calls.items()))
+    )
+    if problems:
+        ack.notes.append(
+            f"The bot logged {len(problems)} error lines, e.g. `{problems[0][:160]}`"
+        )
+
+    mib = 1024.0
+    memory.figures += [
+        Figure(
+            "mem.idle",
+            f"RSS idle, {sizes.teams:,} teams scheduled",
+            idle_bot["VmHWM"] / mib,
+            idle_bare["VmHWM"] / mib,
+            "MB",
+            "bare Bolt",
+            "< 200 MB",
+            value_below(200),
+        ),
+        Figure(
+            "mem.load",
+            f"peak RSS after load 1 ({max(sizes.clients)} clients)",
+            peak_bot["VmHWM"] / mib,
+            peak_bare["VmHWM"] / mib,
+            "MB",
+            "bare Bolt",
+            "< 200 MB",
+            value_below(200),
+        ),
+    ]
+    memory.notes.append(
+        "Peak resident set (VmHWM from /proc) of the `securebase run` process, read after "
+        f"{sizes.settle:.0f} s idle with its scheduler started, then after all of benchmark 1's "
+        "load; baseline: the bare-ack server under the same load."
+    )
+    return ack, memory

@@ -1,0 +1,139 @@
+"""The servers under test, each in a subprocess of its own: the real bot (`securebase run`,
+HTTP mode) and the bare-ack baseline (`python -m bench.bare_app`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from bench.slack_host import BOT_TOKEN, SIGNING_SECRET
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak) of a process, from /proc (Linux)."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """A server subprocess; `events_url` is where Slack's requests go."""
+
+    def __init__(
+        self, name: str, argv: list[str], api_url: str, database_url: str, workdir: Path
+    ) -> None:
+        self.name = name
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.events_url = f"{self.base_url}/slack/events"
+        self.log_path = workdir / f"{name}.log"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SLACK_", "SECUREBASE_", "DATABASE_URL"))
+        }
+        env.update(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=api_url,
+            DATABASE_URL=database_url,
+            PORT=str(self.port),
+            PYTHONPATH=str(REPO),
+        )
+        self._log = self.log_path.open("wb")
+        # The work directory as cwd: `securebase` reads `.env` from there, so a developer's own
+        # .env (with a Socket Mode token, say) cannot change what is measured.
+        self.process = subprocess.Popen(
+            argv, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._log.flush()
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
+                raise RuntimeError(f"{self.name} exited early: {' '.join(tail)}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout:.0f}s")
+
+    def memory_kib(self) -> dict[str, int]:
+        return memory_kib(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def log_problems(self) -> list[str]:
+        """Lines of the server's log at ERROR level or that start a traceback."""
+        self._log.flush()
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if " ERROR " in line or line.startswith("Traceback")
+        ]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    def __enter__(self) -> Server:
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def securebase_run(api_url: str, database_url: str, workdir: Path) -> Server:
+    """The real bot, started exactly as an installer starts it."""
+    command = Path(sys.executable).with_name("securebase")
+    return Server("securebase-run", [str(command), "run"], api_url, database_url, workdir)
+
+
+def bare_ack(api_url: str, database_url: str, workdir: Path) -> Server:
+    argv = [sys.executable, "-m", "bench.bare_app"]
+    return Server("bare-ack", argv, api_url, database_url, workdir)

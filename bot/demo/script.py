@@ -1,0 +1,251 @@
+"""`securebase demo`: three weeks of the demo team, played through the real bot.
+
+Week 1 six people check in (one by the button under the prompt, one changes their mind later
+in the week), week 2 only three do, so that week stays hidden, week 3 seven do. Then the
+supervisor looks at the team pulse, and a member who tries to is politely refused. At the
+end the demo checks the pulse against the answers it gave, so a lost or doubled check-in
+fails the demo.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.demo.feed import Seen
+from bot.demo.show import Printer
+from bot.demo.team import MEMBERS, SUPERVISOR, TEAM_NAME, TEAM_TZ, DemoError, DemoTeam
+from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
+from bot.render.text import message_lines
+from storage.models import Team
+from storage.pulse import BlockFigures, Suppressed, team_pulse
+from storage.weeks import Week
+
+WEEKS = 3
+
+
+@dataclass(frozen=True)
+class Answers:
+    support: int  # 1 "not at all" … 5 "always"
+    stress: int  # 1 "not at all" … 5 "very much"
+    belief: int | None = None  # agreement with the week's statement; optional
+    comment: str | None = None
+
+    def for_modal(self) -> dict[str, str | None]:
+        return {
+            AVAILABILITY: str(self.support),
+            STRESS: str(self.stress),
+            DOMAIN_ITEM: None if self.belief is None else str(self.belief),
+            COMMENT: self.comment,
+        }
+
+
+@dataclass(frozen=True)
+class Visit:
+    day: int  # 0 is Monday
+    at: str  # local time, HH:MM
+    who: str
+    answers: Answers
+    via: Literal["command", "button"] = "command"
+
+
+PLAN: tuple[tuple[str, tuple[Visit, ...]], ...] = (
+    (
+        "A usual week: six people check in, and one of them changes their mind on Thursday.",
+        (
+            Visit(
+                0,
+                "10:05",
+                "Priya",
+                Answers(4, 3, 4, "Thursday's case discussion helped me think a hard call through."),
+                via="button",
+            ),
+            Visit(0, "13:40", "Tom", Answers(3, 4, 3)),
+            Visit(1, "09:10", "Aisha", Answers(5, 2, 5)),
+            Visit(
+                1,
+                "17:20",
+                "Gareth",
+                Answers(2, 4, 2, "Court all week; hard to find anyone after 4."),
+            ),
+            Visit(2, "11:30", "Mei", Answers(4, 3)),
+            Visit(
+                2,
+                "15:45",
+                "Callum",
+                Answers(3, 3, 4, "Big thanks to @tom for covering my visit on Monday."),
+            ),
+            Visit(3, "12:15", "Gareth", Answers(3, 3, 3, "Better since Wednesday's team meeting.")),
+        ),
+    ),
+    (
+        "A stretched week: only three people check in, fewer than the five needed to show "
+        "anything, so this week will stay hidden for good.",
+        (
+            Visit(0, "11:00", "Bethan", Answers(4, 2, 4)),
+            Visit(1, "14:30", "Kofi", Answers(2, 5, 2, "Three new cases this week. Stretched.")),
+            Visit(3, "10:00", "Priya", Answers(4, 3, 4)),
+        ),
+    ),
+    (
+        "Seven people check in.",
+        (
+            Visit(0, "10:20", "Bethan", Answers(4, 3, 4), via="button"),
+            Visit(0, "15:05", "Tom", Answers(4, 3, 4, "The Thursday 'door open' slot worked.")),
+            Visit(1, "08:50", "Aisha", Answers(5, 2, 5)),
+            Visit(1, "12:30", "Gareth", Answers(4, 3, 4)),
+            Visit(2, "16:10", "Mei", Answers(3, 4, None, "Would like more time to debrief.")),
+            Visit(3, "09:40", "Kofi", Answers(3, 4, 3)),
+            Visit(4, "13:00", "Priya", Answers(5, 2, 4)),
+        ),
+    ),
+)
+
+
+def play(team: DemoTeam, show: Printer) -> None:
+    show.heading(f"Secure Base demo · {TEAM_NAME}")
+    show.say(
+        f"Eight social workers and their practice supervisor, {SUPERVISOR.name}, in the Slack "
+        "sandbox on this computer. Every step below goes through the real bot over HTTP, "
+        "and what you see is what each person sees in Slack. Nothing leaves this machine."
+    )
+    given: dict[int, dict[str, Answers]] = defaultdict(dict)
+    weeks: list[Week] = []
+    for number, (story, visits) in enumerate(PLAN, start=1):
+        if number > 1:
+            team.next_week()
+        else:
+            team.deliver_prompt()
+        week = team.week()
+        weeks.append(week)
+        show.heading(f"Week {number} of {WEEKS} · {week.label()}")
+        show.say(story)
+        show.moment("The weekly prompt goes out.")
+        show.new_messages()
+        for index, visit in enumerate(visits):
+            again = visit.who in given[number]
+            play_visit(team, show, visit, full_form=index == 0, again=again)
+            given[number][visit.who] = visit.answers
+        show.line()
+        show.say(
+            f"Sunday midnight: the week closes. {len(given[number])} people checked in. Secure "
+            "Base now forgets who they were: their answers stay, without names, in random order."
+        )
+    team.clock.set(weeks[-1].next().starts_at(TEAM_TZ))
+    team.move_to(0, "08:45")
+    supervisor_looks(team, show, weeks, given)
+
+
+def play_visit(
+    team: DemoTeam, show: Printer, visit: Visit, *, full_form: bool, again: bool
+) -> None:
+    person = team.person(visit.who)
+    first = person.name.split()[0]
+    team.move_to(visit.day, visit.at)
+    if visit.via == "button":
+        show.moment(f"{person.name} presses “Check in privately” under the prompt.")
+        view = team.click_checkin_button(person)
+    else:
+        note = " again: the new answers will replace the earlier ones" if again else ""
+        show.moment(f"{person.name} types /checkin in {team.channel_name}{note}.")
+        opened = team.slash(person, "/checkin").view
+        if opened is None:
+            show.new_messages()
+            raise DemoError(f"the check-in form did not open for {person.name}")
+        view = opened
+    answers = visit.answers.for_modal()
+    if full_form:
+        show.form(person, view, answers)
+    else:
+        show.answers(person, view, answers)
+    errors = team.submit(person, view, answers)
+    if errors:
+        raise DemoError(f"Secure Base turned down {first}'s answers: {'; '.join(errors.values())}")
+    show.line(f"  {first} presses “Send privately”.")
+    show.new_messages()
+
+
+def supervisor_looks(
+    team: DemoTeam, show: Printer, weeks: list[Week], given: dict[int, dict[str, Answers]]
+) -> None:
+    show.heading("Monday morning: the team pulse")
+    show.moment(f"{SUPERVISOR.name} types /teampulse.")
+    reply = team.slash(SUPERVISOR, "/teampulse")
+    pulse = _replies(team, team.feed.waiting_for(SUPERVISOR.user_id, "ephemeral"))
+    show.new_messages()
+    if reply.view is not None or "Team pulse" not in pulse:
+        raise DemoError(f"{SUPERVISOR.name} did not get the team pulse")
+    check_pulse(team, weeks, given)
+    show.line()
+    show.say(
+        f"Week 2 had only {len(given[2])} check-ins, so it is shown only as “not enough "
+        "answers”, and its comments are never shown."
+    )
+
+    member = next(m for m in MEMBERS if m.name.startswith("Kofi"))
+    show.moment(f"{member.name}, a team member, tries /teampulse too.")
+    team.slash(member, "/teampulse")
+    refusal = _replies(team, team.feed.waiting_for(member.user_id, "ephemeral"))
+    show.new_messages()
+    if "Team pulse" in refusal or "answered" in refusal:
+        raise DemoError(f"{member.name} was shown the team pulse, but is not a supervisor")
+    show.moment(f"{member.name} checks who has looked at the team's results: /teampulse log.")
+    team.slash(member, "/teampulse", "log")
+    log = _replies(team, team.feed.waiting_for(member.user_id, "ephemeral"))
+    show.new_messages()
+    if SUPERVISOR.name not in log:
+        raise DemoError(f"the view log does not show that {SUPERVISOR.name} looked")
+
+    team.check_sandbox()
+    show.heading("That's the demo")
+    checkins = sum(len(people) for people in given.values())
+    show.say(
+        f"Three weeks, {checkins} check-ins through the private form, every Slack call "
+        "checked by the sandbox. Try it yourself, as anyone in the team: securebase sandbox"
+    )
+
+
+def _replies(team: DemoTeam, seen: list[Seen]) -> str:
+    """The replies' text as people read it (names, not ids), fallback text included."""
+    return "\n".join(
+        "\n".join([s.message.text, *message_lines(s.message.text, s.message.blocks, team.name)])
+        for s in seen
+    )
+
+
+def check_pulse(team: DemoTeam, weeks: list[Week], given: dict[int, dict[str, Answers]]) -> None:
+    """The stored figures are exactly the answers the demo gave: last answer per person per
+    week, nothing lost, nothing counted twice, small weeks hidden."""
+    services = team.bot.runtime.services
+    minimum = services.settings.anonymity_min
+    with services.db.session() as session:
+        stored = session.get(Team, team.team_id)
+        assert stored is not None
+        readings = team_pulse(session, stored, len(weeks), minimum, team.clock.now())
+    by_week = {reading.block.first_week: reading for reading in readings}
+    for number, week in enumerate(weeks, start=1):
+        answers = list(given[number].values())
+        reading = by_week.get(week.index)
+        if len(answers) < minimum:
+            if not isinstance(reading, Suppressed):
+                raise DemoError(f"week {number} had {len(answers)} check-ins but was not hidden")
+            continue
+        if not isinstance(reading, BlockFigures):
+            raise DemoError(f"week {number} has no figures in the team pulse")
+        support = [a.support for a in answers]
+        stress = [a.stress for a in answers]
+        if (
+            reading.responses != len(answers)
+            or reading.availability.counts != _counts(support)
+            or reading.stress.counts != _counts(stress)
+        ):
+            raise DemoError(
+                f"week {number}: the pulse shows {reading.responses} check-ins with support "
+                f"{reading.availability.counts} and stress {reading.stress.counts}, but the demo "
+                f"gave {len(answers)} with {_counts(support)} and {_counts(stress)}"
+            )
+
+
+def _counts(values: list[int]) -> tuple[int, ...]:
+    return tuple(values.count(level) for level in range(1, 6))

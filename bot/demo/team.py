@@ -1,0 +1,281 @@
+"""The demo team in the sandbox: eight social workers and their practice supervisor, a clock
+that moves only when told, and the moves a person can make in Slack.
+
+Everything goes through the real bot over HTTP (signed requests from the sandbox's driver);
+each move waits for its visible effect and raises DemoError, one readable line, when the
+effect never comes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.demo.feed import Feed
+from bot.render.prompt import OPEN_CHECKIN
+from bot.sandboxed import Person, SandboxedBot, wait_until
+from sandbox.driver import ModalAnswerError
+from scheduler.weekly import fire_time
+from storage.clock import ManualClock
+from storage.models import Team
+from storage.weeks import Week, week_containing
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+
+TEAM_NAME = "Northfield Family Support"
+TEAM_CHANNEL = "C0DEMOTEAM1"
+TEAM_TZ = "Europe/London"
+SUPERVISOR = Person("U0DEMOSUP01", "Ruth Campbell")
+MEMBERS = (
+    Person("U0DEMO00001", "Priya Shah"),
+    Person("U0DEMO00002", "Tom Okafor"),
+    Person("U0DEMO00003", "Aisha Rahman"),
+    Person("U0DEMO00004", "Gareth Evans"),
+    Person("U0DEMO00005", "Mei Chen"),
+    Person("U0DEMO00006", "Callum Fraser"),
+    Person("U0DEMO00007", "Bethan Morgan"),
+    Person("U0DEMO00008", "Kofi Mensah"),
+)
+PEOPLE = (*MEMBERS, SUPERVISOR)
+# Monday 12 January 2026, 08:00 in London. The team's prompt goes out on Mondays at 09:30.
+START = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
+POST_DAY, POST_MINUTE = 0, 9 * 60 + 30
+WAIT_SECONDS = 5.0
+
+
+class DemoError(Exception):
+    """Something the demo expected did not happen; the message is one readable line."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a slash command led to: a modal that opened, or a message (now in the feed)."""
+
+    view: JSON | None
+
+
+@dataclass
+class DemoTeam:
+    bot: SandboxedBot
+    clock: ManualClock
+    team_id: int
+    feed: Feed
+
+    # -- who and where -------------------------------------------------------------------------
+
+    def name(self, slack_id: str) -> str | None:
+        """A person's or a channel's name, for showing messages as Slack would."""
+        for person in PEOPLE:
+            if person.user_id == slack_id:
+                return person.name
+        try:
+            return self.bot.sandbox.channel(slack_id).name
+        except KeyError:
+            return None
+
+    @property
+    def channel_name(self) -> str:
+        return "#" + self.bot.sandbox.channel(TEAM_CHANNEL).name
+
+    def person(self, query: str) -> Person:
+        """Someone in the team by first name, full name or Slack id (any case)."""
+        wanted = query.strip().lower()
+        exact = [
+            p
+            for p in PEOPLE
+            if wanted in (p.user_id.lower(), p.name.lower(), p.name.split()[0].lower())
+        ]
+        found = exact or [p for p in PEOPLE if wanted and p.name.lower().startswith(wanted)]
+        if len(found) != 1:
+            everyone = ", ".join(p.name.split()[0] for p in PEOPLE)
+            raise DemoError(f"nobody in the team is called {query.strip()!r}: try {everyone}")
+        return found[0]
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def local_now(self) -> datetime:
+        return self.clock.now().astimezone(ZoneInfo(TEAM_TZ))
+
+    def week(self) -> Week:
+        return week_containing(self.clock.now(), TEAM_TZ)
+
+    def move_to(self, day: int, hhmm: str) -> None:
+        """On to `day` (0 is Monday) at `hhmm` local time in the current week; never back."""
+        hours, minutes = (int(part) for part in hhmm.split(":"))
+        monday = self.week().monday
+        target = datetime.combine(
+            monday + timedelta(days=day), time(hours, minutes), tzinfo=ZoneInfo(TEAM_TZ)
+        )
+        if target > self.clock.now():
+            self.clock.set(target)
+
+    def deliver_prompt(self) -> None:
+        """Move the clock just past the team's posting time this week and let the scheduler
+        run: the prompt goes to the channel and the reflections to the supervisor."""
+        services = self.bot.runtime.services
+        with services.db.session() as session:
+            team = session.get(Team, self.team_id)
+            due = None if team is None else fire_time(team, self.week())
+        if due is None:
+            raise DemoError("the team has no posting time this week")
+        self.clock.set(max(self.clock.now(), due + timedelta(minutes=1)))
+        sandbox = self.bot.sandbox
+        posts = len(sandbox.timeline(TEAM_CHANNEL))
+        reflections = len(sandbox.dms(SUPERVISOR.user_id))
+        self.bot.runtime.delivery.run_due()
+        if len(sandbox.timeline(TEAM_CHANNEL)) != posts + 1:
+            raise DemoError(f"this week's prompt was not posted in {self.channel_name}")
+        if len(sandbox.dms(SUPERVISOR.user_id)) != reflections + 1:
+            raise DemoError(f"{SUPERVISOR.name} did not get this week's reflections by DM")
+
+    def next_week(self) -> None:
+        """On to next Monday, and its prompt."""
+        self.clock.set(self.week().next().starts_at(TEAM_TZ))
+        self.deliver_prompt()
+
+    # -- what a person does in Slack -----------------------------------------------------------
+
+    def slash(self, person: Person, command: str, text: str = "") -> Reply:
+        """Type `command text` in the team channel; returns once Secure Base has answered."""
+        sandbox = self.bot.sandbox
+        previous = self._top_view(person)
+        replies = len(sandbox.ephemerals(person.user_id)) + len(sandbox.dms(person.user_id))
+        response = self.bot.driver.slash_command(person.user_id, TEAM_CHANNEL, command, text)
+        if response.status_code != 200:
+            raise DemoError(f"Secure Base answered {command} with HTTP {response.status_code}")
+
+        def answered() -> Reply | None:
+            view = self._top_view(person)
+            if view is not None and view["id"] != (previous or {}).get("id"):
+                return Reply(view)
+            now = len(sandbox.ephemerals(person.user_id)) + len(sandbox.dms(person.user_id))
+            return Reply(None) if now > replies else None
+
+        return self._wait(answered, f"an answer to {person.name}'s {command}")
+
+    def click_checkin_button(self, person: Person) -> JSON:
+        """Press "Check in privately" on this week's prompt in the channel; returns the modal."""
+        posts = [
+            m
+            for m in self.bot.sandbox.timeline(TEAM_CHANNEL)
+            if any(
+                element.get("action_id") == OPEN_CHECKIN
+                for block in m.blocks or []
+                for element in block.get("elements") or []
+            )
+        ]
+        if not posts:
+            raise DemoError(f"there is no prompt with a check-in button in {self.channel_name}")
+        previous = self._top_view(person)
+        response = self.bot.driver.click_button(
+            person.user_id,
+            OPEN_CHECKIN,
+            TEAM_CHANNEL,
+            channel_id=TEAM_CHANNEL,
+            message_ts=posts[-1].ts,
+        )
+        if response.status_code != 200:
+            raise DemoError(f"Secure Base answered the button with HTTP {response.status_code}")
+
+        def opened() -> JSON | None:
+            view = self._top_view(person)
+            fresh = view is not None and view["id"] != (previous or {}).get("id")
+            return view if fresh else None
+
+        return self._wait(opened, f"the check-in form to open for {person.name}")
+
+    def submit(
+        self, person: Person, view: JSON, answers: Mapping[str, str | None]
+    ) -> dict[str, str]:
+        """Send the modal with these answers (option values, or text). Returns the errors the
+        bot pointed out (the form stays open), or {} once the bot has confirmed by DM."""
+        sandbox = self.bot.sandbox
+        dms = len(sandbox.dms(person.user_id))
+        try:
+            response = self.bot.driver.answer_modal(person.user_id, view["id"], answers)
+        except (ModalAnswerError, LookupError) as error:
+            raise DemoError(f"{person.name}'s answers could not be sent: {error}") from None
+        if response.status_code != 200:
+            raise DemoError(f"Secure Base answered the check-in with HTTP {response.status_code}")
+        try:
+            reply = response.json() if response.content else {}
+        except ValueError:
+            reply = {}
+        if isinstance(reply, dict) and reply.get("response_action") == "errors":
+            return {str(k): str(v) for k, v in (reply.get("errors") or {}).items()}
+        if sandbox.view_is_open(view["id"]):
+            raise DemoError(f"the check-in form stayed open after {person.name} sent it")
+        self._wait(
+            lambda: len(sandbox.dms(person.user_id)) > dms,
+            f"Secure Base's message to {person.name} after the check-in",
+        )
+        return {}
+
+    def cancel(self, person: Person, view: JSON) -> None:
+        self.bot.driver.close_modal(person.user_id, view["id"])
+
+    def open_home(self, person: Person) -> JSON:
+        """Open the Secure Base app's Home tab; returns the view the bot published."""
+        before = self.bot.sandbox.home_view(person.user_id)
+        response = self.bot.driver.app_home_opened(person.user_id)
+        if response.status_code != 200:
+            raise DemoError(f"Secure Base answered App Home with HTTP {response.status_code}")
+
+        def published() -> JSON | None:
+            home = self.bot.sandbox.home_view(person.user_id)
+            if home is None or (before is not None and home["hash"] == before["hash"]):
+                return None
+            return home
+
+        return self._wait(published, f"App Home to show for {person.name}")
+
+    def check_sandbox(self) -> None:
+        """Every Web API call the bot made passed the sandbox's checks."""
+        rejected = self.bot.sandbox.rejected_calls()
+        if rejected:
+            first = rejected[0]
+            raise DemoError(
+                f"the Slack sandbox rejected {len(rejected)} call(s) from the bot, first "
+                f"{first.method}: {first.error}"
+            )
+
+    def _top_view(self, person: Person) -> JSON | None:
+        stack = self.bot.sandbox.open_views(person.user_id)
+        return stack[-1] if stack else None
+
+    def _wait(self, probe: Callable[[], T | None], what: str) -> T:
+        try:
+            found = wait_until(probe, WAIT_SECONDS, what)
+        except TimeoutError:
+            raise DemoError(f"waited {WAIT_SECONDS:.0f} s for {what}; it never came") from None
+        assert found is not None
+        return found
+
+
+@contextmanager
+def demo_team(database_url: str | None = None) -> Iterator[DemoTeam]:
+    """The sandbox and the bot with the demo team set up, on a fresh SQLite file in a temporary
+    folder (or on `database_url`), at the demo's start time."""
+    with tempfile.TemporaryDirectory(prefix="securebase-demo-") as folder:
+        url = database_url or f"sqlite:///{Path(folder) / 'securebase-demo.db'}"
+        clock = ManualClock(START)
+        with SandboxedBot(url, clock) as bot:
+            bot.add_people(list(PEOPLE))
+            team_id = bot.add_team(
+                TEAM_CHANNEL,
+                TEAM_NAME,
+                [SUPERVISOR.user_id],
+                [member.user_id for member in MEMBERS],
+                post_day=POST_DAY,
+                post_minute=POST_MINUTE,
+                timezone=TEAM_TZ,
+            )
+            people = [person.user_id for person in PEOPLE]
+            yield DemoTeam(bot, clock, team_id, Feed(bot.sandbox, [TEAM_CHANNEL], people))

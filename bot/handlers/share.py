@@ -1,0 +1,103 @@
+"""A supervisor shares a finished period's summary with the team channel, with one button (on
+the Home tab and under the chart). Only a period that met the anonymity minimum can be shared,
+each period at most once (the delivery ledger), and sharing is recorded in the view log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.render.home import SHARE_PERIOD
+from bot.render.share import team_summary
+from bot.services import Services
+from storage import deliveries
+from storage.models import Team
+from storage.periods import current_week
+from storage.pulse import BlockFigures, record_view, team_pulse
+from storage.teams import get_team
+
+log = logging.getLogger(__name__)
+
+SHARED = "shared_summary"
+NOT_SUPERVISOR = "Only the team's practice supervisors can share its results."
+NOT_SHOWN = (
+    "That period didn't have enough answers to show, so there's nothing to share. "
+    "Nothing was posted."
+)
+ALREADY = "{label} has already been shared with the team in <#{channel}>."
+DONE = "Shared {label} with the team in <#{channel}>. Only the anonymous totals were posted."
+FAILED = "Sorry, I couldn't post in <#{channel}> just now. Is the app still in the channel?"
+
+
+def share_period(
+    services: Services, client: WebClient, team: Team, supervisor: str, first_week: int
+) -> str:
+    """Post the period starting `first_week` in the team channel; returns what to tell the
+    supervisor."""
+    now = services.clock.now()
+    minimum = services.settings.anonymity_min
+    with services.db.session() as session:
+        team = session.merge(team)
+        weeks = max(1, current_week(team, now).index - first_week)
+        readings = team_pulse(session, team, weeks, minimum, now)
+    figures = next(
+        (r for r in readings if r.block.first_week == first_week and isinstance(r, BlockFigures)),
+        None,
+    )
+    if figures is None:
+        return NOT_SHOWN
+    label, channel = figures.block.label(), team.channel_id
+    entry: dict[str, Any] = {
+        "team_id": team.id,
+        "week_index": first_week,
+        "kind": SHARED,
+        "recipient": channel,
+    }
+    with services.db.session() as session:
+        if not deliveries.claim(session, **entry, worker="share", now=now):
+            return ALREADY.format(label=label, channel=channel)
+    message = team_summary(services.library, figures, minimum, supervisor)
+    try:
+        posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+    except SlackApiError as error:
+        log.warning("team %s: sharing failed: %s", channel, error.response.get("error"))
+        with services.db.session() as session:
+            deliveries.release(session, **entry)
+        return FAILED.format(channel=channel)
+    with services.db.session() as session:
+        deliveries.finish(session, **entry, slack_ts=str(posted.get("ts")))
+        record_view(session, session.merge(team), supervisor, f"shared {label} with the team", now)
+    return DONE.format(label=label, channel=channel)
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(re.compile(rf"^{SHARE_PERIOD}(_\d+)?$"))
+    def share(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+    ) -> None:
+        ack()
+        user = body["user"]["id"]
+        workspace = context.team_id or body["user"].get("team_id", "")
+        try:
+            value = json.loads(body["actions"][0].get("value") or "{}")
+            channel, first_week = str(value["channel"]), int(value["week"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("a share button without a period")
+            return
+        with services.db.session() as session:
+            team = get_team(session, workspace, channel)
+            supervises = team is not None and any(s.user_id == user for s in team.supervisors)
+        if team is None or not supervises:
+            line = NOT_SUPERVISOR
+        else:
+            line = share_period(services, client, team, user, first_week)
+        if body.get("response_url"):
+            respond(text=line, response_type="ephemeral", replace_original=False)
+        else:  # a Home tab button has nowhere to answer but the DM
+            client.chat_postMessage(channel=user, text=line)

@@ -1,0 +1,110 @@
+"""The supervisor's trend chart: support and stress means per finished period, as a PNG.
+
+Drawn with matplotlib's Agg canvas (no display needed). A period below the anonymity minimum
+is a gap in both lines (NaN), marked in words, never a number. The lines differ in style and
+marker as well as colour, each point carries its value, and the alt text states every figure,
+so the chart reads without colour and without sight.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.content import Library
+from bot.render.home import domain_titles
+from storage.pulse import BlockFigures, Reading
+from storage.weeks import Week
+
+ALT_TEXT_MAX = 1000  # Slack's limit for a file's alt text
+SIZE_INCHES, DPI = (8.0, 4.5), 100
+SUPPORT, STRESS = "Support when needed", "Stress"
+# matplotlib's font cache and text layout are shared state: draw one chart at a time.
+_DRAWING = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    png: bytes
+    alt_text: str
+    title: str
+
+
+def _period(reading: Reading) -> str:
+    return reading.block.label()
+
+
+def _figures(reading: Reading) -> str:
+    if not isinstance(reading, BlockFigures):
+        return "not enough answers"
+    answered = (
+        f"{reading.responses} of {reading.members} answered"
+        if reading.members
+        else f"{reading.responses} answered"
+    )
+    return (
+        f"support {reading.availability.mean:.1f}, stress {reading.stress.mean:.1f}, {answered}"
+    )
+
+
+def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
+    intro = (
+        f"Line chart of {team_name}'s anonymous team pulse, oldest period first: mean support "
+        "when needed and mean stress, each out of 5. "
+    )
+    parts = [f"{_period(r)}: {_figures(r)}." for r in oldest_first]
+    text = intro + " ".join(parts)
+    if len(text) > ALT_TEXT_MAX:  # a very long team name: keep every figure, drop the intro
+        text = " ".join(parts)
+    return text[:ALT_TEXT_MAX]
+
+
+def _tick(reading: Reading) -> str:
+    monday = Week(reading.block.first_week).monday
+    return f"{monday.day} {monday:%b}"
+
+
+def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading]) -> ChartImage:
+    oldest_first = list(reversed(newest_first))
+    support = [
+        r.availability.mean if isinstance(r, BlockFigures) else math.nan for r in oldest_first
+    ]
+    stress = [r.stress.mean if isinstance(r, BlockFigures) else math.nan for r in oldest_first]
+    positions = list(range(len(oldest_first)))
+    title = f"{team_name}: support and stress, last {len(oldest_first)} periods"
+    with _DRAWING:
+        figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        axes.plot(positions, support, "o-", color="#2c4a52", linewidth=2, label=SUPPORT)
+        axes.plot(positions, stress, "s--", color="#b5562f", linewidth=2, label=STRESS)
+        for x, (up, down) in enumerate(zip(support, stress, strict=True)):
+            if math.isnan(up):
+                axes.text(x, 1.1, "too few\nanswers", ha="center", va="bottom", fontsize=8)
+                continue
+            axes.annotate(f"{up:.1f}", (x, up), xytext=(0, 7), textcoords="offset points",
+                          ha="center", fontsize=8)
+            axes.annotate(f"{down:.1f}", (x, down), xytext=(0, -13), textcoords="offset points",
+                          ha="center", fontsize=8)
+        axes.set_xticks(
+            positions,
+            [f"{_tick(r)}\n{domain_titles(library, r.block.domains)}" for r in oldest_first],
+            fontsize=8,
+        )
+        axes.set_xlim(-0.5, max(len(positions) - 0.5, 0.5))
+        axes.set_ylim(0.9, 5.3)
+        axes.set_yticks([1, 2, 3, 4, 5])
+        axes.set_ylabel("Mean, 1 to 5")
+        axes.set_title(title, fontsize=11)
+        axes.grid(axis="y", alpha=0.3)
+        axes.legend(loc="upper left", frameon=False, fontsize=9, ncols=2)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    return ChartImage(buffer.getvalue(), alt_text(team_name, oldest_first), title)

@@ -1,0 +1,290 @@
+"""The App Home tab: a card for each team a person supervises and each team they belong to.
+
+Figures read without colour or emoji: text bars with the number beside them ("███░░ 3.4"),
+and a period below the anonymity minimum says so in words, never with a number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.content import Domain, Library, TeamPrompt
+from bot.render.common import citation_line, escape
+from bot.render.pulse import participation_text
+from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
+from storage.profile import Profile
+from storage.pulse import BlockFigures, Reading
+from storage.weeks import Week
+
+HOME_CHECKIN, SHARE_PERIOD, SEND_CHART = "home_checkin", "share_period", "send_chart"
+NOT_ENOUGH = "not enough answers"
+REFLECTIONS_OFFERED = 3
+
+
+def text_bar(mean: float, cells: int = 5) -> str:
+    """A bar of `cells` blocks, as many filled as the mean rounds to, then the mean itself."""
+    filled = max(0, min(cells, int(mean + 0.5)))
+    return f"{'█' * filled}{'░' * (cells - filled)} {mean:.1f}"
+
+
+def share_value(channel_id: str, first_week: int) -> str:
+    return json.dumps({"channel": channel_id, "week": first_week}, separators=(",", ":"))
+
+
+def domain_titles(library: Library, keys: Sequence[str]) -> str:
+    return " + ".join(library.domain(key).title for key in keys)
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    team_name: str
+    channel_id: str
+    domain: Domain
+    prompt: TeamPrompt
+    checked_in: bool
+    note: str | None = None  # e.g. the team is taking a week off
+
+
+@dataclass(frozen=True)
+class SupervisorCard:
+    team_name: str
+    channel_id: str
+    domain: Domain
+    readings: list[Reading]  # newest first
+    profile: Profile
+    skipped: frozenset[int]  # skipped week indexes, so a skipped period is called that
+    note: str | None = None
+
+
+def _trend(library: Library, card: SupervisorCard) -> str:
+    if not card.readings:
+        return "No finished weeks yet: the first figures appear once the first week has closed."
+    labels = [r.block.label() for r in card.readings]
+    titles = [domain_titles(library, r.block.domains) for r in card.readings]
+    label_width, title_width = max(map(len, labels)), max(map(len, titles))
+    lines = []
+    for reading, label, title in zip(card.readings, labels, titles, strict=True):
+        head = f"{label.ljust(label_width)}  {title.ljust(title_width)}  "
+        weeks = range(reading.block.first_week, reading.block.last_week + 1)
+        if isinstance(reading, BlockFigures):
+            lines.append(
+                f"{head}support {text_bar(reading.availability.mean)}  "
+                f"stress {text_bar(reading.stress.mean)}  {participation_text(reading)}"
+            )
+        elif all(week in card.skipped for week in weeks):
+            lines.append(f"{head}week off (skipped)")
+        else:
+            lines.append(f"{head}{NOT_ENOUGH}")
+    return "```" + escape("\n".join(lines)) + "```"
+
+
+def _profile(library: Library, card: SupervisorCard) -> list[Block]:
+    profile = card.profile
+    if not profile.window:
+        return []
+    span = (
+        f"{Week(profile.window[-1].first_week).label()} to "
+        f"{Week(profile.window[0].last_week).label()}"
+    )
+    lines = []
+    for reading in profile.domains:
+        domain = library.domain(reading.domain)
+        if reading.item is not None:
+            figure = f"{text_bar(reading.item.mean)} agreeing ({reading.item.total} answered)"
+        elif reading.block is None:
+            figure = "not come round yet"
+        else:
+            figure = NOT_ENOUGH
+        lines.append(f"• *{domain.title}*, “{domain.belief}”: {figure}")
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"*Your team's secure base profile* ({span})\n"
+                    "How far people agreed with each domain's belief (1 strongly disagree … "
+                    "5 strongly agree)\n" + "\n".join(lines)
+                )
+            )
+        )
+    ]
+    weakest = profile.weakest
+    if weakest is not None:
+        domain = library.domain(weakest)
+        questions = "\n".join(f"• {escape(q)}" for q in domain.reflections[:REFLECTIONS_OFFERED])
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=(
+                        f"*{domain.title}* had the least agreement in this rotation. If it "
+                        f"helps, some questions to sit with:\n{questions}"
+                    )
+                )
+            )
+        )
+    return blocks
+
+
+def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> list[Block]:
+    reflections = "\n".join(f"• {escape(q)}" for q in card.domain.reflections)
+    this_week = f"*This week: {card.domain.title}*, “{card.domain.belief}”"
+    if card.note:
+        this_week += f"\n_{escape(card.note)}_"
+    blocks: list[Block] = [
+        HeaderBlock(text=f"{card.team_name}: for you as supervisor"[:150]),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{this_week}\nQuestions to ask yourself this week:\n{reflections}"[:3000]
+            )
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*Last {len(card.readings) or 8} periods, newest first*\n"
+                + _trend(library, card)
+            )
+        ),
+        *_profile(library, card),
+    ]
+    latest = next((r for r in card.readings if isinstance(r, BlockFigures)), None)
+    buttons = [ButtonElement(text="Send me the chart", action_id=f"{SEND_CHART}_{index}",
+                             value=card.channel_id)]
+    if latest is not None:
+        buttons.insert(
+            0,
+            ButtonElement(
+                text=f"Share {latest.block.label()} with the team"[:75],
+                action_id=f"{SHARE_PERIOD}_{index}",
+                value=share_value(card.channel_id, latest.block.first_week),
+            ),
+        )
+    blocks.append(ActionsBlock(block_id=f"supervise_{index}", elements=buttons))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=(
+                        "Anonymous totals from finished periods only; support and stress are "
+                        "means out of 5. Your team can see each time you look "
+                        "(`/teampulse log`)."
+                    )
+                )
+            ]
+        )
+    )
+    blocks.append(DividerBlock())
+    return blocks
+
+
+def member_blocks(card: MemberCard, index: int) -> list[Block]:
+    status = (
+        "*You've checked in this week.* Only you can see this. Checking in again replaces it."
+        if card.checked_in
+        else "*You haven't checked in yet this week.* It takes about a minute."
+    )
+    this_week = (
+        f"*This week: {card.domain.title}*, “{card.domain.belief}”\n"
+        f"{escape(card.prompt.question)}\n_Try this week:_ {escape(card.prompt.try_this)}"
+    )
+    if card.note:
+        this_week = f"_{escape(card.note)}_\n{this_week}"
+    return [
+        HeaderBlock(text=card.team_name[:150]),
+        SectionBlock(text=MarkdownTextObject(text=this_week)),
+        SectionBlock(text=MarkdownTextObject(text=status)),
+        ActionsBlock(
+            block_id=f"member_{index}",
+            elements=[
+                ButtonElement(
+                    text="Check in privately" if not card.checked_in else "Check in again",
+                    action_id=f"{HOME_CHECKIN}_{index}",
+                    value=card.channel_id,
+                    style="primary" if not card.checked_in else None,
+                )
+            ],
+        ),
+    ]
+
+
+def privacy_lines(anonymity_min: int) -> ContextBlock:
+    return ContextBlock(
+        elements=[
+            MarkdownTextObject(
+                text=(
+                    "Your check-ins are stored without your name: nobody, not your supervisor "
+                    "and not an admin, can see your answers.\nYour team sees only anonymous "
+                    f"totals, and only for weeks where at least {anonymity_min} people answered."
+                )
+            )
+        ]
+    )
+
+
+def reminder_setting(on: bool) -> list[Block]:
+    if on:
+        text = "*Reminders are on.* If you haven't checked in by midweek, I'll send one nudge."
+        button = ButtonElement(text="Stop reminders", action_id=REMINDERS_OFF, value="off")
+    else:
+        text = "*Reminders are off.* You can still check in any time with `/checkin`."
+        button = ButtonElement(text="Turn reminders on", action_id=REMINDERS_ON, value="on")
+    return [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(block_id="reminders", elements=[button]),
+    ]
+
+
+NOT_IN_A_TEAM = (
+    "Secure Base helps a social work team be a secure base for each other: a short prompt in "
+    "the team channel each week, and a private check-in that only ever counts towards "
+    "anonymous team totals.\n\nYou're not in a team channel that uses it yet, so there's "
+    "nothing to show you here. If you think you should be, ask your practice supervisor. A "
+    "workspace admin can set a team up by typing `/securebase` in the team's channel."
+)
+
+
+def home_view(
+    library: Library,
+    supervising: Sequence[SupervisorCard],
+    belonging: Sequence[MemberCard],
+    reminders_on: bool,
+    anonymity_min: int,
+    more_teams: int = 0,
+) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text="Secure Base")]
+    for index, card in enumerate(supervising):
+        blocks.extend(supervisor_blocks(library, card, index))
+    for index, member_card in enumerate(belonging):
+        blocks.extend(member_blocks(member_card, index))
+    if belonging:
+        blocks.append(privacy_lines(anonymity_min))
+        blocks.extend(reminder_setting(reminders_on))
+    if not supervising and not belonging:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=NOT_IN_A_TEAM)))
+    if more_teams:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=(
+                            f"…and {more_teams} more teams. Use `/teampulse` or `/checkin` in "
+                            "their channels."
+                        )
+                    )
+                ]
+            )
+        )
+    blocks.append(citation_line(library.citation))
+    return View(type="home", blocks=blocks).to_dict()

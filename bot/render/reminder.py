@@ -1,0 +1,80 @@
+"""The midweek check-in reminder, and what turning reminders off or on says back."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.content import Domain
+from bot.render.common import as_dicts, escape
+from bot.render.prompt import OPEN_CHECKIN, Message
+
+REMINDERS_OFF, REMINDERS_ON = "reminders_off", "reminders_on"
+
+
+def reminder(team_name: str, channel_id: str, domain: Domain) -> Message:
+    text = (
+        f"A gentle nudge: there's still time to check in privately for {team_name} this week. "
+        "It takes about a minute."
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"A gentle nudge: there's still time to check in privately for "
+                    f"*{escape(team_name)}* this week (this week's theme is "
+                    f"*{domain.title}*, “{domain.belief}”). It takes about a minute, and nobody "
+                    "sees your answers: your team only ever sees anonymous totals."
+                )
+            )
+        ),
+        ActionsBlock(
+            block_id="reminder",
+            elements=[
+                ButtonElement(
+                    text="Check in privately",
+                    action_id=OPEN_CHECKIN,
+                    value=channel_id,
+                    style="primary",
+                ),
+                ButtonElement(text="Stop these reminders", action_id=REMINDERS_OFF, value="off"),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=(
+                        "You'll get at most one reminder a week, and only if you haven't checked "
+                        "in. Nobody, your supervisor included, is told who gets one."
+                    )
+                )
+            ]
+        ),
+    ]
+    return Message(text, as_dicts(blocks))
+
+
+def reminders_changed(on: bool) -> Message:
+    if on:
+        text = (
+            "Reminders are back on: if you haven't checked in by midweek, I'll send you one "
+            "gentle nudge."
+        )
+        button = ButtonElement(text="Stop these reminders", action_id=REMINDERS_OFF, value="off")
+    else:
+        text = (
+            "Done: no more reminders. You can still check in any time with `/checkin`, and turn "
+            "reminders back on here or in my Home tab."
+        )
+        button = ButtonElement(text="Turn reminders on", action_id=REMINDERS_ON, value="on")
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(block_id="reminders", elements=[button]),
+    ]
+    return Message(text, as_dicts(blocks))

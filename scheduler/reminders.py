@@ -1,0 +1,174 @@
+"""One gentle midweek reminder for members who have not checked in yet.
+
+A reminder goes out on the team's reminder day (two days after its prompt, Wednesday at the
+earliest and Friday at the latest), between 10:00 and 16:00 in the member's own time zone, to
+channel members who are not supervisors, have not checked in this week and have not turned
+reminders off. Never in a paused or skipped week, and never twice in a week: each one is claimed
+in the delivery ledger under a key that only the week's secret can make (storage.reminders).
+
+Knowing who has checked in is a yes/no from the week's keyed hash; no answer is ever read. No
+log line names a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.messenger import DeliveryError
+from scheduler.weekly import fire_time
+from storage import deliveries
+from storage.checkins import has_checked_in
+from storage.clock import Clock
+from storage.db import Database
+from storage.models import Team
+from storage.periods import close_due_periods, current_week, ensure_period
+from storage.reminders import (
+    REMINDER,
+    forget_past_reminders,
+    opted_out_among,
+    reminder_key,
+    was_reminded,
+)
+from storage.rotation import Rotation
+from storage.skips import is_skipped
+from storage.teams import list_teams
+
+log = logging.getLogger(__name__)
+
+WEDNESDAY, FRIDAY = 2, 4
+WINDOW = (time(10, 0), time(16, 0))
+
+
+class ReminderMessenger(Protocol):
+    def members(self, team: Team) -> list[str]:
+        """People in the team's channel (not the bot)."""
+        ...
+
+    def timezone_of(self, team: Team, user_id: str) -> str | None:
+        """The person's IANA time zone; None when they cannot be reminded (an app, deactivated)."""
+        ...
+
+    def send_reminder(self, team: Team, user_id: str, domain: str) -> str:
+        """DM the reminder; returns the message ts."""
+        ...
+
+
+def reminder_day(team: Team) -> int | None:
+    """Weekday (0 = Monday) of the team's reminder, or None when its prompt comes too late in
+    the week for a reminder to make sense."""
+    day = min(max(WEDNESDAY, team.post_day + 2), FRIDAY)
+    return day if day > team.post_day else None
+
+
+def _zone(name: str | None, fallback: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or fallback)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)
+
+
+def in_window(day: int, now: datetime, tz: str | None, fallback_tz: str) -> bool:
+    local = now.astimezone(_zone(tz, fallback_tz))
+    return local.weekday() == day and WINDOW[0] <= local.time() < WINDOW[1]
+
+
+def _could_be_due(team: Team, day: int, now: datetime) -> bool:
+    """Cheap team-level test before asking Slack anything: somewhere in the world it might be
+    the reminder day (time zones are at most a day apart)."""
+    local_day = now.astimezone(_zone(team.timezone, "UTC")).weekday()
+    return abs(local_day - day) <= 1
+
+
+class ReminderDelivery:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        messenger: ReminderMessenger,
+        rotation: Rotation,
+        worker: str,
+    ) -> None:
+        self.db, self.clock, self.messenger = db, clock, messenger
+        self.rotation, self.worker = rotation, worker
+
+    def run_due(self) -> int:
+        """Send every reminder that is due now; returns how many were sent."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            close_due_periods(session, now)
+            teams = list(list_teams(session))
+            for team in teams:
+                forget_past_reminders(session, team.id, current_week(team, now).index)
+        sent = 0
+        for team in teams:
+            if team.paused:
+                continue
+            try:
+                sent += self.remind_team(team, now)
+            except DeliveryError as error:
+                log.warning("team %s: reminders will be retried: %s", team.channel_id, error.code)
+        return sent
+
+    def remind_team(self, team: Team, now: datetime) -> int:
+        day = reminder_day(team)
+        week = current_week(team, now)
+        fire = fire_time(team, week)
+        if day is None or not _could_be_due(team, day, now) or fire is None or fire > now:
+            return 0
+        with self.db.session() as session:
+            if is_skipped(session, team.id, week.index):
+                return 0
+            period = ensure_period(session, team, week, self.rotation)
+            secret, domain = period.secret, period.domain
+        if secret is None:
+            return 0  # the week has closed
+        supervisors = {s.user_id for s in team.supervisors}
+        people = [u for u in self.messenger.members(team) if u not in supervisors]
+        with self.db.session() as session:
+            period = ensure_period(session, team, week, self.rotation)
+            skip = opted_out_among(session, team.workspace_id, people)
+            waiting = [
+                u
+                for u in people
+                if u not in skip
+                and not was_reminded(
+                    session, team.id, week.index, reminder_key(secret, team.workspace_id, u)
+                )
+                and not has_checked_in(session, period, team.workspace_id, u)
+            ]
+        sent = 0
+        for user in waiting:
+            try:
+                tz = self.messenger.timezone_of(team, user)
+            except DeliveryError:
+                continue  # asked again on the next sweep
+            if tz is None or not in_window(day, now, tz, team.timezone):
+                continue
+            sent += self._remind(
+                team, week.index, user, reminder_key(secret, team.workspace_id, user), domain
+            )
+        if sent:
+            log.info("team %s: %d check-in reminders sent", team.channel_id, sent)
+        return sent
+
+    def _remind(self, team: Team, week_index: int, user: str, key: str, domain: str) -> int:
+        entry = {"team_id": team.id, "week_index": week_index, "kind": REMINDER, "recipient": key}
+        with self.db.session() as session:
+            if not deliveries.claim(session, **entry, worker=self.worker, now=self.clock.now()):
+                return 0
+        try:
+            self.messenger.send_reminder(team, user, domain)
+        except DeliveryError as error:
+            with self.db.session() as session:
+                if error.permanent:
+                    deliveries.finish(session, **entry, error=error.code)
+                else:
+                    deliveries.release(session, **entry)
+            return 0
+        with self.db.session() as session:
+            # No message ts is kept: with it, Slack's copy of the DM would name the person.
+            deliveries.finish(session, **entry)
+        return 1

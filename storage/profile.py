@@ -1,0 +1,59 @@
+"""The team's secure-base profile: how far people agreed with each domain's belief over the
+last full rotation of the five domains.
+
+It is built only from figures `storage.pulse.team_pulse` already shows: for each domain, its
+belief item in the newest closed block of the window that contains that domain, held to the
+same anonymity minimum. So it adds no new slice of the answers that could be set against
+another to single anyone out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.pulse import Block, BlockFigures, Distribution, Reading
+
+
+@dataclass(frozen=True)
+class DomainReading:
+    domain: str
+    block: Block | None  # the block the figure is from; None: not come round in the window
+    item: Distribution | None  # None: not enough answers (or not come round yet)
+
+
+@dataclass(frozen=True)
+class Profile:
+    window: tuple[Block, ...]  # newest first
+    domains: tuple[DomainReading, ...]  # in the model's order
+
+    @property
+    def weakest(self) -> str | None:
+        """The domain with the lowest agreement, once at least two domains can be compared
+        (the first in the model's order on a tie)."""
+        shown = [(d.item.mean, d.domain) for d in self.domains if d.item is not None]
+        if len(shown) < 2:
+            return None
+        lowest = min(mean for mean, _ in shown)
+        return next(domain for mean, domain in shown if mean == lowest)
+
+
+def rotation_blocks(pool_weeks: int, domains: int) -> int:
+    """How many of the team's fixed blocks make up one full rotation (at least)."""
+    return -(-domains // pool_weeks)
+
+
+def secure_base_profile(
+    readings: Sequence[Reading], order: Sequence[str], pool_weeks: int
+) -> Profile:
+    """`readings` newest first, as team_pulse gives them (enough of them to cover a rotation)."""
+    window = tuple(readings[: rotation_blocks(pool_weeks, len(order))])
+    domains: list[DomainReading] = []
+    for key in order:
+        newest = next((r for r in window if key in r.block.domains), None)
+        if newest is None:
+            domains.append(DomainReading(key, None, None))
+            continue
+        item = newest.domain_items.get(key) if isinstance(newest, BlockFigures) else None
+        domains.append(DomainReading(key, newest.block, item))
+    return Profile(tuple(r.block for r in window), tuple(domains))
