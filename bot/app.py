@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from http.client import RemoteDisconnected
+from urllib.error import URLError
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -22,18 +24,26 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 8
+SLACK_TIMEOUT_SECONDS = 10
+# slack_sdk's defaults plus read timeouts, which urllib raises bare (not as URLError).
+RETRIED_CONNECTION_ERRORS: list[type[Exception]] = [
+    URLError,
+    ConnectionResetError,
+    RemoteDisconnected,
+    TimeoutError,
+]
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
     """A client with slack_sdk's own retry handlers: a 429 waits as long as its Retry-After
-    says, 5xx answers and dropped connections are tried again with backoff. Bolt copies these
-    handlers into the per-request clients it makes, so every call the bot makes has them."""
+    says, 5xx answers, dropped connections and timeouts are tried again with backoff. Bolt
+    copies these handlers into the per-request clients it makes, so every call has them."""
     return WebClient(
         token=token,
         base_url=services.settings.api_url,
-        timeout=10,
+        timeout=SLACK_TIMEOUT_SECONDS,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2, error_types=RETRIED_CONNECTION_ERRORS),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],

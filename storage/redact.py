@@ -21,13 +21,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # UK postcode: SW1A 1AA, M1 1AE, b33 8th.
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.IGNORECASE), "[postcode]"),
     (re.compile(r"(?<![\w])\+?\d[\d\s().-]{7,}\d(?![\w])"), "[phone]"),
-    # A local number without its area code: 496 0000, 960-0001 (not a span of years).
-    (
-        re.compile(
-            r"(?<![\w.,:/-])(?!(?:19|20)\d\d[ -](?:19|20)\d\d)\d{3,4}[ -]\d{4}(?![\w.,:/-]*\d)"
-        ),
-        "[phone]",
-    ),
+    # A local number without its area code: 496 0000, 960-0001.
+    (re.compile(r"(?<![\w.,:/-])\d{3}[ -]\d{4}(?![\w.,:/-]*\d)"), "[phone]"),
     (re.compile(r"(?<![\w])\d{6,}(?![\w])"), "[number]"),  # case and record numbers
 )
 

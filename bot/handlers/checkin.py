@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handlers.signpost import signpost_reply
 from bot.membership import ChannelMembers
 from bot.render import checkin as view
 from bot.render.prompt import OPEN_CHECKIN
@@ -93,7 +95,12 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
     return CheckinAnswers(availability, stress, domain_item, comment or None), {}
 
 
-def register(app: App, services: Services, members: ChannelMembers) -> None:
+def register(
+    app: App,
+    services: Services,
+    members: ChannelMembers,
+    after_checkin: Callable[[WebClient, str, str], None] | None = None,
+) -> None:
     @app.command("/checkin")
     def checkin_command(
         ack: Ack,
@@ -162,7 +169,7 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
         if answers is None:
             ack(response_action="errors", errors=errors)
             return
-        ack()
+        ack(**signpost_reply(services, body, context, answers.stress))
         user = body["user"]["id"]
         workspace = context.team_id or body["user"].get("team_id", "")
         try:
@@ -196,3 +203,5 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
             log.warning(
                 "check-in saved; the confirmation DM failed: %s", error.response.get("error")
             )
+        if after_checkin is not None:
+            after_checkin(client, workspace, user)

@@ -56,9 +56,9 @@ def checkin_modal(
         SectionBlock(
             text=MarkdownTextObject(
                 text=(
-                    f"*Private check-in for {team_name}.* Nobody, not your supervisor and not "
-                    "an admin, can see your answers. Your team sees only anonymous totals for "
-                    f"weeks where at least {anonymity_min} people answered."
+                    f"*Private check-in for {team_name}.* Your answers are saved without your "
+                    "name. Your supervisor sees only anonymous totals, once the week has ended, "
+                    f"and only for weeks where at least {anonymity_min} people answered."
                 )
             )
         ),
@@ -78,8 +78,9 @@ def checkin_modal(
             hint=PlainTextObject(
                 text=(
                     f"Shown only for weeks with at least {anonymity_min} answers, mixed in "
-                    "random order and never beside anyone's scores. Names, Slack mentions, "
-                    "e-mails and phone numbers are removed before saving."
+                    "random order and never beside anyone's scores. Slack mentions, e-mails, "
+                    "phone numbers, postcodes and links are removed before saving; please "
+                    "don't name anyone."
                 )
             ),
             element=PlainTextInputElement(

@@ -1,0 +1,179 @@
+"""A small world for the privacy tests: the real bot over HTTP against the Slack sandbox, one
+team, its members and supervisor, and a clock the test moves.
+
+Everything here goes through Slack surfaces (signed requests, the sandbox's record of what
+each person was shown), so the tests judge what a person could actually see.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot.sandboxed import WORKSPACE, Person, SandboxedBot, wait_until
+from storage.clock import ManualClock
+
+CHANNEL = "C0PRIVACY1"
+SUPERVISOR = "U0PSUPER01"
+TEAM_NAME = "Duty team"
+
+
+def member(n: int) -> str:
+    return f"U0PMEM{n:04d}"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One thing a person was shown: the fallback text and the blocks, as one string."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+    @property
+    def everything(self) -> str:
+        return self.text + "\n" + json.dumps(_without_block_ids(self.blocks), ensure_ascii=False)
+
+    def __contains__(self, needle: str) -> bool:
+        return needle in self.everything
+
+
+def _without_block_ids(value: Any) -> Any:
+    """Block ids are random when the bot does not set them; they carry no content."""
+    if isinstance(value, dict):
+        return {k: _without_block_ids(v) for k, v in value.items() if k != "block_id"}
+    if isinstance(value, list):
+        return [_without_block_ids(v) for v in value]
+    return value
+
+
+def numbers_in(shown: Shown) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", shown.everything))
+
+
+@dataclass
+class World:
+    bot: SandboxedBot
+    clock: ManualClock
+    members: list[str]
+    channel: str = CHANNEL
+    supervisor: str = SUPERVISOR
+    _asked: dict[str, int] = field(default_factory=dict)
+
+    def deliver(self) -> int:
+        """What the scheduler does every minute: close finished weeks, post what is due."""
+        return self.bot.runtime.delivery.run_due()
+
+    def next_week(self) -> None:
+        """Move to the same moment of the next week (the current week closes)."""
+        self.clock.advance(timedelta(days=7))
+        self.deliver()
+
+    def check_in(
+        self,
+        user: str,
+        availability: int,
+        stress: int,
+        item: int | None = None,
+        comment: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        answers: dict[str, str | None] = {
+            "availability": str(availability),
+            "stress": str(stress),
+            "domain_item": None if item is None else str(item),
+            "comment": comment,
+        }
+        response = self.bot.check_in(user, channel or self.channel, answers)
+        assert response.status_code == 200, response.text
+
+    def command(self, user: str, command: str, text: str = "", channel: str | None = None) -> None:
+        before = len(self.bot.sandbox.ephemerals(user))
+        response = self.bot.driver.slash_command(user, channel or self.channel, command, text)
+        assert response.status_code == 200, response.text
+        self._asked[user] = before
+
+    def replies(self, user: str, at_least: int = 1) -> list[Shown]:
+        """The ephemeral replies `user` got since their last command (waits for `at_least`)."""
+        before = self._asked[user]
+        found = wait_until(
+            lambda: (
+                self.bot.sandbox.ephemerals(user)[before:]
+                if len(self.bot.sandbox.ephemerals(user)) >= before + at_least
+                else None
+            ),
+            what=f"{at_least} ephemeral repl(ies) to {user}",
+        )
+        return [Shown(m.text, list(m.blocks or [])) for m in found]
+
+    def pulse(self, user: str | None = None, text: str = "", channel: str | None = None) -> Shown:
+        """`/teampulse` as `user` (the supervisor by default); the one reply."""
+        who = user or self.supervisor
+        self.command(who, "/teampulse", text, channel)
+        [shown] = self.replies(who)
+        return shown
+
+    def home(self, user: str) -> Shown:
+        """What `user` sees on the App Home tab, freshly opened."""
+        previous = self.bot.sandbox.home_view(user)
+        published = len(self.bot.sandbox.calls("views.publish"))
+        response = self.bot.driver.app_home_opened(user)
+        assert response.status_code == 200, response.text
+        wait_until(
+            lambda: len(self.bot.sandbox.calls("views.publish")) > published,
+            what=f"the App Home for {user}",
+        )
+        view = wait_until(lambda: self.bot.sandbox.home_view(user), what="a published home")
+        assert view is not None and view is not previous
+        return Shown("", list(view.get("blocks") or []))
+
+    def everything_shown_to(self, user: str) -> str:
+        """Every message, ephemeral, DM and view `user` has been shown, as one string."""
+        sandbox = self.bot.sandbox
+        parts = [Shown(m.text, list(m.blocks or [])).everything for m in sandbox.dms(user)]
+        parts += [Shown(m.text, list(m.blocks or [])).everything for m in sandbox.ephemerals(user)]
+        parts += [
+            Shown(m.text, list(m.blocks or [])).everything
+            for m in sandbox.timeline(self.channel)
+        ]
+        home = sandbox.home_view(user)
+        if home is not None:
+            parts.append(json.dumps(home.get("blocks") or []))
+        parts += [json.dumps(v.get("blocks") or []) for v in sandbox.open_views(user)]
+        return "\n".join(parts)
+
+
+@contextmanager
+def world(
+    database_url: str,
+    clock: ManualClock,
+    members: int = 8,
+    *,
+    pool_weeks: int = 1,
+    anonymity_min: int = 5,
+    settings_env: dict[str, str] | None = None,
+) -> Iterator[World]:
+    """The bot, one team of `members` plus a supervisor, and this week's prompt posted."""
+    people = [Person(member(n), f"Member {n}") for n in range(members)]
+    people.append(Person(SUPERVISOR, "Sam Supervisor"))
+    with SandboxedBot(
+        database_url, clock, anonymity_min=anonymity_min, settings_env=settings_env or {}
+    ) as bot:
+        bot.add_people(people)
+        bot.add_team(
+            CHANNEL,
+            TEAM_NAME,
+            [SUPERVISOR],
+            [p.user_id for p in people[:-1]],
+            pool_weeks=pool_weeks,
+        )
+        here = World(bot, clock, [p.user_id for p in people[:-1]])
+        here.deliver()
+        yield here
+
+
+__all__ = ["WORKSPACE", "World", "member", "numbers_in", "world"]

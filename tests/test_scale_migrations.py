@@ -1,0 +1,167 @@
+"""Alembic on SQLite and PostgreSQL: empty → heads, every revision upgrades with data in place,
+and migration 0003 holds exactly the tables slack_sdk's OAuth stores expect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection
+
+from bot.settings import load_settings
+from storage.db import Database
+from storage.migrate import alembic_config, upgrade
+
+SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
+STEPS = [s for s in SCRIPTS.walk_revisions() if s.down_revision is not None]
+
+ROWS = {  # one row in each table of the first revision, in foreign-key order
+    "teams": "INSERT INTO teams (id, workspace_id, channel_id, name, post_day, post_minute, "
+    "timezone, pool_weeks, paused, created_at) VALUES (7, 'T1', 'C1', 'Blue', 0, 570, "
+    "'Europe/London', 1, false, '2026-11-24 10:00:00')",
+    "team_supervisors": "INSERT INTO team_supervisors (team_id, user_id) VALUES (7, 'U1')",
+    "team_weeks": "INSERT INTO team_weeks (id, team_id, week_index, domain, prompt_index, "
+    "member_count, secret, closed) VALUES (3, 7, 151, 'availability', 0, 8, NULL, true)",
+    "answers": "INSERT INTO answers (id, period_id, respondent_key, availability, stress, "
+    "domain_item) VALUES ('a1', 3, NULL, 4, 2, 5)",
+    "comments": "INSERT INTO comments (id, period_id, respondent_key, body) "
+    "VALUES ('c1', 3, NULL, 'Thanks for Thursday')",
+    "deliveries": "INSERT INTO deliveries (team_id, week_index, kind, recipient, status, "
+    "claimed_at, claimed_by, attempts, error, slack_ts) VALUES (7, 151, 'channel_prompt', "
+    "'C1', 'sent', '2026-11-24 09:30:00', 'host:1', 1, NULL, '1.2')",
+    "pulse_views": "INSERT INTO pulse_views (team_id, viewer_id, viewed_at, what) "
+    "VALUES (7, 'U1', '2026-11-24 11:00:00', '/teampulse 8 weeks')",
+}
+CHECKS = {
+    "teams": ("SELECT id, workspace_id, channel_id, name FROM teams", [(7, "T1", "C1", "Blue")]),
+    "team_supervisors": ("SELECT team_id, user_id FROM team_supervisors", [(7, "U1")]),
+    "team_weeks": ("SELECT id, domain, member_count FROM team_weeks", [(3, "availability", 8)]),
+    "answers": ("SELECT id, availability, stress, domain_item FROM answers", [("a1", 4, 2, 5)]),
+    "comments": ("SELECT body FROM comments", [("Thanks for Thursday",)]),
+    "deliveries": (
+        "SELECT kind, status, slack_ts FROM deliveries",
+        [("channel_prompt", "sent", "1.2")],
+    ),
+    "pulse_views": ("SELECT viewer_id, what FROM pulse_views", [("U1", "/teampulse 8 weeks")]),
+}
+
+
+OAUTH_ENV = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "x"}
+
+
+def migrate(db: Database, revision: str) -> None:
+    config = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def versions(connection: Connection) -> set[str]:
+    return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+
+
+def test_empty_database_upgrades_to_every_head(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert versions(conn) == set(SCRIPTS.get_heads())
+    assert {"teams", "slack_installations", "slack_bots", "slack_oauth_states"} <= set(
+        inspect(db.engine).get_table_names()
+    )
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.revision)
+def test_each_revision_upgrades_with_data_in_place(database_url: str, step: Script) -> None:
+    db = Database(database_url)
+    try:
+        before = step.down_revision
+        for parent in (before,) if isinstance(before, str) else tuple(before or ()):
+            migrate(db, parent)
+        with db.engine.begin() as conn:
+            for insert in ROWS.values():
+                conn.execute(text(insert))
+        migrate(db, step.revision)
+        upgrade(db)  # and on to every head
+        with db.engine.connect() as conn:
+            for query, expected in CHECKS.values():
+                assert conn.execute(text(query)).all() == expected, query
+            assert versions(conn) == set(SCRIPTS.get_heads())
+    finally:
+        db.dispose()
+
+
+def test_0001_then_rows_then_heads(database_url: str) -> None:
+    """The upgrade path every existing install takes: data written under 0001 survives."""
+    db = Database(database_url)
+    try:
+        migrate(db, "0001")
+        with db.engine.begin() as conn:
+            for insert in ROWS.values():
+                conn.execute(text(insert))
+        upgrade(db)
+        with db.engine.connect() as conn:
+            for query, expected in CHECKS.values():
+                assert conn.execute(text(query)).all() == expected, query
+    finally:
+        db.dispose()
+
+
+def slack_store_metadata() -> MetaData:
+    """The tables as slack_sdk's own store classes define them, from the classes themselves."""
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    from bot.oauth import installation_store
+
+    settings = load_settings(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "x"}
+    )
+    metadata = MetaData()
+    for table in installation_store(settings, Database("sqlite://")).metadata.tables.values():
+        table.to_metadata(metadata)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
+    return metadata
+
+
+def test_migration_0003_matches_slack_sdk_stores(db: Database) -> None:
+    """If a slack_sdk upgrade changes its tables, this fails: write a new revision for it."""
+    metadata = slack_store_metadata()
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _parent: (
+                    kind != "table" or name in metadata.tables
+                ),
+            },
+        )
+        assert list(compare_metadata(context, metadata)) == []
+
+
+def test_slack_stores_work_on_the_migrated_tables(db: Database) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.oauth import installation_store
+
+    settings = load_settings(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "x"}
+    )
+    store = installation_store(settings, db)
+    store.save(
+        Installation(
+            app_id="A1",
+            team_id="T1",
+            user_id="U1",
+            bot_token="xoxb-1",
+            bot_id="B1",
+            bot_user_id="UB1",
+            installed_at=datetime(2026, 11, 24, 10, tzinfo=UTC).timestamp(),
+        )
+    )
+    found = store.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and (found.bot_token, found.bot_user_id) == ("xoxb-1", "UB1")
+    assert store.find_bot(enterprise_id=None, team_id="T1") is not None
+    assert store.find_installation(enterprise_id=None, team_id="T2") is None
