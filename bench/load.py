@@ -30,6 +30,8 @@ class LoadResult:
     statuses: Counter[str] = field(default_factory=Counter)
     ran_dry: bool = False  # the request source ran out before the time was up
     client_cpu: float = 0.0  # CPU seconds this process used during the measured phase
+    answered: int = 0  # every 200, warm-up and stragglers after the end included
+    sent: int = 0  # every request sent, whatever became of it
 
     @property
     def ok(self) -> int:
@@ -64,7 +66,7 @@ def _client(
     shared: _Shared,
     measure_from: float,
     deadline: float,
-    samples: list[tuple[float, float, str]],
+    samples: list[tuple[float, str, bool]],
 ) -> None:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
@@ -84,8 +86,8 @@ def _client(
                 status = type(error).__name__
                 connection.close()  # reconnects on the next request
             finished = time.perf_counter()
-            if started >= measure_from and finished <= deadline:
-                samples.append((started, finished - started, status))
+            counted = started >= measure_from and finished <= deadline
+            samples.append((finished - started, status, counted))
     finally:
         connection.close()
 
@@ -101,10 +103,11 @@ def closed_loop(
 ) -> LoadResult:
     """Run the load; `bodies` is shared by all clients (each request is sent once, by one).
 
-    Requests started during the warm-up, or answered after the end, are not counted.
+    Requests started during the warm-up, or answered after the end, are left out of the
+    figures (but counted in `answered`).
     """
     shared = _Shared(bodies)
-    samples: list[list[tuple[float, float, str]]] = [[] for _ in range(clients)]
+    samples: list[list[tuple[float, str, bool]]] = [[] for _ in range(clients)]
     begin = time.perf_counter()
     measure_from = begin + warmup
     deadline = measure_from + duration
@@ -129,7 +132,11 @@ def closed_loop(
     result = LoadResult(clients, duration, ran_dry=shared.dry)
     result.client_cpu = time.process_time() - (cpu_at_start[0] if cpu_at_start else 0.0)
     for per_client in samples:
-        for _, latency, status in per_client:
+        for latency, status, counted in per_client:
+            result.sent += 1
+            result.answered += status == "200"
+            if not counted:
+                continue
             result.statuses[status] += 1
             if status == "200":
                 result.latencies.append(latency)

@@ -12,6 +12,8 @@ from dotenv import load_dotenv
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.export import FORMATS, ExportError
+from bot.render.signpost import SUPPORT_MAX
 from bot.settings import Settings, SettingsError, load_settings, timezone_name
 from storage.db import Database
 from storage.migrate import upgrade
@@ -57,6 +59,19 @@ def _zone(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _weeks(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 520:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of weeks from 1 to 520")
+    return int(value)
+
+
+def _support(value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > SUPPORT_MAX:
+        raise argparse.ArgumentTypeError(f"the support text needs 1 to {SUPPORT_MAX} characters")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="securebase", description="Secure Base: a Slack bot for social work teams."
@@ -82,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
         help="report weeks in fixed blocks of this many (for small teams); fixed for good",
     )
     add.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    add.add_argument(
+        "--support",
+        type=_support,
+        default=None,
+        help="where to get support, shown privately to anyone reporting high stress",
+    )
     team.add_parser("list", help="list teams")
     remove = team.add_parser("remove", help="remove a team and all its data")
     remove.add_argument("--channel", required=True, type=_slack_id("CG"))
@@ -97,6 +118,18 @@ def parser() -> argparse.ArgumentParser:
     prompt.add_argument("--channel", required=True, type=_slack_id("CG"))
     prompt.add_argument("--dry-run", action="store_true", help="print Block Kit JSON instead")
     prompt.add_argument("--workspace", type=_slack_id("TE"), default=None)
+
+    export = commands.add_parser(
+        "export", help="write a team's anonymous figures per period (for supervision records)"
+    )
+    export.add_argument("--channel", required=True, type=_slack_id("CG"))
+    export.add_argument("--format", choices=FORMATS, default="csv")
+    export.add_argument("--weeks", type=_weeks, default=52, help="finished weeks (52; 1 to 520)")
+    export.add_argument("--output", default=None, help="file to write (default: standard output)")
+    export.add_argument(
+        "--by", type=_slack_id("UW"), default=None, help="your Slack id, for the team's view log"
+    )
+    export.add_argument("--workspace", type=_slack_id("TE"), default=None)
 
     db = commands.add_parser("db", help="database tasks").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
@@ -115,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return dispatch(args)
-    except (SettingsError, TeamError, UsageError) as error:
+    except (SettingsError, TeamError, UsageError, ExportError) as error:
         print(f"securebase: {error}", file=sys.stderr)
         return 2
     except SlackApiError as error:
@@ -158,6 +191,8 @@ def dispatch(args: argparse.Namespace) -> int:
             return commands.team(args, settings, db)
         if args.command == "prompt":
             return commands.prompt(args, settings, db)
+        if args.command == "export":
+            return commands.export(args, settings, db)
     finally:
         db.dispose()
     raise UsageError(f"unknown command {args.command!r}")

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, load_settings
+from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import last_error
 from storage.models import Team
@@ -81,7 +82,8 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             pool_weeks=args.pool_weeks,
         )
         with db.session() as session:
-            add_team(session, spec, Services.create(settings, db).clock.now())
+            added = add_team(session, spec, Services.create(settings, db).clock.now())
+            added.support_text = args.support
         print(
             f"Added {spec.name} ({spec.channel_id}): prompts on {DAYS[spec.post_day]} at "
             f"{spec.post_minute // 60:02d}:{spec.post_minute % 60:02d} {spec.timezone}"
@@ -143,6 +145,27 @@ def forget(args: argparse.Namespace, db: Database) -> int:
         f"{erased['answers']} answers, {erased['comments']} comments, "
         f"{erased['deliveries']} deliveries, {erased['pulse_views']} view-log entries."
     )
+    return 0
+
+
+def export(
+    args: argparse.Namespace, settings: Settings, db: Database, clock: Clock | None = None
+) -> int:
+    """`securebase export`: the team's anonymous figures per period, as CSV."""
+    from bot.export import CLI_VIEWER, ExportError, export_team
+
+    found = _find(db, args)
+    services = Services.create(settings, db, clock)
+    viewer = args.by or CLI_VIEWER
+    if args.output is None:
+        export_team(services, found, args.weeks, viewer, sys.stdout)
+        return 0
+    try:
+        with open(args.output, "w", newline="", encoding="utf-8") as stream:
+            written = export_team(services, found, args.weeks, viewer, stream)
+    except OSError as error:
+        raise ExportError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"Wrote {written} periods of {found.name} to {args.output}.", file=sys.stderr)
     return 0
 
 

@@ -19,11 +19,13 @@ from starlette.applications import Starlette
 
 from bot import log_privacy, oauth
 from bot.app import LISTENER_THREADS, build_app, web_client
+from bot.handlers.reminders import SlackReminderMessenger
 from bot.messenger import SlackMessenger
 from bot.oauth import Installations
 from bot.server import create_web_app
 from bot.services import Services
 from bot.settings import Settings
+from scheduler.reminders import REMINDER_SWEEP, ReminderDelivery
 from scheduler.service import PromptScheduler
 from scheduler.weekly import WeeklyDelivery
 from storage.clock import Clock
@@ -42,6 +44,7 @@ class Runtime:
     scheduler: PromptScheduler
     bot_user_id: str | None  # one-workspace mode; per workspace from `installations` in OAuth
     listeners: ThreadPoolExecutor
+    reminders: ReminderDelivery
     installations: Installations | None = None
     _servers: list[uvicorn.Server] = field(default_factory=list)
 
@@ -80,7 +83,18 @@ class Runtime:
             keep_house(db, settings.retention_weeks, services.clock.now())
 
         scheduler = PromptScheduler(delivery, housekeeping=housekeeping)
-        return cls(services, app, delivery, scheduler, bot_user_id, listeners, installations)
+        reminders = ReminderDelivery(
+            db,
+            services.clock,
+            SlackReminderMessenger(services, messenger.client_for, messenger.bot_user_for),
+            services.rotation,
+            worker,
+            lease=timedelta(seconds=settings.claim_lease_seconds),
+        )
+        scheduler.scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
+        return cls(
+            services, app, delivery, scheduler, bot_user_id, listeners, reminders, installations
+        )
 
     def _web_app(self) -> Starlette:
         return create_web_app(self.app, self.services.db, self.services.settings.signing_secret)

@@ -13,7 +13,7 @@ log line names a person.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 WEDNESDAY, FRIDAY = 2, 4
 WINDOW = (time(10, 0), time(16, 0))
+REMINDER_SWEEP = {"minutes": 15}  # how often the scheduler looks for due reminders
 
 
 class ReminderMessenger(Protocol):
@@ -90,9 +91,10 @@ class ReminderDelivery:
         messenger: ReminderMessenger,
         rotation: Rotation,
         worker: str,
+        lease: timedelta = deliveries.LEASE,
     ) -> None:
         self.db, self.clock, self.messenger = db, clock, messenger
-        self.rotation, self.worker = rotation, worker
+        self.rotation, self.worker, self.lease = rotation, worker, lease
 
     def run_due(self) -> int:
         """Send every reminder that is due now; returns how many were sent."""
@@ -122,18 +124,17 @@ class ReminderDelivery:
             if is_skipped(session, team.id, week.index):
                 return 0
             period = ensure_period(session, team, week, self.rotation)
-            secret, domain = period.secret, period.domain
+        secret = period.secret
         if secret is None:
             return 0  # the week has closed
         supervisors = {s.user_id for s in team.supervisors}
         people = [u for u in self.messenger.members(team) if u not in supervisors]
         with self.db.session() as session:
-            period = ensure_period(session, team, week, self.rotation)
-            skip = opted_out_among(session, team.workspace_id, people)
+            off = opted_out_among(session, team.workspace_id, people)
             waiting = [
                 u
                 for u in people
-                if u not in skip
+                if u not in off
                 and not was_reminded(
                     session, team.id, week.index, reminder_key(secret, team.workspace_id, u)
                 )
@@ -147,28 +148,45 @@ class ReminderDelivery:
                 continue  # asked again on the next sweep
             if tz is None or not in_window(day, now, tz, team.timezone):
                 continue
-            sent += self._remind(
-                team, week.index, user, reminder_key(secret, team.workspace_id, user), domain
-            )
+            key = reminder_key(secret, team.workspace_id, user)
+            sent += self._remind(team, week.index, user, key, period.domain)
         if sent:
             log.info("team %s: %d check-in reminders sent", team.channel_id, sent)
         return sent
 
     def _remind(self, team: Team, week_index: int, user: str, key: str, domain: str) -> int:
-        entry = {"team_id": team.id, "week_index": week_index, "kind": REMINDER, "recipient": key}
+        """Claim, send, settle: one reminder, at most once."""
         with self.db.session() as session:
-            if not deliveries.claim(session, **entry, worker=self.worker, now=self.clock.now()):
-                return 0
+            claimed = deliveries.claim(
+                session,
+                team_id=team.id,
+                week_index=week_index,
+                kind=REMINDER,
+                recipient=key,
+                worker=self.worker,
+                now=self.clock.now(),
+                lease=self.lease,
+            )
+        if not claimed:
+            return 0
+        error: DeliveryError | None = None
         try:
             self.messenger.send_reminder(team, user, domain)
-        except DeliveryError as error:
-            with self.db.session() as session:
-                if error.permanent:
-                    deliveries.finish(session, **entry, error=error.code)
-                else:
-                    deliveries.release(session, **entry)
-            return 0
+        except DeliveryError as failure:
+            error = failure
         with self.db.session() as session:
+            if error is not None and not error.permanent:
+                deliveries.release(
+                    session, team_id=team.id, week_index=week_index, kind=REMINDER, recipient=key
+                )
+                return 0
             # No message ts is kept: with it, Slack's copy of the DM would name the person.
-            deliveries.finish(session, **entry)
-        return 1
+            deliveries.finish(
+                session,
+                team_id=team.id,
+                week_index=week_index,
+                kind=REMINDER,
+                recipient=key,
+                error=error.code if error is not None else None,
+            )
+        return 0 if error is not None else 1

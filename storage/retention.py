@@ -106,6 +106,7 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
     rest = [name for name in team_data if name not in rewrite]
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.scalar(select(func.pg_try_advisory_lock(SCRUB_LOCK))):
+            log.info("another replica is scrubbing old row versions")
             return False
         try:
             conn.exec_driver_sql(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")

@@ -41,6 +41,22 @@ class Shown:
     def __contains__(self, needle: str) -> bool:
         return needle in self.everything
 
+    def lines(self) -> list[str]:
+        """Every line of text in the blocks, in order."""
+        return [line for text in _texts(self.blocks) for line in text.split("\n")]
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [
+            t
+            for k, v in value.items()
+            for t in ([v] if k == "text" and isinstance(v, str) else _texts(v))
+        ]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
+
 
 def _without_block_ids(value: Any) -> Any:
     """Block ids are random when the bot does not set them; they carry no content."""

@@ -103,9 +103,7 @@ def test_a_channel_error_is_recorded_and_the_bot_carries_on(bot: SandboxedBot, e
     assert bot.runtime.delivery.run_due() == 0  # failed for good: an installer has to act
 
 
-@pytest.mark.parametrize(
-    "fault", ["rate_limited", "server_error_500", "server_error_503", "slow"]
-)
+@pytest.mark.parametrize("fault", ["rate_limited", "server_error_500", "server_error_503", "slow"])
 def test_checkin_opens_the_modal_through_a_passing_views_open_fault(
     bot: SandboxedBot, fault: str
 ) -> None:
@@ -174,7 +172,9 @@ def test_a_confirmation_dm_that_stays_rate_limited_does_not_lose_the_checkin(
 
     # slack_sdk tries once and retries three times, honouring Retry-After, then gives up.
     wait_until(
-        lambda: len([c for c in bot.sandbox.calls("chat.postMessage") if c.http_status == 429]) == 4,
+        lambda: (
+            len([c for c in bot.sandbox.calls("chat.postMessage") if c.http_status == 429]) == 4
+        ),
         timeout=10,
         what="the DM's retries to run out",
     )

@@ -33,7 +33,9 @@ Tamper = Callable[[SandboxedBot], dict[str, Any]]
 def bot(database_url: str, clock: ManualClock) -> Iterator[SandboxedBot]:
     with SandboxedBot(database_url, clock) as running:
         running.add_people([SUPERVISOR, *MEMBERS])
-        running.add_team(TEAM, "Children in Care", [SUPERVISOR.user_id], [m.user_id for m in MEMBERS])
+        running.add_team(
+            TEAM, "Children in Care", [SUPERVISOR.user_id], [m.user_id for m in MEMBERS]
+        )
         running.runtime.delivery.run_due()
         yield running
 
@@ -125,9 +127,13 @@ def test_a_slack_retry_of_a_submission_is_counted_once(bot: SandboxedBot, when: 
         assert driver.answer_modal(member, view["id"], answers(4, 2)).status_code == 200
         retried.append(resend_as_retry(bot, sent[-1], 1))
     else:  # the retry races the first delivery, as when the first one was slow
-        first = threading.Thread(target=driver.answer_modal, args=(member, view["id"], answers(4, 2)))
+        first = threading.Thread(
+            target=driver.answer_modal, args=(member, view["id"], answers(4, 2))
+        )
         first.start()
-        wait_until(lambda: sent[-1].url.path == "/slack/events" and b"view_submission" in sent[-1].content)
+        wait_until(
+            lambda: sent[-1].url.path == "/slack/events" and b"view_submission" in sent[-1].content
+        )
         retried.append(resend_as_retry(bot, sent[-1], 1))
         first.join()
     assert [r.status_code for r in retried] == [200]
@@ -148,11 +154,15 @@ def test_a_second_checkin_in_the_same_week_replaces_the_first(bot: SandboxedBot)
 
 
 def radio(value: str | None) -> dict[str, Any]:
-    option = None if value is None else {"text": {"type": "plain_text", "text": value}, "value": value}
+    option = (
+        None if value is None else {"text": {"type": "plain_text", "text": value}, "value": value}
+    )
     return {"type": "radio_buttons", "selected_option": option}
 
 
-def state(support: str | None, stress: str | None, belief: str | None = None, comment: str | None = None) -> dict[str, Any]:
+def state(
+    support: str | None, stress: str | None, belief: str | None = None, comment: str | None = None
+) -> dict[str, Any]:
     return {
         AVAILABILITY: {AVAILABILITY: radio(support)},
         STRESS: {STRESS: radio(stress)},
@@ -173,7 +183,16 @@ def state(support: str | None, stress: str | None, belief: str | None = None, co
         (state("3", "3", comment="x" * 1001), {COMMENT}),
         ({}, {AVAILABILITY, STRESS}),
     ],
-    ids=["too-high", "zero", "no-stress", "nothing", "not-a-number", "belief-6", "long-comment", "no-state"],
+    ids=[
+        "too-high",
+        "zero",
+        "no-stress",
+        "nothing",
+        "not-a-number",
+        "belief-6",
+        "long-comment",
+        "no-state",
+    ],
 )
 def test_impossible_answers_get_errors_and_nothing_is_stored(
     bot: SandboxedBot, values: dict[str, Any], wrong: set[str]

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandboxed import BOT_TOKEN, SandboxedBot, assert_clean
+from bot.sandboxed import BOT_TOKEN, BOT_USER, SandboxedBot, assert_clean
 from storage.clock import ManualClock
 
 
@@ -24,16 +24,15 @@ def malformed_call(bot: SandboxedBot) -> None:
 def test_leaving_the_bot_fails_when_a_call_was_rejected(
     database_url: str, clock: ManualClock
 ) -> None:
-    running = SandboxedBot(database_url, clock)
-    with pytest.raises(AssertionError, match=r"rejected 1 call\(s\): chat\.postMessage"):  # noqa: PT012
-        with running:
-            running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [])
-            malformed_call(running)
+    rejected = pytest.raises(AssertionError, match=r"rejected 1 call\(s\): chat\.postMessage")
+    with rejected, SandboxedBot(database_url, clock) as running:
+        running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [BOT_USER])
+        malformed_call(running)
 
 
 def test_a_test_that_expects_rejections_can_say_so(database_url: str, clock: ManualClock) -> None:
     with SandboxedBot(database_url, clock, expect_rejections=True) as running:
-        running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [])
+        running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [BOT_USER])
         malformed_call(running)
     assert len(running.sandbox.rejected_calls()) == 1
 
@@ -41,8 +40,11 @@ def test_a_test_that_expects_rejections_can_say_so(database_url: str, clock: Man
 def test_an_error_inside_the_block_is_not_hidden_by_the_check(
     database_url: str, clock: ManualClock
 ) -> None:
-    with pytest.raises(KeyError, match="the test's own error"), SandboxedBot(database_url, clock) as running:  # noqa: E501
-        running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [])
+    with (
+        pytest.raises(KeyError, match="the test's own error"),
+        SandboxedBot(database_url, clock) as running,
+    ):
+        running.sandbox.add_channel("T0SANDBOX1", "C0CONTRACT1", "contract", [BOT_USER])
         malformed_call(running)
         raise KeyError("the test's own error")
 

@@ -159,10 +159,14 @@ def play_visit(
         show.form(person, view, answers)
     else:
         show.answers(person, view, answers)
-    errors = team.submit(person, view, answers)
-    if errors:
-        raise DemoError(f"Secure Base turned down {first}'s answers: {'; '.join(errors.values())}")
+    sent = team.submit(person, view, answers)
+    if sent.errors:
+        reasons = "; ".join(sent.errors.values())
+        raise DemoError(f"Secure Base turned down {first}'s answers: {reasons}")
     show.line(f"  {first} presses “Send privately”.")
+    if sent.showing is not None:
+        show.replaced_form(person, sent.showing)
+        team.cancel(person, sent.showing)
     show.new_messages()
 
 
@@ -199,10 +203,12 @@ def supervisor_looks(
 
     team.check_sandbox()
     show.heading("That's the demo")
-    checkins = sum(len(people) for people in given.values())
+    sent = sum(len(visits) for _, visits in PLAN)
+    counted = sum(len(people) for people in given.values())
     show.say(
-        f"Three weeks, {checkins} check-ins through the private form, every Slack call "
-        "checked by the sandbox. Try it yourself, as anyone in the team: securebase sandbox"
+        f"Three weeks, {sent} check-ins sent through the private form and {counted} counted "
+        "(a second check-in in a week replaces the first), every Slack call checked by the "
+        "sandbox. Try it yourself, as anyone in the team: securebase sandbox"
     )
 
 

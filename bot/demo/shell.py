@@ -137,16 +137,19 @@ class Shell:
         try:
             for number, question in enumerate(asked, start=1):
                 answers[question.block_id] = self.ask(number, question)
-            while errors := self.team.submit(self.me, view, answers):
+            while (sent := self.team.submit(self.me, view, answers)).errors:
                 for number, question in enumerate(asked, start=1):
-                    if question.block_id in errors:
-                        self.show.line(f"  ! {errors[question.block_id]}")
+                    if question.block_id in sent.errors:
+                        self.show.line(f"  ! {sent.errors[question.block_id]}")
                         answers[question.block_id] = self.ask(number, question)
         except _Cancelled:
             self.team.cancel(self.me, view)
             self.show.line("  The form is closed. Nothing was sent.")
             return
         self.show.line("  Sent privately.")
+        if sent.showing is not None:
+            self.show.replaced_form(self.me, sent.showing)
+            self.team.cancel(self.me, sent.showing)
         self.show.new_messages()
 
     def ask(self, number: int, question: Question) -> str | None:

@@ -22,10 +22,10 @@ class Printer:
 
     def say(self, text: str, indent: str = "") -> None:
         """A paragraph of narration, wrapped."""
-        print(
-            textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent),
-            file=self.out,
+        wrapped = textwrap.fill(
+            text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
         )
+        print(wrapped, file=self.out)
 
     def heading(self, title: str) -> None:
         self.line()
@@ -67,6 +67,12 @@ class Printer:
         first = person.name.split()[0]
         self.line(f"  The check-in form opens for {first} (only {first} sees it):")
         self.line(framed(view_lines(view, self.team.name, answers)))
+
+    def replaced_form(self, person: Person, view: Mapping[str, Any]) -> None:
+        """The view the bot put in the modal's place once it was sent."""
+        first = person.name.split()[0]
+        self.line(f"  The form turns into this note, for {first} only, who then closes it:")
+        self.line(framed(view_lines(view, self.team.name)))
 
     def answers(
         self, person: Person, view: Mapping[str, Any], answers: Mapping[str, str | None]

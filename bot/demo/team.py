@@ -61,6 +61,15 @@ class Reply:
     view: JSON | None
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What sending a modal led to: errors to put right (the form stays open), or the view
+    the bot turned the modal into (a thank-you note, say), or nothing (the modal closed)."""
+
+    errors: dict[str, str]
+    showing: JSON | None = None
+
+
 @dataclass
 class DemoTeam:
     bot: SandboxedBot
@@ -191,11 +200,9 @@ class DemoTeam:
 
         return self._wait(opened, f"the check-in form to open for {person.name}")
 
-    def submit(
-        self, person: Person, view: JSON, answers: Mapping[str, str | None]
-    ) -> dict[str, str]:
-        """Send the modal with these answers (option values, or text). Returns the errors the
-        bot pointed out (the form stays open), or {} once the bot has confirmed by DM."""
+    def submit(self, person: Person, view: JSON, answers: Mapping[str, str | None]) -> Sent:
+        """Send the modal with these answers (option values, or text); once accepted, returns
+        after the bot's confirming DM."""
         sandbox = self.bot.sandbox
         dms = len(sandbox.dms(person.user_id))
         try:
@@ -208,15 +215,17 @@ class DemoTeam:
             reply = response.json() if response.content else {}
         except ValueError:
             reply = {}
-        if isinstance(reply, dict) and reply.get("response_action") == "errors":
-            return {str(k): str(v) for k, v in (reply.get("errors") or {}).items()}
-        if sandbox.view_is_open(view["id"]):
+        action = reply.get("response_action") if isinstance(reply, dict) else None
+        if action == "errors":
+            return Sent({str(k): str(v) for k, v in (reply.get("errors") or {}).items()})
+        showing = self._top_view(person) if action in ("update", "push") else None
+        if showing is None and sandbox.view_is_open(view["id"]):
             raise DemoError(f"the check-in form stayed open after {person.name} sent it")
         self._wait(
             lambda: len(sandbox.dms(person.user_id)) > dms,
             f"Secure Base's message to {person.name} after the check-in",
         )
-        return {}
+        return Sent({}, showing)
 
     def cancel(self, person: Person, view: JSON) -> None:
         self.bot.driver.close_modal(person.user_id, view["id"])

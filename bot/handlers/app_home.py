@@ -189,3 +189,14 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
             client.chat_postMessage(channel=user, text=NO_TEAM)
             return
         open_modal(services, client, body["trigger_id"], team)
+
+
+def refresh_home(
+    services: Services, members: ChannelMembers, client: WebClient, workspace: str, user: str
+) -> None:
+    """After a check-in: show the new "you've checked in" (best effort; never fails the
+    check-in)."""
+    try:
+        publish_home(services, members, client, workspace, user)
+    except SlackApiError as error:
+        log.warning("the Home tab could not be refreshed: %s", error.response.get("error"))

@@ -82,8 +82,9 @@ def send_chart(services: Services, client: WebClient, team: Team, viewer: str) -
         offer = share_offer(team.channel_id, latest)
         client.chat_postMessage(channel=dm, text=offer.text, blocks=offer.blocks)
     except SlackApiError as error:
-        log.warning("team %s: the chart could not be sent: %s", team.channel_id,
-                    error.response.get("error"))
+        log.warning(
+            "team %s: the chart could not be sent: %s", team.channel_id, error.response.get("error")
+        )
         return FAILED
     return SENT.format(team=team.name)
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.handlers import chart
 from bot.membership import ChannelMembers
 from bot.render.common import escape
 from bot.render.pulse import pulse_blocks
@@ -49,6 +50,10 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
         ack()
         user, workspace = command["user_id"], context.team_id or command.get("team_id", "")
         text = (command.get("text") or "").strip()
+        if text.lower() == "chart":
+            channel = command.get("channel_id")
+            chart.chart_command(services, client, respond, workspace, user, channel)
+            return
         if text.lower() == "log":
             show_log(services, members, client, respond, workspace, user, command.get("channel_id"))
             return

@@ -267,9 +267,7 @@ def when(team_day: int, minute: int, zone: str) -> str:
     return f"{DAY_NAMES[team_day]}s at {hhmm(minute)} ({zone.replace('_', ' ')})"
 
 
-def status_message(
-    settings: TeamSettings, paused: bool, weeks_off: Sequence[str]
-) -> Message:
+def status_message(settings: TeamSettings, paused: bool, weeks_off: Sequence[str]) -> Message:
     supervisors = ", ".join(f"<@{u}>" for u in settings.supervisors) or "none"
     off = ", ".join(weeks_off) if weeks_off else "none planned"
     lines = [

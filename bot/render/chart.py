@@ -24,6 +24,7 @@ from storage.weeks import Week
 
 ALT_TEXT_MAX = 1000  # Slack's limit for a file's alt text
 SIZE_INCHES, DPI = (8.0, 4.5), 100
+NUDGE = 0.06
 SUPPORT, STRESS = "Support when needed", "Stress"
 # matplotlib's font cache and text layout are shared state: draw one chart at a time.
 _DRAWING = threading.Lock()
@@ -48,9 +49,7 @@ def _figures(reading: Reading) -> str:
         if reading.members
         else f"{reading.responses} answered"
     )
-    return (
-        f"support {reading.availability.mean:.1f}, stress {reading.stress.mean:.1f}, {answered}"
-    )
+    return f"support {reading.availability.mean:.1f}, stress {reading.stress.mean:.1f}, {answered}"
 
 
 def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
@@ -82,16 +81,37 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        axes.plot(positions, support, "o-", color="#2c4a52", linewidth=2, label=SUPPORT)
-        axes.plot(positions, stress, "s--", color="#b5562f", linewidth=2, label=STRESS)
+        # Nudged apart a little, so equal values still show both markers.
+        axes.plot(
+            [x - NUDGE for x in positions],
+            support,
+            "o-",
+            color="#2c4a52",
+            linewidth=2,
+            label=SUPPORT,
+        )
+        axes.plot(
+            [x + NUDGE for x in positions],
+            stress,
+            "s--",
+            color="#b5562f",
+            linewidth=2,
+            label=STRESS,
+        )
         for x, (up, down) in enumerate(zip(support, stress, strict=True)):
             if math.isnan(up):
                 axes.text(x, 1.1, "too few\nanswers", ha="center", va="bottom", fontsize=8)
                 continue
-            axes.annotate(f"{up:.1f}", (x, up), xytext=(0, 7), textcoords="offset points",
-                          ha="center", fontsize=8)
-            axes.annotate(f"{down:.1f}", (x, down), xytext=(0, -13), textcoords="offset points",
-                          ha="center", fontsize=8)
+            # The higher value's label goes above its point, the lower one's below.
+            for value, shift, above in ((up, -NUDGE, up >= down), (down, NUDGE, down > up)):
+                axes.annotate(
+                    f"{value:.1f}",
+                    (x + shift, value),
+                    xytext=(0, 7 if above else -13),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                )
         axes.set_xticks(
             positions,
             [f"{_tick(r)}\n{domain_titles(library, r.block.domains)}" for r in oldest_first],

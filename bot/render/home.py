@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, TeamPrompt
 from bot.render.common import citation_line, escape
+from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import participation_text
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from storage.profile import Profile
@@ -160,8 +161,11 @@ def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> lis
         *_profile(library, card),
     ]
     latest = next((r for r in card.readings if isinstance(r, BlockFigures)), None)
-    buttons = [ButtonElement(text="Send me the chart", action_id=f"{SEND_CHART}_{index}",
-                             value=card.channel_id)]
+    buttons = [
+        ButtonElement(
+            text="Send me the chart", action_id=f"{SEND_CHART}_{index}", value=card.channel_id
+        )
+    ]
     if latest is not None:
         buttons.insert(
             0,
@@ -196,7 +200,7 @@ def member_blocks(card: MemberCard, index: int) -> list[Block]:
         else "*You haven't checked in yet this week.* It takes about a minute."
     )
     this_week = (
-        f"*This week: {card.domain.title}*, “{card.domain.belief}”\n"
+        f"In <#{card.channel_id}>, this week is *{card.domain.title}*, “{card.domain.belief}”.\n"
         f"{escape(card.prompt.question)}\n_Try this week:_ {escape(card.prompt.try_this)}"
     )
     if card.note:
@@ -210,7 +214,9 @@ def member_blocks(card: MemberCard, index: int) -> list[Block]:
             elements=[
                 ButtonElement(
                     text="Check in privately" if not card.checked_in else "Check in again",
-                    action_id=f"{HOME_CHECKIN}_{index}",
+                    # The first team's button is the weekly prompt's own; action ids must
+                    # differ within a view, so further teams' buttons are numbered.
+                    action_id=OPEN_CHECKIN if index == 0 else f"{HOME_CHECKIN}_{index}",
                     value=card.channel_id,
                     style="primary" if not card.checked_in else None,
                 )
@@ -241,8 +247,7 @@ def reminder_setting(on: bool) -> list[Block]:
         text = "*Reminders are off.* You can still check in any time with `/checkin`."
         button = ButtonElement(text="Turn reminders on", action_id=REMINDERS_ON, value="on")
     return [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ActionsBlock(block_id="reminders", elements=[button]),
+        SectionBlock(block_id="reminders", text=MarkdownTextObject(text=text), accessory=button)
     ]
 
 

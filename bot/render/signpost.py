@@ -39,10 +39,7 @@ def support_view(team_name: str, support_text: str | None, citation: str) -> dic
         ),
         SectionBlock(
             text=MarkdownTextObject(
-                text=(
-                    "It sounds like this week has been heavy. "
-                    f"{support_text or DEFAULT_SUPPORT}"
-                )
+                text=(f"It sounds like this week has been heavy. {support_text or DEFAULT_SUPPORT}")
             )
         ),
         ContextBlock(

@@ -1,0 +1,207 @@
+"""2. Check-ins end to end: view_submission → answer stored, per second, on SQLite and
+PostgreSQL, from closed-loop submitters; baseline: the bare-ack server acking the same
+submissions. Every submission is a different member's, so each one must add a row.
+
+The modal submitted is the one the bot really opens: one /checkin per team fetches it from the
+sandbox first, and every member of that team submits it with their own answers.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from bench import databases, seed, servers
+from bench.load import LoadResult, closed_loop
+from bench.report import Figure, Section, ratio_at_least
+from bench.slack_host import SIGNING_SECRET, WORKSPACE, HostProcess, SlackHost
+from bench.slack_requests import sign, slash_command, view_submission
+from bench.stats import percentile
+from sandbox.modal_answers import build_state_values
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Answer
+
+
+@dataclass(frozen=True)
+class CheckinSizes:
+    teams: int
+    members: int
+    clients: int
+    duration: float  # seconds of submitting (less if the members run out)
+    warmup_submissions: int
+
+
+def _modal_for(host: SlackHost, bot: servers.Server, roster: seed.Roster) -> dict[str, Any]:
+    """Run /checkin as the team's first member and return the modal the bot opened."""
+    user = roster.members[0]
+    ((trigger, response_url),) = host.issue([(user, roster.channel)])
+    body = slash_command(WORKSPACE, user, roster.channel, "/checkin", trigger, response_url)
+    request = sign(SIGNING_SECRET, body)
+    answer = httpx.post(bot.events_url, content=request.body, headers=request.headers, timeout=30)
+    answer.raise_for_status()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        views = host.open_views(user)
+        if views:
+            return views[-1]
+        time.sleep(0.01)
+    raise TimeoutError(f"the bot opened no check-in modal for {user}")
+
+
+def _submissions(
+    teams: list[seed.Roster], modals: dict[str, dict[str, Any]], host: SlackHost
+) -> Iterator[bytes]:
+    """One submission per member (team by team, interleaved), with random answers."""
+    rng = random.Random(3)
+    order = [(r, m) for i in range(len(teams[0].members)) for r in teams for m in r.members[i : i + 1]]
+    triggers = host.issue([(member, roster.channel) for roster, member in order])
+    for (roster, member), (trigger, _) in zip(order, triggers, strict=True):
+        modal = modals[roster.channel]
+        answers: dict[str, Any] = {
+            "availability": str(rng.randint(1, 5)),
+            "stress": str(rng.randint(1, 5)),
+            "domain_item": str(rng.randint(1, 5)),
+            "comment": "Good to talk it through on Thursday." if rng.random() < 0.25 else None,
+        }
+        values = build_state_values(modal, answers)
+        yield view_submission(WORKSPACE, member, modal, values, trigger)
+
+
+def _stored(db: Database) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Answer)) or 0)
+
+
+def _wait_stored(db: Database, expected: int, timeout: float = 10.0) -> tuple[int, float]:
+    """Poll until `expected` rows are stored (or nothing moves for `timeout`); returns the
+    count and the perf_counter time it was first seen."""
+    last, seen_at = _stored(db), time.perf_counter()
+    while last < expected and time.perf_counter() - seen_at < timeout:
+        time.sleep(0.02)
+        now = _stored(db)
+        if now != last:
+            last, seen_at = now, time.perf_counter()
+    return last, seen_at
+
+
+@dataclass
+class Outcome:
+    bare: LoadResult
+    bot: LoadResult
+    stored: int
+    stored_per_second: float
+    problems: list[str]
+
+
+def run_backend(
+    kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | None
+) -> Outcome:
+    now = datetime.now(UTC)
+    teams = seed.rosters(sizes.teams, sizes.members)
+    with databases.fresh(kind, workdir, "checkins", pg_url) as url, HostProcess() as host:
+        db = Database(url)
+        try:
+            upgrade(db)
+            seed.add_teams(db, teams, now, *seed.not_yet_due(now))
+            host.add_users(sorted({p for r in teams for p in r.people}))
+            host.add_channels(seed.channel_members(teams))
+            api_url = host.api_url()
+            with (
+                servers.securebase_run(api_url, url, workdir) as bot,
+                servers.bare_ack(api_url, url, workdir) as bare,
+            ):
+                modals = {r.channel: _modal_for(host, bot, r) for r in teams}
+                bare_result = closed_loop(
+                    bare.events_url,
+                    SIGNING_SECRET,
+                    _submissions(teams, modals, host),
+                    clients=sizes.clients,
+                    duration=sizes.duration,
+                    warmup=1.0,
+                )
+                submissions = _submissions(teams, modals, host)
+                warm = closed_loop(
+                    bot.events_url,
+                    SIGNING_SECRET,
+                    (next(submissions) for _ in range(sizes.warmup_submissions)),
+                    clients=sizes.clients,
+                    duration=sizes.duration,
+                )
+                before, _ = _wait_stored(db, warm.sent)
+                started = time.perf_counter()
+                bot_result = closed_loop(
+                    bot.events_url,
+                    SIGNING_SECRET,
+                    submissions,
+                    clients=sizes.clients,
+                    duration=sizes.duration,
+                )
+                stored, stored_at = _wait_stored(db, before + bot_result.sent)
+                problems = bot.log_problems()
+        finally:
+            db.dispose()
+    added = stored - before
+    return Outcome(bare_result, bot_result, added, added / (stored_at - started), problems)
+
+
+def run(sizes: CheckinSizes, workdir: Path, pg_url: str | None) -> Section:
+    section = Section(
+        2,
+        "Check-ins end to end",
+        "view_submission → answer stored per second ≥ 0.5 × the same server's rate with a "
+        "handler that only acks.",
+    )
+    kinds = ["sqlite"] + (["postgres"] if pg_url else [])
+    for kind in kinds:
+        label = "SQLite" if kind == "sqlite" else "PostgreSQL"
+        outcome = run_backend(kind, sizes, workdir, pg_url)
+        section.figures += [
+            Figure(
+                f"checkins.rate.{kind}",
+                f"check-ins stored per second, {label}",
+                outcome.stored_per_second,
+                outcome.bare.throughput,
+                "/s",
+                "acks/s, bare",
+                "ratio ≥ 0.5",
+                ratio_at_least(0.5),
+            ),
+            Figure(
+                f"checkins.p99.{kind}",
+                f"submission ack p99, {label}",
+                percentile(outcome.bot.latencies, 99) * 1000,
+                percentile(outcome.bare.latencies, 99) * 1000,
+                "ms",
+                "bare Bolt",
+            ),
+        ]
+        sent, acked = outcome.bot.sent, outcome.bot.answered
+        section.notes.append(
+            f"{label}: {sent:,} submissions sent by {sizes.clients} submitters in "
+            f"{outcome.bot.duration:.1f} s, {acked:,} acked 200"
+            + (f", {sent - acked:,} NOT ({dict(outcome.bot.statuses)}: 404 is Bolt giving up "
+               "after 3 s without an ack)" if sent > acked else "")
+            + f"; {outcome.stored:,} new answer rows stored"
+            + (" (one per submission)" if outcome.stored == sent
+               else f" — {sent - outcome.stored} MISSING")
+            + (f"; the bot logged {len(outcome.problems)} error lines, e.g. "
+               f"`{outcome.problems[0][:160]}`" if outcome.problems else "")
+        )
+    section.notes.append(
+        f"Setup: {sizes.teams} teams of {sizes.members} members, every submission from a member "
+        "who has not checked in yet this week; random answers, a comment in one in four. "
+        "Stored per second = new rows ÷ time from the first submission until the last row "
+        "was in the database (polled every 20 ms)."
+    )
+    if not pg_url:
+        section.notes.append("PostgreSQL was not reachable: its figures are missing.")
+    return section

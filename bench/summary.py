@@ -1,0 +1,358 @@
+"""3. Summary at scale: /teampulse's query (`storage.pulse.team_pulse`) for one team among
+many, against one hand-written SQL aggregate computing the same figures, on SQLite and
+PostgreSQL, with the query plans.
+
+History is bulk-loaded (SQLite: executemany in large transactions; PostgreSQL: COPY), closed
+and anonymised as closing leaves it: no respondent keys, random ids, no comments needed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+
+from bench import databases
+from bench.report import Figure, Section, ratio_at_most
+from bench.seed import ROTATION
+from bench.slack_host import WORKSPACE
+from bench.stats import percentile
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Team
+from storage.pulse import BlockFigures, team_pulse
+from storage.teams import TeamSpec, add_team
+from storage.weeks import week_containing
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; history ends the week before
+WEEKS_SHOWN = 8  # what /teampulse shows by default
+ANONYMITY_MIN = 5
+ANSWER_COLUMNS = ("id", "period_id", "respondent_key", "availability", "stress", "domain_item")
+PERIOD_COLUMNS = (
+    "id", "team_id", "week_index", "domain", "prompt_index", "member_count", "secret", "closed"
+)  # fmt: skip
+
+# The same figures team_pulse shows, for a team reporting weekly (pool_weeks = 1): one row per
+# closed week with enough answers, with the distributions of all three items.
+BASELINE_SQL = """
+SELECT p.week_index AS block, p.domain, MAX(p.member_count) AS members,
+       COUNT(*) AS responses,
+       SUM(CASE WHEN a.availability = 1 THEN 1 ELSE 0 END) AS av1,
+       SUM(CASE WHEN a.availability = 2 THEN 1 ELSE 0 END) AS av2,
+       SUM(CASE WHEN a.availability = 3 THEN 1 ELSE 0 END) AS av3,
+       SUM(CASE WHEN a.availability = 4 THEN 1 ELSE 0 END) AS av4,
+       SUM(CASE WHEN a.availability = 5 THEN 1 ELSE 0 END) AS av5,
+       SUM(CASE WHEN a.stress = 1 THEN 1 ELSE 0 END) AS st1,
+       SUM(CASE WHEN a.stress = 2 THEN 1 ELSE 0 END) AS st2,
+       SUM(CASE WHEN a.stress = 3 THEN 1 ELSE 0 END) AS st3,
+       SUM(CASE WHEN a.stress = 4 THEN 1 ELSE 0 END) AS st4,
+       SUM(CASE WHEN a.stress = 5 THEN 1 ELSE 0 END) AS st5,
+       SUM(CASE WHEN a.domain_item = 1 THEN 1 ELSE 0 END) AS it1,
+       SUM(CASE WHEN a.domain_item = 2 THEN 1 ELSE 0 END) AS it2,
+       SUM(CASE WHEN a.domain_item = 3 THEN 1 ELSE 0 END) AS it3,
+       SUM(CASE WHEN a.domain_item = 4 THEN 1 ELSE 0 END) AS it4,
+       SUM(CASE WHEN a.domain_item = 5 THEN 1 ELSE 0 END) AS it5,
+       COUNT(a.domain_item) AS items
+FROM answers a JOIN team_weeks p ON p.id = a.period_id
+WHERE p.team_id = :team AND p.closed AND p.week_index BETWEEN :lo AND :hi
+GROUP BY p.week_index, p.domain
+HAVING COUNT(*) >= :minimum
+ORDER BY p.week_index DESC
+"""
+
+
+@dataclass(frozen=True)
+class SummarySizes:
+    teams: tuple[int, ...]  # one run per size; the last is the headline
+    weeks: int
+    people: int
+    repeats: int
+
+
+@dataclass
+class Loaded:
+    answers: int
+    seconds: float
+
+
+def _periods(team_ids: list[int], weeks: int, people: int) -> Iterator[tuple[Any, ...]]:
+    this_week = week_containing(NOW, "Europe/London").index
+    period_id = 0
+    for team_id in team_ids:
+        for week in range(this_week - weeks, this_week):
+            period_id += 1
+            chosen = ROTATION.for_team(WORKSPACE, f"C{team_id:07d}X", week)
+            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, None, True)
+
+
+def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tuple[Any, ...]]]:
+    """Chunks of answer rows, `people` per period, ids random as closing leaves them."""
+    per_chunk = max(1, 100_000 // people)
+    for first in range(1, periods + 1, per_chunk):
+        ids = range(first, min(first + per_chunk, periods + 1))
+        count = len(ids) * people
+        hexes = os.urandom(16 * count).hex()
+        scores = rng.choices((1, 2, 3, 4, 5), k=3 * count)
+        rows = [
+            (
+                hexes[32 * i : 32 * i + 32],
+                period_id,
+                None,
+                scores[3 * i],
+                scores[3 * i + 1],
+                scores[3 * i + 2] if i % 10 else None,  # one in ten skips the optional item
+            )
+            for i, period_id in enumerate(p for p in ids for _ in range(people))
+        ]
+        rows.sort()  # primary-key order: a faster load, the same table
+        yield rows
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+
+def bulk_load(db: Database, teams: int, weeks: int, people: int) -> tuple[Loaded, int]:
+    """Teams (through storage), then periods and answers in bulk; returns the middle team."""
+    started = time.perf_counter()
+    with db.session() as session:
+        ids = [
+            add_team(
+                session,
+                TeamSpec(WORKSPACE, f"C{i:07d}X", f"Team {i}", (f"U{i:06d}SUP",)),
+                NOW,
+            ).id
+            for i in range(teams)
+        ]
+    periods = list(_periods(ids, weeks, people))
+    chunks = _answers(len(periods), people, random.Random(11))
+    raw = db.engine.raw_connection()
+    try:
+        driver: Any = raw.driver_connection
+        if db.is_postgres:
+            with driver.cursor() as cursor:
+                with cursor.copy(_copy_sql("team_weeks", PERIOD_COLUMNS)) as copy:
+                    for row in periods:
+                        copy.write_row(row)
+                with cursor.copy(_copy_sql("answers", ANSWER_COLUMNS)) as copy:
+                    for rows in chunks:
+                        for row in rows:
+                            copy.write_row(row)
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('team_weeks', 'id'), max(id)) "
+                    "FROM team_weeks"
+                )
+            driver.commit()
+            driver.autocommit = True
+            driver.execute("VACUUM ANALYZE")
+            driver.autocommit = False
+        else:
+            driver.execute("PRAGMA synchronous=OFF")
+            driver.execute("PRAGMA cache_size=-262144")
+            driver.executemany(_insert_sql("team_weeks", PERIOD_COLUMNS), periods)
+            driver.commit()
+            for rows in chunks:
+                driver.executemany(_insert_sql("answers", ANSWER_COLUMNS), rows)
+                driver.commit()
+            # No ANALYZE: the bot never runs one on SQLite (PostgreSQL's autovacuum does).
+            driver.execute("PRAGMA synchronous=NORMAL")
+            driver.commit()
+    finally:
+        raw.close()
+    loaded = Loaded(len(periods) * people, time.perf_counter() - started)
+    return loaded, ids[len(ids) // 2]
+
+
+def _window(team: Team) -> dict[str, int]:
+    this_week = week_containing(NOW, team.timezone).index
+    return {
+        "team": team.id,
+        "lo": this_week - WEEKS_SHOWN,
+        "hi": this_week - 1,
+        "minimum": ANONYMITY_MIN,
+    }
+
+
+def _time_pulse(db: Database, team_id: int) -> tuple[float, list[Any]]:
+    with db.session() as session:
+        team = session.get(Team, team_id)
+        assert team is not None
+        started = time.perf_counter()
+        readings = team_pulse(session, team, WEEKS_SHOWN, ANONYMITY_MIN, NOW)
+        return time.perf_counter() - started, readings
+
+
+def _time_baseline(db: Database, team_id: int) -> tuple[float, list[Any]]:
+    with db.session() as session:
+        team = session.get(Team, team_id)
+        assert team is not None
+        started = time.perf_counter()
+        rows = list(session.execute(text(BASELINE_SQL), _window(team)).all())
+        return time.perf_counter() - started, rows
+
+
+def same_figures(readings: list[Any], rows: list[Any]) -> bool:
+    """team_pulse and the hand-written query agree on every shown week."""
+    shown = [r for r in readings if isinstance(r, BlockFigures)]
+    if len(shown) != len(rows):
+        return False
+    for figures, row in zip(shown, rows, strict=True):
+        if (
+            figures.block.first_week != row.block
+            or figures.responses != row.responses
+            or figures.availability.counts != (row.av1, row.av2, row.av3, row.av4, row.av5)
+            or figures.stress.counts != (row.st1, row.st2, row.st3, row.st4, row.st5)
+        ):
+            return False
+        item = figures.domain_items.get(row.domain)
+        if item is not None and item.counts != (row.it1, row.it2, row.it3, row.it4, row.it5):
+            return False
+    return True
+
+
+def capture_statements(db: Database, team_id: int) -> list[tuple[str, Any]]:
+    """The SQL team_pulse sends, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        seen.append((statement, parameters))
+
+    with db.session() as session:
+        team = session.get(Team, team_id)
+        assert team is not None
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            team_pulse(session, team, WEEKS_SHOWN, ANONYMITY_MIN, NOW)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def explain(db: Database, statement: str, parameters: Any) -> list[str]:
+    prefix = "EXPLAIN ANALYZE " if db.is_postgres else "EXPLAIN QUERY PLAN "
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+    if db.is_postgres:
+        return [str(row[0]) for row in rows]
+    return [str(row[-1]) for row in rows]  # (id, parent, notused, detail)
+
+
+def statement_ms(db: Database, statement: str, parameters: Any, repeats: int = 20) -> float:
+    """Median time of one statement alone, run straight on the driver."""
+    times = []
+    with db.engine.connect() as conn:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            conn.exec_driver_sql(statement, parameters).all()
+            times.append(time.perf_counter() - started)
+    return percentile(times, 50) * 1000
+
+
+def full_scans(db: Database, plan: list[str]) -> list[str]:
+    """Plan lines reading all of answers or team_weeks."""
+    tables = ("answers", "team_weeks")
+    if db.is_postgres:
+        return [line.strip() for line in plan if any(f"Seq Scan on {t}" in line for t in tables)]
+    return [
+        line.strip()
+        for line in plan
+        if any(line.strip().startswith(f"SCAN {t}") for t in tables)
+    ]
+
+
+def _measure(db: Database, team_id: int, repeats: int) -> tuple[list[float], list[float], bool]:
+    for _ in range(5):  # warm caches and SQLAlchemy's statement cache alike
+        _time_pulse(db, team_id)
+        _time_baseline(db, team_id)
+    pulse_times: list[float] = []
+    baseline_times: list[float] = []
+    agree = True
+    for _ in range(repeats):  # interleaved, so drift hits both alike
+        elapsed, readings = _time_pulse(db, team_id)
+        pulse_times.append(elapsed)
+        elapsed, rows = _time_baseline(db, team_id)
+        baseline_times.append(elapsed)
+        agree = agree and same_figures(readings, rows)
+    return pulse_times, baseline_times, agree
+
+
+def run_one(
+    kind: str, teams: int, sizes: SummarySizes, workdir: Path, pg_url: str | None
+) -> tuple[list[Figure], list[str], list[str]]:
+    label = "SQLite" if kind == "sqlite" else "PostgreSQL"
+    with databases.fresh(kind, workdir, f"summary_{teams}", pg_url) as url:
+        db = Database(url)
+        try:
+            upgrade(db)
+            loaded, team_id = bulk_load(db, teams, sizes.weeks, sizes.people)
+            pulse_times, baseline_times, agree = _measure(db, team_id, sizes.repeats)
+            statements = capture_statements(db, team_id)
+            plans = [(s, explain(db, s, p), statement_ms(db, s, p)) for s, p in statements]
+        finally:
+            db.dispose()
+    answers = loaded.answers
+    figure = Figure(
+        f"summary.p95.{kind}.{answers}",
+        f"/teampulse query p95, {label}, {answers:,} answers",
+        percentile(pulse_times, 95) * 1000,
+        percentile(baseline_times, 95) * 1000,
+        "ms",
+        "one SQL aggregate",
+        "ratio ≤ 1.5",
+        ratio_at_most(1.5),
+    )
+    scans = [line for _, plan, _ in plans for line in full_scans(db, plan)]
+    notes = [
+        f"{label}, {teams} teams × {sizes.weeks} weeks × {sizes.people} people = {answers:,} "
+        f"answers, bulk-loaded in {loaded.seconds:.1f} s ({answers / loaded.seconds:,.0f} rows/s); "
+        f"p50 {percentile(pulse_times, 50) * 1000:.2f} ms vs "
+        f"{percentile(baseline_times, 50) * 1000:.2f} ms over {sizes.repeats} interleaved runs; "
+        f"team_pulse sent {len(statements)} statements, alone taking "
+        + " + ".join(f"{ms:.2f}" for _, _, ms in plans)
+        + " ms (median); "
+        + ("same figures as the hand-written query" if agree else "FIGURES DIFFER")
+        + "; "
+        + ("every statement index-backed" if not scans else f"full scans: {'; '.join(scans)}")
+    ]
+    plan_text = "\n\n".join(
+        f"```sql\n{' '.join(statement.split())}\n```\n"
+        f"```\n{chr(10).join(plan)}\n```\n(alone: {ms:.2f} ms median)"
+        for statement, plan, ms in plans
+    )
+    details = [f"<details><summary>Query plans, {label}, {answers:,} answers</summary>\n\n"
+               f"{plan_text}\n\n</details>"]
+    return [figure], notes, details
+
+
+def run(sizes: SummarySizes, workdir: Path, pg_url: str | None) -> Section:
+    section = Section(
+        3,
+        "Summary at scale",
+        "/teampulse's query p95 ≤ 1.5 × the single hand-written SQL aggregate computing the same "
+        "figures, with an index-backed plan.",
+    )
+    kinds = ["sqlite"] + (["postgres"] if pg_url else [])
+    for kind in kinds:
+        for teams in sizes.teams:
+            figures, notes, details = run_one(kind, teams, sizes, workdir, pg_url)
+            section.figures += figures
+            section.notes += notes
+            if teams == sizes.teams[-1]:
+                section.details += details
+    if not pg_url:
+        section.notes.append("PostgreSQL was not reachable: its figures are missing.")
+    return section

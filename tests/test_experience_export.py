@@ -1,0 +1,115 @@
+"""`securebase export`: the team's anonymous figures per period as CSV for supervision records,
+exactly what `/teampulse` would show (a quiet week is blank), recorded in the view log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from experience import CHANNEL, experience, member
+from sqlalchemy import select
+
+from bot import commands
+from bot.cli import main, parser
+from bot.export import COLUMNS
+from bot.settings import load_settings
+from storage.clock import ManualClock
+from storage.db import Database
+from storage.models import PulseView
+from storage.weeks import week_containing
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("SECUREBASE_ANONYMITY_MIN", raising=False)
+
+
+def export(database_url: str, now: datetime, *arguments: str) -> int:
+    """The export command as the CLI runs it, at the world's time rather than today's."""
+    args = parser().parse_args(["export", "--channel", CHANNEL, *arguments])
+    db = Database(database_url)
+    try:
+        return commands.export(args, load_settings(need_slack=False), db, ManualClock(now))
+    finally:
+        db.dispose()
+
+
+def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
+    environment: None,
+    database_url: str,
+    clock: ManualClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = week_containing(clock.now(), "Europe/London").index
+    with experience(database_url, clock) as world:
+        for n, (a, s) in enumerate([(5, 2), (4, 3), (4, 2), (3, 4), (2, 5), (4, 3)]):
+            world.seed(member(n), a, s, 4)
+        world.next_week()
+        for n in range(4):
+            world.seed(member(n), 1, 5, 1)
+        world.next_week()
+        themes = [
+            world.bot.runtime.services.library.domain(world.domain_of(w))
+            for w in (first, first + 1)
+        ]
+        now = clock.now()
+
+    out = tmp_path / "records" / "duty.csv"
+    out.parent.mkdir()
+    assert export(database_url, now, "--format", "csv", "--weeks", "4", "--output", str(out)) == 0
+    assert "Wrote 2 periods of Duty and Assessment" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert tuple(rows[0]) == COLUMNS
+    shown, quiet = rows
+    assert shown["period_start"] == "2026-11-23" and shown["period_end"] == "2026-11-29"
+    assert shown["themes"] == themes[0].title
+    assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "9", "67")
+    assert (shown["support_mean"], shown["stress_mean"]) == ("3.67", "3.17")
+    belief = f"belief_{themes[0].key.replace('-', '_')}_mean"
+    assert shown[belief] == "4.00"
+    assert quiet["period_start"] == "2026-11-30" and quiet["themes"] == themes[1].title
+    figures = [c for c in COLUMNS if c not in ("period_start", "period_end", "weeks", "themes")]
+    assert [quiet[c] for c in figures] == [""] * len(figures)
+
+    # To standard output, and each export is in the team's log, by the id given.
+    assert export(database_url, now, "--by", "U0EXPSUP01") == 0
+    assert capsys.readouterr().out.startswith(",".join(COLUMNS))
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            log = [(v.viewer_id, v.what) for v in session.scalars(select(PulseView))]
+    finally:
+        db.dispose()
+    assert log == [
+        ("CLI", "export (CSV): w/c 23 Nov 2026 to w/c 30 Nov 2026"),
+        ("U0EXPSUP01", "export (CSV): w/c 23 Nov 2026 to w/c 30 Nov 2026"),
+    ]
+
+
+def test_bad_input_is_one_line(
+    environment: None, database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = Database(database_url)
+    db.dispose()
+    assert (
+        main(["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"])
+        == 0
+    )
+    capsys.readouterr()
+    missing = tmp_path / "no-such-folder" / "x.csv"
+    assert main(["export", "--channel", CHANNEL, "--output", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"securebase: cannot write {missing}: No such file or directory"
+    )
+    assert main(["export", "--channel", "C0NOTEAM"]) == 2
+    assert capsys.readouterr().err.strip() == "securebase: no team is set up in channel C0NOTEAM"
+    for bad in (["--weeks", "0"], ["--format", "xlsx"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["export", "--channel", CHANNEL, *bad])
+        assert exit_info.value.code == 2

@@ -1,0 +1,181 @@
+"""The App Home tab, as each person sees it in Slack: supervisors get the trend and the team's
+secure base profile, members get their own teams and their own check-in status, anyone else a
+friendly explanation. Nothing is shown to the wrong person."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from experience import (
+    CHANNEL,
+    OUTSIDER,
+    SUPERVISOR,
+    TEAM_NAME,
+    World,
+    buttons,
+    experience,
+    member,
+    shown,
+)
+
+from bot.content import default_library
+from bot.render.prompt import OPEN_CHECKIN
+from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
+from storage.clock import ManualClock
+from storage.teams import TeamSpec, add_team
+from storage.weeks import week_containing
+
+OTHER_CHANNEL, OTHER_TEAM = "C0EXPOTHER", "Children in Care"
+
+
+def add_other_team(world: World, members: list[str]) -> None:
+    """A second team in the workspace, with its own channel and supervisor."""
+    bot = world.bot
+    bot.sandbox.add_channel(WORKSPACE, OTHER_CHANNEL, "cic", [BOT_USER, *members])
+    services = bot.runtime.services
+    with services.db.session() as session:
+        spec = TeamSpec(WORKSPACE, OTHER_CHANNEL, OTHER_TEAM, (member(7),))
+        add_team(session, spec, services.clock.now())
+
+
+def without_ids(view: dict[str, Any]) -> str:
+    blocks = json.loads(json.dumps(view["blocks"]))
+    for block in blocks:
+        block.pop("block_id", None)
+    return json.dumps(blocks)
+
+
+def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in(
+    database_url: str, clock: ManualClock
+) -> None:
+    with experience(database_url, clock) as world:
+        add_other_team(world, [member(7)])  # member 0 is not in this one
+        library = default_library()
+        week = week_containing(clock.now(), "Europe/London").index
+        domain = library.domain(world.domain_of(week))
+
+        home = world.home(member(0))
+        text = shown(home["blocks"])
+        assert TEAM_NAME in text and OTHER_TEAM not in text
+        assert f"this week is *{domain.title}*" in text
+        assert any(prompt.question in text for prompt in domain.prompts)
+        assert "You haven't checked in yet this week" in text
+        assert "nobody, not your supervisor and not an admin, can see your answers" in text
+        assert next((b["action_id"], b["value"]) for b in buttons(home["blocks"])) == (
+            OPEN_CHECKIN,
+            CHANNEL,
+        )
+        supervisor_before = without_ids(world.home(SUPERVISOR))
+
+        # Checking in refreshes the member's own tab, without them opening it again.
+        publishes = len(world.sandbox.calls("views.publish"))
+        world.check_in(member(0), 4, 2, 4)
+        wait_until(lambda: len(world.sandbox.calls("views.publish")) > publishes)
+        refreshed = wait_until(
+            lambda: "You've checked in" in shown(world.sandbox.home_view(member(0))["blocks"])
+        )
+        assert refreshed
+        assert "You haven't checked in yet" in shown(world.home(member(1))["blocks"])
+        # The supervisor's tab is exactly what it was: nothing about who has checked in.
+        assert without_ids(world.home(SUPERVISOR)) == supervisor_before
+        assert member(0) not in world.everything_shown_to(SUPERVISOR)
+
+        # Member 7 is in both teams: one card each, each button opening its own team's modal.
+        both = world.home(member(7))
+        assert TEAM_NAME in shown(both["blocks"]) and OTHER_TEAM in shown(both["blocks"])
+        check_ins = [
+            b
+            for b in buttons(both["blocks"])
+            if re.match(r"open_checkin$|home_checkin_", b["action_id"])
+        ]
+        assert sorted(b["value"] for b in check_ins) == sorted([CHANNEL, OTHER_CHANNEL])
+        [other] = [b for b in check_ins if b["value"] == OTHER_CHANNEL]
+        world.bot.driver.click_button(
+            member(7), other["action_id"], OTHER_CHANNEL, view_id=both["id"]
+        )
+        modal = wait_until(lambda: world.sandbox.open_views(member(7)))[-1]
+        assert json.loads(modal["private_metadata"]) == {"channel": OTHER_CHANNEL}
+
+
+def test_someone_in_no_team_gets_a_friendly_explanation(
+    database_url: str, clock: ManualClock
+) -> None:
+    with experience(database_url, clock) as world:
+        home = world.home(OUTSIDER)
+        text = shown(home["blocks"])
+        assert "You're not in a team channel that uses it yet" in text
+        assert TEAM_NAME not in text
+        assert buttons(home["blocks"]) == []
+
+
+def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
+    database_url: str, clock: ManualClock
+) -> None:
+    library = default_library()
+    with experience(database_url, clock) as world:
+        first = week_containing(clock.now(), "Europe/London").index
+        # Week 1: six answers. Week 2: four (below the minimum of five). Weeks 3 to 5: five.
+        support, stress = [5, 4, 4, 3, 2, 4], [2, 3, 2, 4, 5, 3]
+        for n in range(6):
+            world.seed(member(n), support[n], stress[n], 4)
+        world.next_week()
+        for n in range(4):
+            world.seed(member(n), 1, 5, 1)
+        world.next_week()
+        for items in ([2, 2, 2, 3, 3], [5, 5, 4, 4, 4], [3, 3, 3, 3, 3]):
+            for n, item in enumerate(items):
+                world.seed(member(n), 3, 3, item)
+            world.next_week()
+        domains = [library.domain(world.domain_of(first + k)) for k in range(5)]
+
+        home = world.home(SUPERVISOR)
+        text = shown(home["blocks"])
+        [trend] = [t for t in texts_of(home) if t.startswith("*Last 5 periods")]
+        lines = trend.split("```")[1].splitlines()
+        assert [line.split("  ")[0] for line in lines] == [
+            "w/c 21 Dec 2026",
+            "w/c 14 Dec 2026",
+            "w/c 7 Dec 2026",
+            "w/c 30 Nov 2026",
+            "w/c 23 Nov 2026",
+        ]
+        oldest = lines[-1]
+        assert domains[0].title in oldest
+        assert "support ████░ 3.7" in oldest and "stress ███░░ 3.2" in oldest
+        assert "6 of 9 answered (67%" in oldest
+        quiet = lines[-2]
+        assert quiet.endswith("not enough answers")
+        assert re.findall(r"\d", quiet.removeprefix("w/c 30 Nov 2026")) == []
+        assert "support ███░░ 3.0  stress ███░░ 3.0  5 of 9 answered" in lines[0]
+
+        # The profile: each domain's belief over the rotation, the quiet week's in words.
+        profile = next(t for t in texts_of(home) if "secure base profile" in t)
+        expected = {
+            domains[0].title: "████░ 4.0 agreeing (6 answered)",
+            domains[1].title: "not enough answers",
+            domains[2].title: "██░░░ 2.4 agreeing (5 answered)",
+            domains[3].title: "████░ 4.4 agreeing (5 answered)",
+            domains[4].title: "███░░ 3.0 agreeing (5 answered)",
+        }
+        for title, figure in expected.items():
+            assert re.search(rf"\*{re.escape(title)}\*, “[^”]+”: {re.escape(figure)}", profile)
+        weakest = domains[2]
+        assert f"*{weakest.title}* had the least agreement" in text
+        assert weakest.reflections[0] in text.replace("&amp;", "&")
+        assert f"This week: {library.domain(world.domain_of(first + 5)).title}" in text
+
+        # Looking is logged for the team to see, once however often the tab is opened.
+        world.home(SUPERVISOR)
+        world.home(member(0))
+        assert world.views_log() == [
+            (SUPERVISOR, "App Home: w/c 23 Nov 2026 to w/c 21 Dec 2026"),
+        ]
+        # Members see no figures at all.
+        member_view = shown(world.home(member(0))["blocks"])
+        assert "3.7" not in member_view and "secure base profile" not in member_view
+
+
+def texts_of(view: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in view["blocks"] if b.get("type") == "section"]
