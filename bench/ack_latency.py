@@ -12,13 +12,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import seed, servers
 from bench.load import LoadResult, closed_loop
-from bench.report import Figure, Section, ratio_at_most, value_below
+from bench.report import Figure, Section, growth, ratio_at_most, value_below
 from bench.slack_host import SIGNING_SECRET, WORKSPACE, HostProcess, SlackHost
 from bench.slack_requests import slash_command
 from bench.stats import percentile
@@ -54,26 +54,39 @@ def _plan(load: list[seed.Roster], count: int, rng: random.Random) -> list[tuple
 
 
 def _bodies(host: SlackHost, plan: list[tuple[str, str, str]]) -> Iterator[bytes]:
+    """Issues every trigger id and response URL now; builds each body when it is asked for."""
     issued: list[tuple[str, str]] = []
     for start in range(0, len(plan), 5000):
         issued += host.issue([(user, channel) for user, channel, _ in plan[start : start + 5000]])
-    for (user, channel, command), (trigger, response_url) in zip(plan, issued, strict=True):
-        yield slash_command(WORKSPACE, user, channel, command, trigger, response_url)
+    return (
+        slash_command(WORKSPACE, user, channel, command, trigger, response_url)
+        for (user, channel, command), (trigger, response_url) in zip(plan, issued, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    load: LoadResult
+    cpu_ms_per_request: float  # the server's CPU time (all threads) per request sent
 
 
 def _load(
     host: SlackHost, server: servers.Server, load: list[seed.Roster], sizes: AckSizes, clients: int
-) -> LoadResult:
+) -> Run:
     planned = int(PLANNED_RATE * (sizes.duration + sizes.warmup)) + 10 * clients
     plan = _plan(load, planned, random.Random(clients))
-    return closed_loop(
+    bodies = _bodies(host, plan)
+    cpu = server.cpu_seconds()
+    result = closed_loop(
         server.events_url,
         SIGNING_SECRET,
-        _bodies(host, plan),
+        bodies,
         clients=clients,
         duration=sizes.duration,
         warmup=sizes.warmup,
     )
+    used = server.cpu_seconds() - cpu
+    return Run(result, 1000 * used / max(1, result.sent))
 
 
 def _ms(result: LoadResult, p: float) -> float:
@@ -96,10 +109,7 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
     now = datetime.now(UTC)
     teams = seed.rosters(sizes.teams, sizes.members)
     # Only the load teams need full channels; the others have a supervisor and two members.
-    teams = [
-        r if r.index < sizes.load_teams else seed.Roster(r.index, r.channel, r.supervisor, r.members[:2])
-        for r in teams
-    ]
+    teams = [replace(r, members=r.members[:2]) if r.index >= sizes.load_teams else r for r in teams]
     load = teams[: sizes.load_teams]
     database_url = f"sqlite:///{workdir / 'ack.db'}"
     db = Database(database_url)
@@ -108,26 +118,25 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
     answers = seed.add_history(db, load, sizes.history_weeks, now)
     db.dispose()
 
-    results: dict[tuple[str, int], LoadResult] = {}
+    runs: dict[tuple[str, int], Run] = {}
     with HostProcess() as host:
         host.add_users(sorted({p for r in teams for p in r.people}))
         host.add_channels(seed.channel_members(teams))
         api_url = host.api_url()
-        with (
-            servers.securebase_run(api_url, database_url, workdir) as bot,
-            servers.bare_ack(api_url, database_url, workdir) as bare,
-        ):
+        bot = servers.securebase_run(api_url, database_url, workdir)
+        bare = servers.bare_ack(api_url, database_url, workdir)
+        with servers.running(bot, bare):
             time.sleep(sizes.settle)
             idle_bot, idle_bare = bot.memory_kib(), bare.memory_kib()
             for clients in sizes.clients:
-                results["bare", clients] = _load(host, bare, load, sizes, clients)
-                results["bot", clients] = _load(host, bot, load, sizes, clients)
+                runs["bare", clients] = _load(host, bare, load, sizes, clients)
+                runs["bot", clients] = _load(host, bot, load, sizes, clients)
             peak_bot, peak_bare = bot.memory_kib(), bare.memory_kib()
             problems = bot.log_problems()
             calls = host.call_counts()
 
     for clients in sizes.clients:
-        bot_run, bare_run = results["bot", clients], results["bare", clients]
+        bot_run, bare_run = runs["bot", clients].load, runs["bare", clients].load
         ack.figures += [
             Figure(
                 f"ack.p99.{clients}",
@@ -166,6 +175,14 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
                 "bare Bolt",
             ),
             Figure(
+                f"ack.cpu.{clients}",
+                f"server CPU per request, {clients} clients",
+                runs["bot", clients].cpu_ms_per_request,
+                runs["bare", clients].cpu_ms_per_request,
+                "ms",
+                "bare Bolt",
+            ),
+            Figure(
                 f"ack.rps.{clients}",
                 f"acks per second, {clients} clients",
                 bot_run.throughput,
@@ -178,8 +195,21 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
             if result.failed or result.ran_dry:
                 ack.notes.append(
                     f"{name}, {clients} clients: {result.failed} requests not answered 200 "
-                    f"({dict(result.statuses)})" + ("; ran out of requests" if result.ran_dry else "")
+                    f"({dict(result.statuses)})"
+                    + ("; ran out of requests" if result.ran_dry else "")
                 )
+    small, big = min(sizes.clients), max(sizes.clients)
+    if big != small:
+        ack.figures.append(
+            growth(
+                "ack.growth",
+                f"growth: p99 ack, {small} → {big} clients",
+                _ms(runs["bot", big].load, 99),
+                _ms(runs["bot", small].load, 99),
+                "ms",
+                f"{small} clients",
+            )
+        )
     ack.notes.append(
         f"Setup: {sizes.teams:,} teams scheduled in one workspace (SQLite); load from "
         f"{sizes.load_teams} teams of {sizes.members} members with {sizes.history_weeks} closed "
@@ -192,9 +222,7 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
         + ", ".join(f"{method} {count:,}" for method, count in sorted(calls.items()))
     )
     if problems:
-        ack.notes.append(
-            f"The bot logged {len(problems)} error lines, e.g. `{problems[0][:160]}`"
-        )
+        ack.notes.append(f"The bot logged {len(problems)} error lines, e.g. `{problems[0][:160]}`")
 
     mib = 1024.0
     memory.figures += [

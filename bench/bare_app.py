@@ -2,7 +2,9 @@
 (`bot.server.create_web_app` under uvicorn, configured as `securebase run` configures it).
 
 Run as `python -m bench.bare_app` with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL,
-DATABASE_URL (only /healthz touches it) and PORT in the environment.
+DATABASE_URL (only /healthz touches it), PORT and LISTENER_THREADS (the bot's
+`bot.app.LISTENER_THREADS`, passed in so that this process need not import the bot's handlers:
+its memory is the baseline for the bot's) in the environment.
 """
 
 from __future__ import annotations
@@ -15,19 +17,18 @@ import uvicorn
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.app import LISTENER_THREADS
 from bot.render.checkin import CALLBACK_ID
 from bot.server import create_web_app
 from storage.db import Database
 
 
-def bare_app(token: str, signing_secret: str, api_url: str) -> App:
+def bare_app(token: str, signing_secret: str, api_url: str, listener_threads: int) -> App:
     app = App(
         client=WebClient(token=token, base_url=api_url, timeout=10),
         signing_secret=signing_secret,
         logger=logging.getLogger("bench.bare"),
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS),  # as many as the bot has
+        listener_executor=ThreadPoolExecutor(listener_threads),  # as many as the bot has
     )
 
     def only_ack(ack: Ack) -> None:
@@ -42,7 +43,12 @@ def bare_app(token: str, signing_secret: str, api_url: str) -> App:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     env = os.environ
-    app = bare_app(env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], env["SLACK_API_URL"])
+    app = bare_app(
+        env["SLACK_BOT_TOKEN"],
+        env["SLACK_SIGNING_SECRET"],
+        env["SLACK_API_URL"],
+        int(env["LISTENER_THREADS"]),
+    )
     config = uvicorn.Config(
         create_web_app(app, Database(env["DATABASE_URL"]), env["SLACK_SIGNING_SECRET"]),
         host="127.0.0.1",

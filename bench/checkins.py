@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def _submissions(
 ) -> Iterator[bytes]:
     """One submission per member (team by team, interleaved), with random answers."""
     rng = random.Random(3)
-    order = [(r, m) for i in range(len(teams[0].members)) for r in teams for m in r.members[i : i + 1]]
+    order = [(r, r.members[i]) for i in range(len(teams[0].members)) for r in teams]
     triggers = host.issue([(member, roster.channel) for roster, member in order])
     for (roster, member), (trigger, _) in zip(order, triggers, strict=True):
         modal = modals[roster.channel]
@@ -93,6 +94,16 @@ def _wait_stored(db: Database, expected: int, timeout: float = 10.0) -> tuple[in
     return last, seen_at
 
 
+def _warm_up(server: servers.Server, bodies: Iterator[bytes], sizes: CheckinSizes) -> LoadResult:
+    return closed_loop(
+        server.events_url,
+        SIGNING_SECRET,
+        islice(bodies, sizes.warmup_submissions),
+        clients=sizes.clients,
+        duration=sizes.duration,
+    )
+
+
 @dataclass
 class Outcome:
     bare: LoadResult
@@ -102,9 +113,7 @@ class Outcome:
     problems: list[str]
 
 
-def run_backend(
-    kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | None
-) -> Outcome:
+def run_backend(kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | None) -> Outcome:
     now = datetime.now(UTC)
     teams = seed.rosters(sizes.teams, sizes.members)
     with databases.fresh(kind, workdir, "checkins", pg_url) as url, HostProcess() as host:
@@ -115,27 +124,21 @@ def run_backend(
             host.add_users(sorted({p for r in teams for p in r.people}))
             host.add_channels(seed.channel_members(teams))
             api_url = host.api_url()
-            with (
-                servers.securebase_run(api_url, url, workdir) as bot,
-                servers.bare_ack(api_url, url, workdir) as bare,
-            ):
+            bot = servers.securebase_run(api_url, url, workdir)
+            bare = servers.bare_ack(api_url, url, workdir)
+            with servers.running(bot, bare):
                 modals = {r.channel: _modal_for(host, bot, r) for r in teams}
+                bare_bodies = _submissions(teams, modals, host)
+                _warm_up(bare, bare_bodies, sizes)
                 bare_result = closed_loop(
                     bare.events_url,
                     SIGNING_SECRET,
-                    _submissions(teams, modals, host),
+                    bare_bodies,
                     clients=sizes.clients,
                     duration=sizes.duration,
-                    warmup=1.0,
                 )
                 submissions = _submissions(teams, modals, host)
-                warm = closed_loop(
-                    bot.events_url,
-                    SIGNING_SECRET,
-                    (next(submissions) for _ in range(sizes.warmup_submissions)),
-                    clients=sizes.clients,
-                    duration=sizes.duration,
-                )
+                warm = _warm_up(bot, submissions, sizes)
                 before, _ = _wait_stored(db, warm.sent)
                 started = time.perf_counter()
                 bot_result = closed_loop(
@@ -188,13 +191,24 @@ def run(sizes: CheckinSizes, workdir: Path, pg_url: str | None) -> Section:
         section.notes.append(
             f"{label}: {sent:,} submissions sent by {sizes.clients} submitters in "
             f"{outcome.bot.duration:.1f} s, {acked:,} acked 200"
-            + (f", {sent - acked:,} NOT ({dict(outcome.bot.statuses)}: 404 is Bolt giving up "
-               "after 3 s without an ack)" if sent > acked else "")
+            + (
+                f", {sent - acked:,} NOT ({dict(outcome.bot.statuses)}: 404 is Bolt giving up "
+                "after 3 s without an ack)"
+                if sent > acked
+                else ""
+            )
             + f"; {outcome.stored:,} new answer rows stored"
-            + (" (one per submission)" if outcome.stored == sent
-               else f" — {sent - outcome.stored} MISSING")
-            + (f"; the bot logged {len(outcome.problems)} error lines, e.g. "
-               f"`{outcome.problems[0][:160]}`" if outcome.problems else "")
+            + (
+                " (one per submission)"
+                if outcome.stored == sent
+                else f" — {sent - outcome.stored} MISSING"
+            )
+            + (
+                f"; the bot logged {len(outcome.problems)} error lines, e.g. "
+                f"`{outcome.problems[0][:160]}`"
+                if outcome.problems
+                else ""
+            )
         )
     section.notes.append(
         f"Setup: {sizes.teams} teams of {sizes.members} members, every submission from a member "

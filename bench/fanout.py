@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.report import Figure, Section, ratio_at_most
+from bench.report import Figure, Section, growth, ratio_at_most
 from bot.sandboxed import Person, SandboxedBot
 from storage.clock import ManualClock
 
@@ -134,7 +134,7 @@ def run(sizes: FanoutSizes, workdir: Path) -> Section:
                 f"posts lost + duplicated, {teams:,} teams",
                 float(run_.lost + run_.duplicated),
                 float(POSTS_PER_TEAM * teams),
-                "",
+                "count",
                 "posts due",
                 "0",
                 lambda figure: figure.value == 0,
@@ -150,13 +150,13 @@ def run(sizes: FanoutSizes, workdir: Path) -> Section:
     small, big = sizes.teams[0], sizes.teams[-1]
     if big != small:
         section.figures.append(
-            Figure(
+            growth(
                 "fanout.growth",
-                f"fan-out without limits, {big:,} teams",
+                f"growth: fan-out without limits, {small:,} → {big:,} teams",
                 free[big].makespan,
-                free[small].makespan * big / small,
+                free[small].makespan,
                 "s",
-                f"{small} teams' × {big // small}",
+                f"{small:,} teams",
             )
         )
     section.notes.append(

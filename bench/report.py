@@ -48,6 +48,11 @@ class Section:
         return [f.key for f in self.figures]
 
 
+def growth(key: str, label: str, big: float, small: float, unit: str, small_label: str) -> Figure:
+    """How a cost grew from the small size to the big one: the ratio is the growth factor."""
+    return Figure(key, label, big, small, unit, small_label)
+
+
 def ratio_at_most(bound: float) -> Callable[[Figure], bool]:
     return lambda figure: figure.ratio <= bound
 
@@ -69,6 +74,8 @@ def number(value: float, unit: str) -> str:
         return f"{value:.1f} s"
     if unit == "MB":
         return f"{value:.0f} MB"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:,.0f}{unit}" if value >= 100 else f"{value:.1f}{unit}"
 
 

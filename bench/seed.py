@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services import rotation_for
+from bench.slack_host import WORKSPACE
 from bot.content import default_library
+from bot.services import rotation_for
 from storage.checkins import CheckinAnswers, record_checkin
 from storage.db import Database
 from storage.periods import close_due_periods
 from storage.teams import TeamSpec, add_team, get_team
-
-from bench.slack_host import WORKSPACE
 
 ROTATION = rotation_for(default_library())
 WEEK_MINUTES = 7 * 24 * 60

@@ -8,12 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
 from bench.slack_host import BOT_TOKEN, SIGNING_SECRET
+from bot.app import LISTENER_THREADS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,7 +46,13 @@ class Server:
     """A server subprocess; `events_url` is where Slack's requests go."""
 
     def __init__(
-        self, name: str, argv: list[str], api_url: str, database_url: str, workdir: Path
+        self,
+        name: str,
+        argv: list[str],
+        api_url: str,
+        database_url: str,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
@@ -63,19 +71,30 @@ class Server:
             DATABASE_URL=database_url,
             PORT=str(self.port),
             PYTHONPATH=str(REPO),
+            **(extra_env or {}),
         )
-        self._log = self.log_path.open("wb")
+        self._argv, self._env, self._workdir = argv, env, workdir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._process
+
+    def start(self) -> None:
+        log = self.log_path.open("wb")
         # The work directory as cwd: `securebase` reads `.env` from there, so a developer's own
         # .env (with a Socket Mode token, say) cannot change what is measured.
-        self.process = subprocess.Popen(
-            argv, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        with log:
+            self._process = subprocess.Popen(
+                self._argv, cwd=self._workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self._log.flush()
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
                 raise RuntimeError(f"{self.name} exited early: {' '.join(tail)}")
             try:
@@ -94,7 +113,6 @@ class Server:
 
     def log_problems(self) -> list[str]:
         """Lines of the server's log at ERROR level or that start a traceback."""
-        self._log.flush()
         return [
             line
             for line in self.log_path.read_text(errors="replace").splitlines()
@@ -102,30 +120,28 @@ class Server:
         ]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-    def __enter__(self) -> Server:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
         try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+
+@contextmanager
+def running(*started: Server) -> Iterator[None]:
+    """Start the servers side by side, wait until each answers, stop them all afterwards."""
+    try:
+        for server in started:
+            server.start()
+        for server in started:
+            server.wait_ready()
+        yield
+    finally:
+        for server in started:
+            server.stop()
 
 
 def securebase_run(api_url: str, database_url: str, workdir: Path) -> Server:
@@ -136,4 +152,5 @@ def securebase_run(api_url: str, database_url: str, workdir: Path) -> Server:
 
 def bare_ack(api_url: str, database_url: str, workdir: Path) -> Server:
     argv = [sys.executable, "-m", "bench.bare_app"]
-    return Server("bare-ack", argv, api_url, database_url, workdir)
+    threads = {"LISTENER_THREADS": str(LISTENER_THREADS)}
+    return Server("bare-ack", argv, api_url, database_url, workdir, threads)

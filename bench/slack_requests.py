@@ -68,7 +68,7 @@ def view_submission(
     trigger_id: str,
 ) -> bytes:
     """The modal `view` (as opened) submitted with `values` (`view.state.values`)."""
-    payload = {
+    payload: dict[str, Any] = {
         "type": "view_submission",
         "user": {
             "id": user_id,

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
 from bench import databases
-from bench.report import Figure, Section, ratio_at_most
+from bench.report import Figure, Section, growth, ratio_at_most
 from bench.seed import ROTATION
 from bench.slack_host import WORKSPACE
 from bench.stats import percentile
@@ -268,9 +268,7 @@ def full_scans(db: Database, plan: list[str]) -> list[str]:
     if db.is_postgres:
         return [line.strip() for line in plan if any(f"Seq Scan on {t}" in line for t in tables)]
     return [
-        line.strip()
-        for line in plan
-        if any(line.strip().startswith(f"SCAN {t}") for t in tables)
+        line.strip() for line in plan if any(line.strip().startswith(f"SCAN {t}") for t in tables)
     ]
 
 
@@ -292,7 +290,7 @@ def _measure(db: Database, team_id: int, repeats: int) -> tuple[list[float], lis
 
 def run_one(
     kind: str, teams: int, sizes: SummarySizes, workdir: Path, pg_url: str | None
-) -> tuple[list[Figure], list[str], list[str]]:
+) -> tuple[Figure, list[str], list[str]]:
     label = "SQLite" if kind == "sqlite" else "PostgreSQL"
     with databases.fresh(kind, workdir, f"summary_{teams}", pg_url) as url:
         db = Database(url)
@@ -333,9 +331,11 @@ def run_one(
         f"```\n{chr(10).join(plan)}\n```\n(alone: {ms:.2f} ms median)"
         for statement, plan, ms in plans
     )
-    details = [f"<details><summary>Query plans, {label}, {answers:,} answers</summary>\n\n"
-               f"{plan_text}\n\n</details>"]
-    return [figure], notes, details
+    details = [
+        f"<details><summary>Query plans, {label}, {answers:,} answers</summary>\n\n"
+        f"{plan_text}\n\n</details>"
+    ]
+    return figure, notes, details
 
 
 def run(sizes: SummarySizes, workdir: Path, pg_url: str | None) -> Section:
@@ -347,12 +347,28 @@ def run(sizes: SummarySizes, workdir: Path, pg_url: str | None) -> Section:
     )
     kinds = ["sqlite"] + (["postgres"] if pg_url else [])
     for kind in kinds:
+        by_size: list[Figure] = []
         for teams in sizes.teams:
-            figures, notes, details = run_one(kind, teams, sizes, workdir, pg_url)
-            section.figures += figures
+            figure, notes, details = run_one(kind, teams, sizes, workdir, pg_url)
+            by_size.append(figure)
+            section.figures.append(figure)
             section.notes += notes
             if teams == sizes.teams[-1]:
                 section.details += details
+        small, big = by_size[0], by_size[-1]
+        if len(by_size) > 1:
+            label = "SQLite" if kind == "sqlite" else "PostgreSQL"
+            section.figures.append(
+                growth(
+                    f"summary.growth.{kind}",
+                    f"growth: /teampulse query p95, {label}, ×{sizes.teams[-1] // sizes.teams[0]} "
+                    "answers",
+                    big.value,
+                    small.value,
+                    "ms",
+                    "the smaller size",
+                )
+            )
     if not pg_url:
         section.notes.append("PostgreSQL was not reachable: its figures are missing.")
     return section

@@ -38,12 +38,36 @@ class Shown:
     def everything(self) -> str:
         return self.text + "\n" + json.dumps(_without_block_ids(self.blocks), ensure_ascii=False)
 
+    @property
+    def settled(self) -> str:
+        """`everything`, with quoted comments in sorted order: they are shuffled afresh each
+        time they are shown, which is the point, so comparisons must not depend on it."""
+        return self.text + "\n" + json.dumps(_settle(self.blocks), ensure_ascii=False)
+
     def __contains__(self, needle: str) -> bool:
         return needle in self.everything
 
     def lines(self) -> list[str]:
         """Every line of text in the blocks, in order."""
         return [line for text in _texts(self.blocks) for line in text.split("\n")]
+
+
+def _settle(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _sort_quotes(v) if k == "text" and isinstance(v, str) else _settle(v)
+            for k, v in value.items()
+            if k != "block_id"
+        }
+    if isinstance(value, list):
+        return [_settle(v) for v in value]
+    return value
+
+
+def _sort_quotes(text: str) -> str:
+    lines = text.split("\n")
+    quotes = iter(sorted(line for line in lines if line.startswith("> ")))
+    return "\n".join(next(quotes) if line.startswith("> ") else line for line in lines)
 
 
 def _texts(value: Any) -> list[str]:
@@ -153,8 +177,7 @@ class World:
         parts = [Shown(m.text, list(m.blocks or [])).everything for m in sandbox.dms(user)]
         parts += [Shown(m.text, list(m.blocks or [])).everything for m in sandbox.ephemerals(user)]
         parts += [
-            Shown(m.text, list(m.blocks or [])).everything
-            for m in sandbox.timeline(self.channel)
+            Shown(m.text, list(m.blocks or [])).everything for m in sandbox.timeline(self.channel)
         ]
         home = sandbox.home_view(user)
         if home is not None:

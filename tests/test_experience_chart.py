@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 import re
 import struct
+from pathlib import Path
 
 from experience import CHANNEL, SUPERVISOR, World, button, buttons, experience, member, shown
 from PIL import Image
 
+from bot.handlers.chart import chart_file
 from bot.render.home import SHARE_PERIOD
 from bot.sandboxed import wait_until
 from storage.clock import ManualClock
@@ -158,3 +160,15 @@ def test_the_home_tab_sends_the_chart_too(database_url: str, clock: ManualClock)
             "App Home: w/c 23 Nov 2026 to w/c 7 Dec 2026",
             "chart: w/c 23 Nov 2026 to w/c 7 Dec 2026",
         ]
+
+
+def test_chart_file_writes_the_same_chart_for_the_demo(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    with experience(database_url, clock) as world:
+        play_three_weeks(world)
+        path = chart_file(world.bot.runtime.services, world.team(), SUPERVISOR, tmp_path)
+        assert path is not None and path.parent == tmp_path
+        assert path.read_bytes().startswith(PNG_SIGNATURE)
+        assert Image.open(path).size == (800, 450)
+        assert world.views_log() == [(SUPERVISOR, "chart: w/c 23 Nov 2026 to w/c 7 Dec 2026")]

@@ -125,6 +125,13 @@ RADIO_VALUES = st.one_of(
     st.sampled_from(["0", "6", "-1", "", "abc", "3.5", "99999999999999999999", "two"]),
     st.sampled_from(["1", "2", "3", "4", "5"]),
 )
+# The optional item: left out, nothing selected, out of range, or a real choice.
+OPTIONAL_VALUES = st.one_of(
+    st.none(),
+    st.just({}),
+    st.sampled_from(["0", "6", "-1", "99999999999999999999"]),
+    st.sampled_from(["1", "2", "3", "4", "5"]),
+)
 COMMENTS = st.one_of(
     st.none(), TEXT, st.text(alphabet="abc xyz", min_size=1001, max_size=1200).map(str.strip)
 )
@@ -144,7 +151,9 @@ def is_choice(value: Any) -> bool:
 
 
 @FUZZ
-@given(availability=RADIO_VALUES, stress=RADIO_VALUES, domain_item=RADIO_VALUES, comment=COMMENTS)
+@given(
+    availability=RADIO_VALUES, stress=RADIO_VALUES, domain_item=OPTIONAL_VALUES, comment=COMMENTS
+)
 def test_out_of_range_and_missing_modal_values_get_errors_and_write_nothing(
     slack: SandboxedBot, availability: Any, stress: Any, domain_item: Any, comment: str | None
 ) -> None:

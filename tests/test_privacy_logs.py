@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from privacy_world import World, member, world
 from sqlalchemy import text
 
 from bot.log_privacy import WITHHELD, install, withhold
-from privacy_world import World, member, world
 from storage.clock import ManualClock
 
 DEBUG_LOGGERS = ("", "slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "securebase", "bot")

@@ -13,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from privacy_world import CHANNEL, World, member, numbers_in, world
 from sqlalchemy import select
 
 from bot.cli import main, parser
-from privacy_world import CHANNEL, World, member, numbers_in, world
+from bot.sandboxed import wait_until
+from sandbox.modal_answers import build_state_values
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
@@ -210,7 +212,9 @@ def test_no_command_can_change_pool_weeks_once_set(
 ) -> None:
     """Re-cutting blocks after answers exist would let two cuts be differenced, so pool_weeks
     is chosen once, at `team add`, and no command takes it anywhere else."""
-    takes_pool = {path for path, opts in _options(parser()).items() if any("pool" in o for o in opts)}
+    takes_pool = {
+        path for path, opts in _options(parser()).items() if any("pool" in o for o in opts)
+    }
     assert takes_pool == {("team", "add")}
 
     monkeypatch.chdir(tmp_path)
@@ -225,3 +229,33 @@ def test_no_command_can_change_pool_weeks_once_set(
     assert "already has a team" in line
     with db.session() as session:
         assert session.scalars(select(Team.pool_weeks)).all() == [2]
+
+
+def test_a_crafted_settings_submission_cannot_re_cut_blocks(
+    db: Database, database_url: str, clock: ManualClock
+) -> None:
+    """The settings modal offers the block size only for a new team. A submission forged to
+    carry one for an existing team (a client that adds the field) changes nothing."""
+    with world(database_url, clock, members=4, pool_weeks=2) as w:
+        _check_in_all(w, 4, 3)
+        before = w.pulse().settled
+        w.command(w.supervisor, "/securebase", "settings")
+        [modal] = wait_until(lambda: w.bot.sandbox.open_views(w.supervisor), what="settings")
+        assert "pool" not in {b.get("block_id") for b in modal["blocks"]}
+        values = build_state_values(
+            modal,
+            {
+                "name": "Duty team",
+                "day": "0",
+                "time": "09:30",
+                "zone": "Europe/London",
+                "supervisors": [w.supervisor],
+            },
+        )
+        values["pool"] = {"pool": {"type": "static_select", "selected_option": {"value": "4"}}}
+        response = w.bot.driver.submit_view(w.supervisor, modal["id"], values)
+        assert response.status_code == 200
+        wait_until(lambda: "settings are saved" in w.everything_shown_to(w.supervisor))
+        with db.session() as session:
+            assert session.scalars(select(Team.pool_weeks)).all() == [2]
+        assert w.pulse().settled == before

@@ -25,18 +25,20 @@ from dataclasses import asdict
 from typing import Any
 
 import pytest
+from privacy_world import WORKSPACE, World, member, world
 from sqlalchemy import DateTime, create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.sandboxed import wait_until
-from privacy_world import WORKSPACE, World, member, world
 from storage.clock import ManualClock
 
 Dump = dict[str, list[dict[str, Any]]]
 
 # Distinct answers, so a link can be checked against the truth.
 ANSWERS = [(1, 5, 2), (2, 4, 4), (3, 3, 1), (4, 2, 5), (5, 1, 3), (2, 2, 2), (4, 4, 4), (1, 3, 5)]
+CHANGED = 5  # this member checks in again: their first answers are replaced by these
+FINAL = [*ANSWERS[:CHANGED], (3, 1, 4), *ANSWERS[CHANGED + 1 :]]
 
 
 def dump(conn: Connection) -> Dump:
@@ -103,7 +105,7 @@ def run_the_week(w: World) -> list[str]:
     people = [member(n) for n in range(8)]
     for person, values in zip(people, ANSWERS, strict=True):
         w.check_in(person, *values, comment=f"from the person with {values}")
-    w.check_in(people[5], 2, 2, 2, comment=f"from the person with {ANSWERS[5]}")  # again
+    w.check_in(people[CHANGED], *FINAL[CHANGED], comment=f"changed to {FINAL[CHANGED]}")
     w.home(people[0])  # everything a member might touch during the week
     w.command(people[1], "/teampulse", "log")
     w.replies(people[1])
@@ -124,7 +126,7 @@ def test_brute_force_links_everyone_before_the_close_and_no_one_after(
             before = dump(conn)
         linked = link(before, people, candidate_keys(before, w))
         assert set(linked) == set(people)  # the attack works while the week is open...
-        for person, values in zip(people, ANSWERS, strict=True):
+        for person, values in zip(people, FINAL, strict=True):
             [row] = [r for r in before["answers"] if r["respondent_key"] in linked[person]]
             assert (row["availability"], row["stress"], row["domain_item"]) == values
         del before, linked
@@ -134,8 +136,10 @@ def test_brute_force_links_everyone_before_the_close_and_no_one_after(
         with raw(w) as conn:
             after = dump(conn)
         assert link(after, people, candidate_keys(after, w)) == {}  # ...and not after
-        stored = Counter((r["availability"], r["stress"], r["domain_item"]) for r in after["answers"])
-        assert stored == Counter(ANSWERS)  # the figures are all still there
+        stored = Counter(
+            (r["availability"], r["stress"], r["domain_item"]) for r in after["answers"]
+        )
+        assert stored == Counter(FINAL)  # the figures are all still there
 
 
 def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: ManualClock) -> None:
@@ -159,8 +163,7 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
             assert uuid.UUID(row["id"]).version == 4
             assert not any("{" in str(v) for v in row.values()), table
     # Rows come back in no order that tells who answered first (a 1 in 8! chance of failing).
-    arrival = [tuple(values) for values in ANSWERS]
-    arrival[5] = (2, 2, 2)
+    arrival = [*FINAL[:CHANGED], *FINAL[CHANGED + 1 :], FINAL[CHANGED]]
     physical = [(r["availability"], r["stress"], r["domain_item"]) for r in data["answers"]]
     assert sorted(physical) == sorted(arrival) and physical != arrival
 
@@ -175,9 +178,7 @@ def own_database(database_url: str) -> Iterator[str]:
     runs share the test database."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL keeps old row versions in its pages; SQLite zeroes them")
-    server = create_engine(
-        make_url(database_url).set(query={}), isolation_level="AUTOCOMMIT"
-    )
+    server = create_engine(make_url(database_url).set(query={}), isolation_level="AUTOCOMMIT")
     name = f"privacy_{uuid.uuid4().hex[:12]}"
     with server.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")

@@ -5,28 +5,36 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
+from bot.demo.script import play
+from bot.demo.shell import Shell
 from bot.demo.show import Printer
 from bot.demo.team import DemoError, demo_team
 
 __all__ = ["run_demo", "run_interactive"]
 
 
-def _quiet() -> None:
+@contextmanager
+def _quiet() -> Iterator[None]:
     """The bot's own INFO chatter would drown the story; warnings and errors still show."""
-    logging.getLogger().setLevel(logging.WARNING)
-    for name in ("securebase", "alembic", "apscheduler", "uvicorn"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("", "securebase", "alembic", "apscheduler")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_demo(out: TextIO | None = None, database_url: str | None = None) -> int:
     """Play three weeks of the demo team; 0 when everything happened as it should."""
-    from bot.demo.script import play
-
-    _quiet()
     try:
-        with demo_team(database_url) as team:
+        with _quiet(), demo_team(database_url) as team:
             play(team, Printer(team, out or sys.stdout))
     except (DemoError, OSError) as error:
         print(f"securebase demo: {error}", file=sys.stderr)
@@ -38,11 +46,8 @@ def run_interactive(
     stdin: TextIO | None = None, out: TextIO | None = None, database_url: str | None = None
 ) -> int:
     """Act as anyone in the demo team, typing commands at a prompt (or from a pipe)."""
-    from bot.demo.shell import Shell
-
-    _quiet()
     try:
-        with demo_team(database_url) as team:
+        with _quiet(), demo_team(database_url) as team:
             return Shell(team, stdin or sys.stdin, Printer(team, out or sys.stdout)).run()
     except (DemoError, OSError) as error:
         print(f"securebase sandbox: {error}", file=sys.stderr)

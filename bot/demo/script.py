@@ -22,8 +22,6 @@ from storage.models import Team
 from storage.pulse import BlockFigures, Suppressed, team_pulse
 from storage.weeks import Week
 
-WEEKS = 3
-
 
 @dataclass(frozen=True)
 class Answers:
@@ -119,7 +117,7 @@ def play(team: DemoTeam, show: Printer) -> None:
             team.deliver_prompt()
         week = team.week()
         weeks.append(week)
-        show.heading(f"Week {number} of {WEEKS} · {week.label()}")
+        show.heading(f"Week {number} of {len(PLAN)} · {week.label()}")
         show.say(story)
         show.moment("The weekly prompt goes out.")
         show.new_messages()

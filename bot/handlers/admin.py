@@ -12,12 +12,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.render import admin as render
 from bot.render.prompt import weekly_prompt
@@ -121,7 +123,7 @@ class Admin:
         with self.services.db.session() as session:
             return get_team(session, request.workspace, request.channel)
 
-    def status(self, client: WebClient, request: Request, respond: Respond) -> None:
+    def status(self, request: Request, respond: Respond) -> None:
         team = self.team(request)
         if team is None:
             message = render.not_set_up(request.channel)
@@ -173,7 +175,8 @@ class Admin:
             f"Prompts for {name} are paused. Nothing is posted and nobody is reminded until you "
             "resume; people can still check in."
             if paused
-            else f"Prompts for {name} are back on, from the next prompt time."
+            else f"Prompts for {name} are back on: this week's prompt goes out at its usual "
+            "time, or within a few minutes if that time has already passed."
         )
         respond(text=text, response_type="ephemeral")
 
@@ -199,35 +202,36 @@ class Admin:
         if team is None:
             respond(text=NOT_SET_UP, response_type="ephemeral")
             return
-        now = self.services.clock.now()
-        this_week = current_week(team, now).index
         with self.services.db.session() as session:
             team = session.merge(team)
-            off = skipped_weeks(session, team.id, this_week, this_week + PREVIEW_HORIZON)
-            for index in range(this_week, this_week + PREVIEW_HORIZON):
-                fire = fire_time(team, Week(index))
-                if fire is None or fire <= now or index in off:
-                    continue
-                if index == this_week:
-                    period = ensure_period(session, team, Week(index), self.services.rotation)
-                    domain, prompt_index = period.domain, period.prompt_index
-                else:
-                    pick = self.services.rotation.for_team(
-                        team.workspace_id, team.channel_id, index
-                    )
-                    domain, prompt_index = pick.domain, pick.prompt_index
-                break
-            else:
-                fire = None
-        if fire is None:
+            upcoming = self._next_prompt(session, team)
+        if upcoming is None:
             message = render.preview_message(team.channel_id, None, [], "", team.paused)
         else:
+            fire, domain, prompt_index = upcoming
             library = self.services.library
             prompt = weekly_prompt(library, library.domain(domain), prompt_index, team.channel_id)
             message = render.preview_message(
                 team.channel_id, fire, prompt.blocks, prompt.text, team.paused
             )
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+    def _next_prompt(self, session: Session, team: Team) -> tuple[datetime, str, int] | None:
+        """When the next prompt is due (not yet sent, not in a week off), with its domain and
+        prompt; None when none is due within the horizon."""
+        now = self.services.clock.now()
+        this_week = current_week(team, now).index
+        off = skipped_weeks(session, team.id, this_week, this_week + PREVIEW_HORIZON)
+        for index in range(this_week, this_week + PREVIEW_HORIZON):
+            fire = fire_time(team, Week(index))
+            if fire is None or fire <= now or index in off:
+                continue
+            if index == this_week:
+                period = ensure_period(session, team, Week(index), self.services.rotation)
+                return fire, period.domain, period.prompt_index
+            pick = self.services.rotation.for_team(team.workspace_id, team.channel_id, index)
+            return fire, pick.domain, pick.prompt_index
+        return None
 
     # -- modal submissions ---------------------------------------------------------------------
 
@@ -408,7 +412,7 @@ def register(app: App, services: Services) -> None:
         client: WebClient, request: Request, word: str, trigger_id: str, respond: Respond
     ) -> None:
         if word in ("", "help", "status"):
-            admin.status(client, request, respond)
+            admin.status(request, respond)
         elif word in ("setup", "set up", "settings"):
             admin.open_settings(client, request, trigger_id, respond)
         elif word in ("pause", "resume"):

@@ -18,7 +18,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.content import Library
-from bot.render.home import domain_titles
 from storage.pulse import BlockFigures, Reading
 from storage.weeks import Week
 
@@ -114,7 +113,10 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
                 )
         axes.set_xticks(
             positions,
-            [f"{_tick(r)}\n{domain_titles(library, r.block.domains)}" for r in oldest_first],
+            [
+                "\n".join([_tick(r), *(library.domain(k).title for k in r.block.domains)])
+                for r in oldest_first
+            ],
             fontsize=8,
         )
         axes.set_xlim(-0.5, max(len(positions) - 0.5, 0.5))
