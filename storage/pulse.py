@@ -218,6 +218,6 @@ def view_log(session: Session, team: Team, limit: int = 20) -> Sequence[PulseVie
     return session.scalars(
         select(PulseView)
         .where(PulseView.team_id == team.id)
-        .order_by(PulseView.viewed_at.desc())
+        .order_by(PulseView.viewed_at.desc(), PulseView.id.desc())
         .limit(limit)
     ).all()

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot, wait_until
+from sandbox.state import Message
 from storage.clock import ManualClock
 
 CHANNEL = "C0PRIVACY1"
@@ -140,14 +141,12 @@ class World:
     def replies(self, user: str, at_least: int = 1) -> list[Shown]:
         """The ephemeral replies `user` got since their last command (waits for `at_least`)."""
         before = self._asked[user]
-        found = wait_until(
-            lambda: (
-                self.bot.sandbox.ephemerals(user)[before:]
-                if len(self.bot.sandbox.ephemerals(user)) >= before + at_least
-                else None
-            ),
-            what=f"{at_least} ephemeral repl(ies) to {user}",
-        )
+
+        def new() -> list[Message]:
+            replies = self.bot.sandbox.ephemerals(user)[before:]
+            return replies if len(replies) >= at_least else []
+
+        found = wait_until(new, what=f"{at_least} ephemeral repl(ies) to {user}")
         return [Shown(m.text, list(m.blocks or [])) for m in found]
 
     def pulse(self, user: str | None = None, text: str = "", channel: str | None = None) -> Shown:
@@ -159,16 +158,17 @@ class World:
 
     def home(self, user: str) -> Shown:
         """What `user` sees on the App Home tab, freshly opened."""
-        previous = self.bot.sandbox.home_view(user)
-        published = len(self.bot.sandbox.calls("views.publish"))
+
+        def published() -> list[dict[str, Any]]:
+            calls = self.bot.sandbox.calls("views.publish")
+            return [c.params for c in calls if c.params.get("user_id") == user and c.ok]
+
+        before = len(published())
         response = self.bot.driver.app_home_opened(user)
         assert response.status_code == 200, response.text
-        wait_until(
-            lambda: len(self.bot.sandbox.calls("views.publish")) > published,
-            what=f"the App Home for {user}",
-        )
-        view = wait_until(lambda: self.bot.sandbox.home_view(user), what="a published home")
-        assert view is not None and view is not previous
+        wait_until(lambda: len(published()) > before, what=f"the App Home for {user}")
+        view = self.bot.sandbox.home_view(user)
+        assert view is not None
         return Shown("", list(view.get("blocks") or []))
 
     def everything_shown_to(self, user: str) -> str:

@@ -45,7 +45,9 @@ def test_checkins_are_all_stored_and_counted(tmp_path: Path) -> None:
     section = checkins.run(QUICK.checkins, tmp_path, pg_url())
     kinds = ["sqlite", *(["postgres"] if pg_url() else [])]
     assert section.keys() == [
-        key for kind in kinds for key in (f"checkins.rate.{kind}", f"checkins.p99.{kind}")
+        key
+        for kind in kinds
+        for key in (f"checkins.rate.{kind}", f"checkins.cpu.{kind}", f"checkins.p99.{kind}")
     ]
     assert_measured(section)
     stored = [note for note in section.notes if "new answer rows stored" in note]
@@ -81,6 +83,7 @@ def test_fanout_delivers_every_post_exactly_once(tmp_path: Path) -> None:
         f"fanout.makespan.{big}",
         f"fanout.lost.{big}",
         "fanout.growth",
+        "fanout.latency",
     ]
     lost = [f for f in section.figures if f.key.startswith("fanout.lost.")]
     assert [f.value for f in lost] == [0, 0]

@@ -182,13 +182,6 @@ def test_a_confirmation_dm_that_stays_rate_limited_does_not_lose_the_checkin(
     assert_still_working(bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/handlers/checkin.py lets the SlackApiError from views.open escape (logged as a "
-        "traceback): the person who typed /checkin is told nothing"
-    ),
-)
 def test_when_the_form_cannot_open_the_person_is_told_to_try_again(bot: SandboxedBot) -> None:
     member = MEMBERS[0].user_id
     bot.sandbox.faults.server_error("views.open", status=500, times=None)

@@ -173,13 +173,6 @@ def test_someone_in_no_team_is_told_kindly(bot: SandboxedBot) -> None:
     assert bot.sandbox.calls("views.open") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/handlers/checkin.py registers the chooser's buttons with a plain string "
-        "'^checkin_for_team_\\d+$', which Bolt compares literally; it needs re.compile(...)"
-    ),
-)
 def test_a_member_of_two_teams_chooses_the_team_and_gets_its_modal(bot: SandboxedBot) -> None:
     both = MEMBERS[0]
     other_supervisor = Person("U0E2ESUP002", "Mo Fostering")

@@ -6,6 +6,7 @@ and the check-in modal says all of this before anyone types.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from privacy_world import Shown, World, member, world
 from sqlalchemy import text
@@ -15,8 +16,8 @@ from storage.clock import ManualClock
 PRIVACY_URL = "https://intranet.example.gov.uk/secure-base/privacy"
 
 
-def _modal_texts(view: dict[str, object]) -> list[str]:
-    return Shown("", list(view["blocks"])).lines()  # type: ignore[arg-type]
+def _modal_texts(view: dict[str, Any]) -> list[str]:
+    return Shown("", list(view["blocks"])).lines()
 
 
 def test_the_modal_says_how_answers_and_comments_are_handled_before_typing(
@@ -66,7 +67,7 @@ def _week(w: World, people: int, note: str) -> None:
 
 def _comment_block(shown: Shown) -> list[str]:
     for block in shown.blocks:
-        body = (block.get("text") or {}).get("text", "")
+        body = str((block.get("text") or {}).get("text", ""))
         if body.startswith("*What people added"):
             return body.split("\n")[1:]
     return []

@@ -33,11 +33,11 @@ def test_a_week_below_the_minimum_looks_the_same_whatever_it_holds(
     same week played twice, with different answers, comments and numbers of people (all below
     the minimum), must look exactly alike."""
     start = clock.now()
-    runs = [
+    runs: list[list[tuple[int, int, int | None, str | None]]] = [
         [(1, 1, 1, "alpha: we are fine"), (1, 2, 1, None), (2, 1, 1, None), (1, 1, 2, None)],
         [(5, 5, 5, "bravo: I am not coping"), (4, 5, None, "charlie")],
     ]
-    seen = []
+    seen: list[str] = []
     for answers in runs:
         with world(database_url, ManualClock(start)) as w:
             for i, (a, s, d, c) in enumerate(answers):
@@ -259,3 +259,22 @@ def test_a_crafted_settings_submission_cannot_re_cut_blocks(
         with db.session() as session:
             assert session.scalars(select(Team.pool_weeks)).all() == [2]
         assert w.pulse().settled == before
+
+
+def test_the_chart_draws_nothing_of_a_suppressed_week(
+    database_url: str, clock: ManualClock
+) -> None:
+    """`/teampulse chart` sends a picture whose alt text states every figure drawn."""
+    with world(database_url, clock) as w:
+        for n in range(4):
+            w.check_in(member(n), 1, 1)  # below the minimum: means of 1.0 must never show
+        w.next_week()
+        for n in range(6):
+            w.check_in(member(n), 4, 2)
+        w.next_week()
+        w.command(w.supervisor, "/teampulse", "chart")
+        w.replies(w.supervisor)
+        [chart] = w.bot.sandbox.uploaded_files()
+        alt = chart.alt_txt or ""
+        assert "4.0" in alt and "2.0" in alt
+        assert "1.0" not in alt

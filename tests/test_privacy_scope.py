@@ -79,7 +79,7 @@ def test_the_same_channel_id_in_another_workspace_is_another_team(
         assert ELSEWHERE_NAME not in log.text and "Duty team" in log.text
         # The three check-ins here went into this workspace's team, none into the other.
         with services.db.engine.connect() as conn:
-            per_team = dict(
+            per_team: dict[str, int] = dict(
                 conn.execute(
                     text(
                         "SELECT t.workspace_id, COUNT(a.id) FROM teams t "

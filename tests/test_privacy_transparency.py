@@ -57,16 +57,21 @@ def test_every_look_is_in_the_log_members_can_read(database_url: str, clock: Man
             assert re.search(rf"/teampulse {weeks} weeks: w/c \d+ \w+ \d{{4}}", line), line
 
 
-def test_looking_from_the_home_tab_is_logged_too(database_url: str, clock: ManualClock) -> None:
+def test_the_home_tab_and_the_chart_are_looks_too(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         for n in range(6):
             w.check_in(member(n), 2, 4)
         w.next_week()
         home = w.home(w.supervisor)
-        assert "6 of 9" in home.everything  # the Home tab shows the figures...
+        assert "6 of 9" in home.everything  # the Home tab shows the figures, says so...
+        assert "Your team can see each time you look (`/teampulse log`)." in home.everything
+        w.command(w.supervisor, "/teampulse", "chart")
+        w.replies(w.supervisor)
+        assert w.bot.sandbox.uploaded_files()  # ...and so does the chart
         looks = _log(w, member(0))[1:]
-        assert len(looks) == 1 and looks[0].startswith(f"• <@{w.supervisor}> looked ")
-        assert "App Home" in looks[0]  # ...and says so in the log
+        assert len(looks) == 2
+        assert all(line.startswith(f"• <@{w.supervisor}> looked ") for line in looks)
+        assert "(chart: " in looks[0] and "(App Home: " in looks[1]
 
 
 def test_the_log_is_only_for_the_team(database_url: str, clock: ManualClock) -> None:

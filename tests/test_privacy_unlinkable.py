@@ -153,9 +153,9 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
                 for column in schema.get_columns(table):
                     assert not isinstance(column["type"], DateTime), (table, column["name"])
     # No member's id anywhere in the database, in any table.
-    for table, column, value in cells(data):
+    for table, name, value in cells(data):
         shown = value.hex() if isinstance(value, bytes) else str(value)
-        assert not any(p in shown for p in people), (table, column)
+        assert not any(p in shown for p in people), (table, name)
     for table in ("answers", "comments"):
         for row in data[table]:
             assert row["respondent_key"] is None
@@ -207,7 +207,7 @@ def nothing_older_open(w: World) -> bool:
                 "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)"
             )
         ).scalar_one()
-    return others == 0
+    return bool(others == 0)
 
 
 def raw_pages(conn: Connection, table: str) -> bytes:

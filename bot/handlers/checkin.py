@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handlers.signpost import signpost_reply
@@ -48,7 +50,14 @@ def my_teams(
     return [t for t in teams if user in members.of(client, workspace, t.channel_id)]
 
 
-def open_modal(services: Services, client: WebClient, trigger_id: str, team: Team) -> None:
+COULD_NOT_OPEN = (
+    "Sorry, the check-in form couldn't open just then (Slack was busy). "
+    "Please try again in a moment with `/checkin`."
+)
+
+
+def open_modal(services: Services, client: WebClient, trigger_id: str, team: Team) -> bool:
+    """Open the check-in for `team`; False (and logged, without who) if Slack refused."""
     with services.db.session() as session:
         period = ensure_period(
             session, team, current_week(team, services.clock.now()), services.rotation
@@ -62,17 +71,30 @@ def open_modal(services: Services, client: WebClient, trigger_id: str, team: Tea
         services.settings.anonymity_min,
         services.settings.privacy_url,
     )
-    client.views_open(trigger_id=trigger_id, view=modal)
+    try:
+        client.views_open(trigger_id=trigger_id, view=modal)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        log.warning("the check-in form could not be opened: %s", reason)
+        return False
+    return True
+
+
+UNREADABLE = 0  # an answer was sent but is not one of ours: reported, never stored
 
 
 def _choice(values: dict[str, Any], block: str) -> int | None:
-    selected = (values.get(block, {}).get(block) or {}).get("selected_option")
-    if not isinstance(selected, dict):
+    """The chosen value; None when nothing was chosen; UNREADABLE for anything else."""
+    element = values.get(block, {}).get(block)
+    if not isinstance(element, dict):
+        return None if element is None else UNREADABLE
+    selected = element.get("selected_option")
+    if selected is None:
         return None
-    try:
-        return int(selected.get("value", ""))
-    except ValueError:
-        return None
+    value = selected.get("value") if isinstance(selected, dict) else None
+    if not isinstance(value, str) or not re.fullmatch(r"[1-5]", value):
+        return UNREADABLE
+    return int(value)
 
 
 def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dict[str, str]]:
@@ -115,32 +137,22 @@ def register(
         if not teams:
             respond(text=NO_TEAM, response_type="ephemeral")
         elif len(teams) == 1:
-            open_modal(services, client, command["trigger_id"], teams[0])
+            if not open_modal(services, client, command["trigger_id"], teams[0]):
+                respond(text=COULD_NOT_OPEN, response_type="ephemeral")
         else:
-            respond(
-                text="You're in more than one team. Which one is this check-in for?",
-                blocks=[
-                    {
-                        "type": "section",
-                        "text": {
-                            "type": "mrkdwn",
-                            "text": "You're in more than one team. Which one is this check-in for?",
-                        },
-                    },
-                    {
-                        "type": "actions",
-                        "block_id": "choose_team",
-                        "elements": [
-                            {
-                                "type": "button",
-                                "action_id": f"{CHOOSE_TEAM}_{i}",
-                                "text": {"type": "plain_text", "text": t.name[:75]},
-                                "value": t.channel_id,
-                            }
-                            for i, t in enumerate(teams[:25])
-                        ],
-                    },
+            question = "You're in more than one team. Which one is this check-in for?"
+            chooser = ActionsBlock(
+                block_id="choose_team",
+                elements=[
+                    ButtonElement(
+                        text=t.name[:75], action_id=f"{CHOOSE_TEAM}_{i}", value=t.channel_id
+                    )
+                    for i, t in enumerate(teams[:25])
                 ],
+            )
+            respond(
+                text=question,
+                blocks=[SectionBlock(text=question).to_dict(), chooser.to_dict()],
                 response_type="ephemeral",
             )
 
@@ -156,10 +168,11 @@ def register(
         if team is None or user not in members.of(client, workspace, channel):
             client.chat_postMessage(channel=user, text=NO_TEAM)
             return
-        open_modal(services, client, body["trigger_id"], team)
+        if not open_modal(services, client, body["trigger_id"], team):
+            client.chat_postMessage(channel=user, text=COULD_NOT_OPEN)
 
     app.action(OPEN_CHECKIN)(open_for_channel)
-    app.action({"action_id": f"^{CHOOSE_TEAM}_\\d+$"})(open_for_channel)
+    app.action(re.compile(rf"^{CHOOSE_TEAM}_\d+$"))(open_for_channel)
 
     @app.view(view.CALLBACK_ID)
     def checkin_submitted(

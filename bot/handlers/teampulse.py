@@ -33,7 +33,12 @@ def parse_weeks(text: str) -> int | None:
     words = text.strip().lower().split()
     if not words:
         return DEFAULT_WEEKS
-    if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= MAX_WEEKS:
+    if (
+        len(words) == 1
+        and words[0].isascii()
+        and words[0].isdigit()
+        and 1 <= int(words[0]) <= MAX_WEEKS
+    ):
         return int(words[0])
     return None
 
