@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -48,6 +49,8 @@ def _workspace(args: argparse.Namespace, db: Database) -> str:
     """The workspace a CLI command is about: --workspace, else the only one, else ask Slack."""
     if args.workspace:
         return str(args.workspace)
+    if os.environ.get("SLACK_CLIENT_ID", "").strip():
+        raise TeamError("installed in several workspaces (OAuth): add --workspace T…")
     with db.session() as session:
         known = {t.workspace_id for t in list_teams(session)}
     if len(known) == 1:
