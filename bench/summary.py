@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import Connection
 
 from bench import databases
@@ -27,7 +27,7 @@ from bench.slack_host import WORKSPACE
 from bench.stats import percentile
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Team
+from storage.models import Base, Team
 from storage.pulse import BlockFigures, team_pulse
 from storage.teams import TeamSpec, add_team
 from storage.weeks import week_containing
@@ -35,10 +35,9 @@ from storage.weeks import week_containing
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; history ends the week before
 WEEKS_SHOWN = 8  # what /teampulse shows by default
 ANONYMITY_MIN = 5
+# What the bulk load writes; any other column of these tables must be nullable (checked).
 ANSWER_COLUMNS = ("id", "period_id", "respondent_key", "availability", "stress", "domain_item")
-PERIOD_COLUMNS = (
-    "id", "team_id", "week_index", "domain", "prompt_index", "member_count", "secret", "closed"
-)  # fmt: skip
+PERIOD_COLUMNS = ("id", "team_id", "week_index", "domain", "prompt_index", "member_count", "closed")
 
 # The same figures team_pulse shows, for a team reporting weekly (pool_weeks = 1): one row per
 # closed week with enough answers, with the distributions of all three items.
@@ -115,7 +114,7 @@ def _periods(team_ids: list[int], weeks: int, people: int) -> Iterator[tuple[Any
         for week in range(this_week - weeks, this_week):
             period_id += 1
             chosen = ROTATION.for_team(WORKSPACE, f"C{team_id:07d}X", week)
-            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, None, True)
+            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, True)
 
 
 def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tuple[Any, ...]]]:
@@ -141,6 +140,18 @@ def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tup
         yield rows
 
 
+def _check_columns(table: Table, columns: tuple[str, ...]) -> None:
+    """The bulk load writes `columns`; the model's other columns must be able to stay NULL."""
+    missing = set(columns) - set(table.columns.keys())
+    unfilled = [c.name for c in table.columns if c.name not in columns and not c.nullable]
+    if missing or unfilled:
+        raise RuntimeError(
+            f"bench.summary's bulk load of {table.name} is out of date with storage/models.py "
+            f"(writes columns it no longer has: {sorted(missing)}; leaves out required ones: "
+            f"{unfilled})"
+        )
+
+
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
@@ -151,6 +162,8 @@ def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
 
 def bulk_load(db: Database, teams: int, weeks: int, people: int) -> tuple[Loaded, int]:
     """Teams (through storage), then periods and answers in bulk; returns the middle team."""
+    _check_columns(Base.metadata.tables["team_weeks"], PERIOD_COLUMNS)
+    _check_columns(Base.metadata.tables["answers"], ANSWER_COLUMNS)
     started = time.perf_counter()
     with db.session() as session:
         ids = [

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 # Set in `session.info` by code that destroys linking data (closing a week), so that once the
 # transaction commits, SQLite's write-ahead log — which still holds the old pages, secret and
@@ -42,11 +46,17 @@ def _begin_before_savepoint(conn: Connection, _name: str | None) -> None:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 10, "check_same_thread": False},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 class Database:
@@ -65,12 +75,25 @@ class Database:
             self.scrub_wal()
 
     def scrub_wal(self) -> None:
-        """SQLite: copy the log into the database file and truncate it (best effort: waits up
-        to the busy timeout for readers). PostgreSQL: nothing to do here."""
-        if self.engine.dialect.name != "sqlite":
+        """After a week closes, leave no copy of its secret behind.
+
+        SQLite: copy the write-ahead log into the database file and truncate it (best effort:
+        waits up to the busy timeout for readers). PostgreSQL: rewrite the tiny UNLOGGED
+        `week_secrets` table so the deleted secret's old row version is gone from its pages;
+        if it is busy, the hourly housekeeping scrub does it instead.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return
-        with self.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            try:
+                conn.exec_driver_sql("SET lock_timeout = '2s'")
+                conn.exec_driver_sql("VACUUM FULL week_secrets")
+            except OperationalError:
+                log.info("week_secrets is busy; the hourly scrub will rewrite it")
+            finally:
+                conn.exec_driver_sql("RESET lock_timeout")
 
     @property
     def is_postgres(self) -> bool:

@@ -113,7 +113,7 @@ class Supervisor(Base):
 
 
 class Period(Base):
-    """One team-week. Holds the week's secret until the week closes."""
+    """One team-week. Its secret lives in `week_secrets` until the week closes."""
 
     __tablename__ = "team_weeks"
     __table_args__ = (
@@ -135,8 +135,32 @@ class Period(Base):
     domain: Mapped[str] = mapped_column(String(32))
     prompt_index: Mapped[int] = mapped_column(SmallInteger)
     member_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    secret: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    secret_row: Mapped[WeekSecret | None] = relationship(
+        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def secret(self) -> bytes | None:
+        return None if self.secret_row is None else self.secret_row.secret
+
+    @secret.setter
+    def secret(self, value: bytes | None) -> None:
+        self.secret_row = None if value is None else WeekSecret(secret=value)
+
+
+class WeekSecret(Base):
+    """The secret of an open week, in a table of its own so that it can be kept out of
+    PostgreSQL's write-ahead log (the table is UNLOGGED there: see migration 0005) and rewritten
+    away at once when the week closes."""
+
+    __tablename__ = "week_secrets"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("team_weeks.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class Answer(Base):

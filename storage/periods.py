@@ -23,6 +23,8 @@ def ensure_period(session: Session, team: Team, week: Week, rotation: Rotation) 
     """The team's period for `week`, created if need be. Safe when replicas race to create it."""
     found = _find(session, team.id, week.index)
     if found is not None:
+        if not found.closed and found.secret is None:
+            _renew_lost_secret(session, found)
         return found
     chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
     period = Period(
@@ -42,6 +44,16 @@ def ensure_period(session: Session, team: Team, week: Week, rotation: Rotation) 
             raise
         return found
     return period
+
+
+def _renew_lost_secret(session: Session, period: Period) -> None:
+    """PostgreSQL empties the UNLOGGED `week_secrets` after a crash. The open week then gets a
+    fresh secret: check-ins already made can no longer be replaced, only added to."""
+    try:
+        with session.begin_nested():
+            period.secret = new_week_secret()
+    except IntegrityError:  # another replica renewed it first
+        session.refresh(period)
 
 
 def _find(session: Session, team_id: int, week_index: int) -> Period | None:

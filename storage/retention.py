@@ -6,11 +6,13 @@ team forget` erases one team's data at once.
 
 Deleting a row is not enough on its own. PostgreSQL keeps the old version of every updated or
 deleted row in the table's pages until VACUUM, where anyone with superuser access can still
-read it (pageinspect); a closed week's old `team_weeks` versions hold the week's secret, which
+read it (pageinspect); a closed week's old `week_secrets` version holds the week's secret, which
 would let an administrator link the old respondent keys (also left in dead rows) back to
-people. `scrub` rewrites `team_weeks` (VACUUM FULL: a small table) so no old version survives,
-and vacuums the rest. SQLite zeroes deleted content itself (secure_delete); `scrub` empties its
-write-ahead log, which still holds old pages.
+people. That table is UNLOGGED (never in the write-ahead log) and rewritten as soon as a week
+closes (Database.scrub_wal); `scrub` rewrites it and `team_weeks` again every hour (VACUUM
+FULL: small tables) so no old version survives, and vacuums the rest. SQLite zeroes deleted
+content itself (secure_delete); `scrub` empties its write-ahead log, which still holds old
+pages.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.db import Database
-from storage.models import Base, Delivery, Period, PulseView, Team
+from storage.models import Base, Delivery, Period, PulseView, Team, WeekSecret
 from storage.periods import close_due_periods, current_week
 
 log = logging.getLogger(__name__)
@@ -94,15 +96,15 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
     """Make deleted and overwritten rows unrecoverable from the database's own files.
 
     `everything` rewrites every table that holds team data (after `forget_team`); otherwise
-    only `team_weeks`, where old row versions would keep closed weeks' secrets. Returns False
-    when PostgreSQL was busy (another replica scrubbing, or a lock not free in time): the next
-    hour tries again.
+    only `week_secrets` and `team_weeks`, where old row versions could keep closed weeks'
+    secrets. Returns False when PostgreSQL was busy (another replica scrubbing, or a lock not
+    free in time): the next hour tries again.
     """
     if not db.is_postgres:
         db.scrub_wal()
         return True
     team_data = _referring(Base.metadata.tables[Team.__tablename__])
-    rewrite = team_data if everything else [Period.__tablename__]
+    rewrite = team_data if everything else [WeekSecret.__tablename__, Period.__tablename__]
     rest = [name for name in team_data if name not in rewrite]
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.scalar(select(func.pg_try_advisory_lock(SCRUB_LOCK))):

@@ -45,7 +45,7 @@ def _secrets(w: World) -> set[str]:
     omniscient here; the attacker only has the logs)."""
     found: set[str] = set()
     with w.bot.runtime.services.db.engine.connect() as conn:
-        for (secret,) in conn.execute(text("SELECT secret FROM team_weeks")):
+        for (secret,) in conn.execute(text("SELECT secret FROM week_secrets")):
             if secret is not None:
                 raw = bytes(secret)
                 found |= {raw.hex(), repr(raw)[2:-1]}

@@ -222,19 +222,18 @@ def raw_pages(conn: Connection, table: str) -> bytes:
 def test_postgres_pages_lose_the_secret_at_the_next_housekeeping(
     own_database: str, clock: ManualClock
 ) -> None:
-    """Deleting or updating a row leaves its old version in the page until VACUUM: after the
-    close the week's secret is still there for a superuser to read. The hourly housekeeping job
-    rewrites team_weeks, after which the secret is gone from every page."""
+    """Deleting or updating a row leaves its old version in the page until VACUUM. The close
+    rewrites the (UNLOGGED) week_secrets table at once and the hourly housekeeping job rewrites
+    it and team_weeks again, after which the secret is gone from every page."""
     with world(own_database, clock) as w:
         run_the_week(w)
         with raw(w) as conn:
-            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM team_weeks"))]
+            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM week_secrets"))]
         w.next_week()
-        tables = ("team_weeks", "answers", "comments")
+        tables = ("week_secrets", "team_weeks", "answers", "comments")
         with raw(w) as conn:
-            stored = conn.execute(text("SELECT secret FROM team_weeks")).scalars().all()
-            assert secret not in [bytes(s) for s in stored if s is not None]
-            assert secret in raw_pages(conn, "team_weeks")  # not yet: the window
+            stored = conn.execute(text("SELECT secret FROM week_secrets")).scalars().all()
+            assert secret not in [bytes(s) for s in stored]
         # An old version may only go once no transaction that began before the close is still
         # open (PostgreSQL's own autovacuum works in this new database too): wait for that.
         wait_until(lambda: nothing_older_open(w), what="older transactions to finish")
@@ -246,18 +245,13 @@ def test_postgres_pages_lose_the_secret_at_the_next_housekeeping(
                 assert secret not in raw_pages(conn, table), table
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: PostgreSQL's write-ahead log keeps a week's secret until the segment is "
-    "recycled (see PRIVACY.md); the fix is to keep week secrets in an UNLOGGED table",
-)
 def test_postgres_write_ahead_log_holds_no_secret_after_close(
     own_database: str, clock: ManualClock
 ) -> None:
     with world(own_database, clock) as w:
         run_the_week(w)
         with raw(w) as conn:
-            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM team_weeks"))]
+            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM week_secrets"))]
         w.next_week()
         w.bot.runtime.scheduler.housekeeping()  # type: ignore[misc]
         with raw(w) as conn:

@@ -165,7 +165,7 @@ def test_brute_force_links_everyone_while_open_and_no_one_once_closed(
 ) -> None:
     truth = run_a_week(db, clock, members=8)
 
-    # While the week is open, the secret is in team_weeks and the attack works on everyone:
+    # While the week is open, the secret is in week_secrets and the attack works on everyone:
     # it recovers each member's answers and comment. (This is what closing must undo.)
     before = dump(db)
     linked = link(before, truth.answers)
@@ -184,7 +184,7 @@ def test_brute_force_links_everyone_while_open_and_no_one_once_closed(
     assert link(after, truth.answers) == {}
     assert not any(isinstance(v, bytes) and v for _, _, v in values(after))  # no key material
     # Not even a guess at the old secret's shape is left: every period's secret is gone.
-    assert [row["secret"] for row in after["team_weeks"]] == [None]
+    assert after["week_secrets"] == []
     # The figures are still all there.
     assert Counter(
         (r["availability"], r["stress"], r["domain_item"]) for r in after["answers"]
@@ -227,7 +227,7 @@ def test_answers_and_comments_have_no_people_and_no_time(db: Database) -> None:
     schema = inspect(db.engine)
     columns = {
         table: {c["name"]: c["type"] for c in schema.get_columns(table)}
-        for table in ("answers", "comments", "team_weeks")
+        for table in ("answers", "comments", "team_weeks", "week_secrets")
     }
     assert set(columns["answers"]) == {
         "id",
@@ -246,9 +246,9 @@ def test_answers_and_comments_have_no_people_and_no_time(db: Database) -> None:
         "domain",
         "prompt_index",
         "member_count",
-        "secret",
         "closed",
     }
+    assert set(columns["week_secrets"]) == {"period_id", "secret"}
     for table, cols in columns.items():
         for name, type_ in cols.items():
             assert not isinstance(type_, DateTime | Date | Time), (table, name)
@@ -310,7 +310,7 @@ def test_sqlite_files_hold_no_secret_after_close(db: Database, clock: ManualCloc
         pytest.skip("reads the SQLite files")
     truth = run_a_week(db, clock, members=8)
     data = dump(db)
-    [secret] = [row["secret"] for row in data["team_weeks"]]
+    [secret] = [row["secret"] for row in data["week_secrets"]]
     keys = [row["respondent_key"].encode() for row in data["answers"]]
 
     def raw() -> bytes:
@@ -338,7 +338,8 @@ def test_linking_fails_across_weeks_too(db: Database, clock: ManualClock) -> Non
     data = dump(db)
     linked = link(data, truth.answers)
     assert set(linked) == set(truth.answers)  # week two is open, so it links...
-    week_one = next(r["id"] for r in data["team_weeks"] if r["secret"] is None)
+    week_two = {r["period_id"] for r in data["week_secrets"]}
+    week_one = next(r["id"] for r in data["team_weeks"] if r["id"] not in week_two)
     week_one_keys = {r["respondent_key"] for r in data["answers"] if r["period_id"] == week_one}
     assert week_one_keys == {None}
     for hits in linked.values():  # ...but only ever to week two's rows
