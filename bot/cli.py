@@ -104,9 +104,10 @@ def parser() -> argparse.ArgumentParser:
         help="where to get support, shown privately to anyone reporting high stress",
     )
     team.add_parser("list", help="list teams")
-    remove = team.add_parser("remove", help="remove a team and all its data")
+    remove = team.add_parser("remove", help="remove a team and erase its data (same as forget)")
     remove.add_argument("--channel", required=True, type=_slack_id("CG"))
     remove.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    remove.add_argument("--yes", action="store_true", help="erase without asking")
     forget = team.add_parser(
         "forget", help="erase everything stored about a team (asks you to confirm)"
     )

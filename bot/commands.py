@@ -21,7 +21,7 @@ from storage.deliveries import last_error
 from storage.models import Team
 from storage.periods import current_week, ensure_period
 from storage.retention import forget_team, scrub
-from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams, remove_team
+from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams
 
 log = logging.getLogger("securebase")
 
@@ -109,13 +109,9 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
                     + (f"  LAST ERROR: {problem}" if problem else "")
                 )
         return 0
-    if args.team_command == "remove":
-        found = _find(db, args)
-        with db.session() as session:
-            remove_team(session, found.workspace_id, found.channel_id)
-        print(f"Removed {found.name} ({found.channel_id}) and all its data.")
-        return 0
-    if args.team_command == "forget":
+    if args.team_command in ("remove", "forget"):
+        # Removing a team is erasing it: nothing of a removed team is worth keeping, and half
+        # an erasure (rows gone, old copies still in the database files) is worse than none.
         return forget(args, db)
     raise TeamError(f"unknown team action {args.team_command!r}")
 

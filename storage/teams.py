@@ -65,13 +65,6 @@ def list_teams(session: Session, workspace_id: str | None = None) -> Sequence[Te
     return session.scalars(query).all()
 
 
-def remove_team(session: Session, workspace_id: str, channel_id: str) -> None:
-    team = get_team(session, workspace_id, channel_id)
-    if team is None:
-        raise TeamError(f"no team is set up in channel {channel_id}")
-    session.delete(team)
-
-
 def teams_supervised_by(session: Session, workspace_id: str, user_id: str) -> Sequence[Team]:
     return session.scalars(
         select(Team)

@@ -186,12 +186,16 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_team_remove(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
     assert run(capsys, *ADD)[0] == 0
     code, out, err = run(capsys, "team", "remove", "--channel", "C0TEAM1")
+    assert code == 2  # no terminal to confirm on, and no --yes: nothing is erased
+    assert "without confirmation" in one_line(err)
+    assert len(teams_in(database_url)) == 1
+    code, out, err = run(capsys, "team", "remove", "--channel", "C0TEAM1", "--yes")
     assert (code, err) == (0, "")
-    assert out.strip() == "Removed Duty team (C0TEAM1) and all its data."
+    assert out.strip().startswith("Erased Duty team (C0TEAM1)")
     assert teams_in(database_url) == []
     assert "No teams yet" in run(capsys, "team", "list")[1]
 
-    code, _, err = run(capsys, "team", "remove", "--channel", "C0TEAM1")
+    code, _, err = run(capsys, "team", "remove", "--channel", "C0TEAM1", "--yes")
     assert code == 2
     assert one_line(err) == "securebase: no team is set up in channel C0TEAM1"
 

@@ -22,7 +22,8 @@ from scheduler.weekly import WeeklyDelivery
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
-from storage.teams import TeamSpec, add_team, remove_team
+from storage.retention import forget_team
+from storage.teams import TeamSpec, add_team
 
 ROTATION = rotation_for(default_library())
 WAIT = 10.0  # seconds: an upper bound, only reached when something is broken
@@ -174,7 +175,7 @@ def test_sync_drops_jobs_of_removed_and_paused_teams(
     assert set(scheduler.team_jobs()) == {f"team-{gone}", f"team-{resting}", f"team-{staying}"}
 
     with db.session() as session:
-        remove_team(session, "T0001", "C0GONE")
+        forget_team(session, gone)
     set_paused(db, resting, True)
     scheduler.sync()
     assert set(scheduler.team_jobs()) == {f"team-{staying}"}
