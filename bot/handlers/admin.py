@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.handlers.payload import workspace_of
 from bot.render import admin as render
 from bot.render.prompt import weekly_prompt
 from bot.services import Services
@@ -459,7 +460,7 @@ def register(app: App, services: Services) -> None:
         action = body["actions"][0]
         request = Request(
             body["user"]["id"],
-            context.team_id or body["user"].get("team_id", ""),
+            workspace_of(body, context),
             str(action.get("value") or ""),
         )
         if allowed(client, request, respond):
@@ -478,7 +479,7 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         channel = str(_metadata(body).get("channel") or "")
         _tell(client, user, channel, admin.save_settings(client, user, workspace, channel, form))
 
@@ -488,7 +489,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         meta = _metadata(body)
         channel = str(meta.get("channel") or "")
         offered = [int(w) for w in meta.get("weeks") or [] if isinstance(w, int)]

@@ -10,19 +10,17 @@ to check in. Anyone else gets a friendly explanation.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.content import DOMAIN_ORDER
-from bot.handlers.checkin import NO_TEAM, open_modal
 from bot.membership import ChannelMembers
-from bot.render.home import HOME_CHECKIN, MemberCard, SupervisorCard, home_view
+from bot.render.home import MemberCard, SupervisorCard, home_view
 from bot.services import Services
 from storage.checkins import has_checked_in
 from storage.models import Team
@@ -31,7 +29,7 @@ from storage.profile import secure_base_profile
 from storage.pulse import record_view, team_pulse, view_log
 from storage.reminders import wants_reminders
 from storage.skips import is_skipped, skipped_weeks
-from storage.teams import get_team, list_teams, teams_supervised_by
+from storage.teams import list_teams, teams_supervised_by
 
 log = logging.getLogger(__name__)
 
@@ -176,19 +174,6 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
         publish_home(
             services, members, client, context.team_id or "", event["user"], record_looks=True
         )
-
-    @app.action(re.compile(rf"^{HOME_CHECKIN}_\d+$"))
-    def check_in(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
-        channel = body["actions"][0].get("value", "")
-        with services.db.session() as session:
-            team = get_team(session, workspace, channel)
-        if team is None or user not in members.of(client, workspace, channel):
-            client.chat_postMessage(channel=user, text=NO_TEAM)
-            return
-        open_modal(services, client, body["trigger_id"], team)
 
 
 def refresh_home(

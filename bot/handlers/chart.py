@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.handlers.payload import workspace_of
 from bot.render.chart import ChartImage, trend_chart
 from bot.render.home import SEND_CHART
 from bot.render.share import share_offer
@@ -126,7 +127,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         channel = body["actions"][0].get("value", "")
         with services.db.session() as session:
             team = get_team(session, workspace, channel)

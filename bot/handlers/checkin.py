@@ -14,9 +14,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handlers.payload import workspace_of
 from bot.handlers.signpost import signpost_reply
 from bot.membership import ChannelMembers
 from bot.render import checkin as view
+from bot.render.home import HOME_CHECKIN
 from bot.render.prompt import OPEN_CHECKIN
 from bot.services import Services
 from storage.checkins import CheckinAnswers, CheckinError, record_checkin
@@ -161,7 +163,7 @@ def register(
     ) -> None:
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         channel = body["actions"][0].get("value", "")
         with services.db.session() as session:
             team = get_team(session, workspace, channel)
@@ -172,7 +174,7 @@ def register(
             client.chat_postMessage(channel=user, text=COULD_NOT_OPEN)
 
     app.action(OPEN_CHECKIN)(open_for_channel)
-    app.action(re.compile(rf"^{CHOOSE_TEAM}_\d+$"))(open_for_channel)
+    app.action(re.compile(rf"^({CHOOSE_TEAM}|{HOME_CHECKIN})_\d+$"))(open_for_channel)
 
     @app.view(view.CALLBACK_ID)
     def checkin_submitted(
@@ -184,7 +186,7 @@ def register(
             return
         ack(**signpost_reply(services, body, context, answers.stress))
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         try:
             channel = json.loads(body["view"].get("private_metadata") or "{}")["channel"]
         except (ValueError, KeyError, TypeError):

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.handlers.app_home import publish_home
+from bot.handlers.payload import workspace_of
 from bot.membership import ChannelMembers
 from bot.messenger import PERMANENT
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON, reminder, reminders_changed
@@ -83,7 +84,7 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         on = body["actions"][0]["action_id"] == REMINDERS_ON
         with services.db.session() as session:
             set_reminders(session, workspace, user, on)

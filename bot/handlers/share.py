@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.handlers.payload import workspace_of
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
 from bot.services import Services
@@ -83,7 +84,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        workspace = context.team_id or body["user"].get("team_id", "")
+        workspace = workspace_of(body, context)
         try:
             value = json.loads(body["actions"][0].get("value") or "{}")
             channel, first_week = str(value["channel"]), int(value["week"])

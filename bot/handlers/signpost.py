@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
+from bot.handlers.payload import workspace_of
 from bot.render.signpost import needs_signpost, support_view
 from bot.services import Services
 from storage.teams import get_team
@@ -23,7 +24,7 @@ def signpost_reply(
         channel = str(json.loads(body["view"].get("private_metadata") or "{}")["channel"])
     except (ValueError, KeyError, TypeError):
         channel = ""
-    workspace = context.team_id or body["user"].get("team_id", "")
+    workspace = workspace_of(body, context)
     with services.db.session() as session:
         team = get_team(session, workspace, channel)
         name, support = (team.name, team.support_text) if team else ("your team", None)
