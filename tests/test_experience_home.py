@@ -62,7 +62,7 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
         assert f"this week is *{domain.title}*" in text
         assert any(prompt.question in text for prompt in domain.prompts)
         assert "You haven't checked in yet this week" in text
-        assert "nobody, not your supervisor and not an admin, can see your answers" in text
+        assert "your supervisor never sees your answers" in text
         assert next((b["action_id"], b["value"]) for b in buttons(home["blocks"])) == (
             OPEN_CHECKIN,
             CHANNEL,

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from bot.demo.feed import Seen
 from bot.demo.show import Printer
 from bot.demo.team import MEMBERS, SUPERVISOR, TEAM_NAME, TEAM_TZ, DemoError, DemoTeam
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
-from bot.render.text import message_lines
+from bot.render.text import framed, message_lines, view_lines
+from bot.sandboxed import wait_until
 from storage.models import Team
 from storage.pulse import BlockFigures, Suppressed, team_pulse
 from storage.weeks import Week
+
+CHART_DIR = Path("demo-out")
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ def supervisor_looks(
     if SUPERVISOR.name not in log:
         raise DemoError(f"the view log does not show that {SUPERVISOR.name} looked")
 
+    show_home_and_chart(team, show)
+
     team.check_sandbox()
     show.heading("That's the demo")
     sent = sum(len(visits) for _, visits in PLAN)
@@ -208,6 +214,26 @@ def supervisor_looks(
         "(a second check-in in a week replaces the first), every Slack call checked by the "
         "sandbox. Try it yourself, as anyone in the team: securebase sandbox"
     )
+
+
+def show_home_and_chart(team: DemoTeam, show: Printer) -> None:
+    """The supervisor's App Home tab, and `/teampulse chart` saved where the reader can open it."""
+    show.moment(f"{SUPERVISOR.name} opens the Secure Base app's Home tab.")
+    home = team.open_home(SUPERVISOR)
+    show.line(f"  {SUPERVISOR.name}'s Home tab (only she sees it):")
+    show.line(framed(view_lines(home, team.name)))
+    show.moment(f"{SUPERVISOR.name} asks for a chart: /teampulse chart.")
+    before = len(team.bot.sandbox.uploaded_files())
+    team.slash(SUPERVISOR, "/teampulse", "chart")
+    chart = wait_until(
+        lambda: team.bot.sandbox.uploaded_files()[before:], what="the chart to be uploaded"
+    )[-1]
+    show.new_messages()
+    CHART_DIR.mkdir(exist_ok=True)
+    path = CHART_DIR / "team-pulse-chart.png"
+    path.write_bytes(chart.content)
+    show.say(f"The chart Ruth received is saved at {path.resolve()}")
+    show.say(f"Its alt text, for screen readers: “{chart.alt_txt}”", indent="  ")
 
 
 def _replies(team: DemoTeam, seen: list[Seen]) -> str:

@@ -230,9 +230,9 @@ def privacy_lines(anonymity_min: int) -> ContextBlock:
         elements=[
             MarkdownTextObject(
                 text=(
-                    "Your check-ins are stored without your name: nobody, not your supervisor "
-                    "and not an admin, can see your answers.\nYour team sees only anonymous "
-                    f"totals, and only for weeks where at least {anonymity_min} people answered."
+                    "Your check-ins are stored without your name, and your supervisor never "
+                    "sees your answers.\nThe team's anonymous totals appear once a week has "
+                    f"ended, and only for weeks where at least {anonymity_min} people answered."
                 )
             )
         ]
