@@ -27,7 +27,7 @@ from storage.migrate import upgrade
 
 DEADLINE_MS = 3000.0
 
-# What profiling found (py-spy on the running `securebase run`, 2026-11-26); added to the
+# What profiling found (py-spy on the running `securebase run`, 2026-11-25); added to the
 # results when the latency goal is missed. Re-profile before trusting it after handler changes.
 WHY_SLOW = (
     "Why the goal is missed: Bolt (process_before_response=False) runs each listener, ack() "
@@ -36,13 +36,12 @@ WHY_SLOW = (
     "closed loop each ack queues behind earlier requests' after-work: latency follows the "
     "server CPU per request (above), not the ack. Where that CPU goes: about 40% in /checkin's "
     "`my_teams` → `storage.teams.list_teams`, which loads every team of the workspace with its "
-    "supervisors on every /checkin (with 10 teams instead of 1,000, the same 5-client run cost "
-    "8.6 ms of CPU per request instead of 42, p99 142 ms instead of 471), and about a fifth in "
-    "/teampulse's `team_picture` (see benchmark 3). Fixes, in bot/handlers (not changed by the "
-    "benchmarks): look the team up by channel first (`get_team`) and list the workspace's "
-    "teams only when /checkin is not run in a team channel; and ack in the request thread, "
-    "the work going to Bolt lazy listeners (process_before_response=True with `lazy=[...]`), "
-    "so that acks stop queueing behind work."
+    "supervisors on every /checkin (hence the growth rows from a few teams to many), and about "
+    "a fifth in /teampulse's `team_picture` (see benchmark 3). Fixes, in bot/handlers (not "
+    "changed by the benchmarks): look the team up by channel first (`get_team`) and list the "
+    "workspace's teams only when /checkin is not run in a team channel; and ack in the request "
+    "thread, the work going to Bolt lazy listeners (process_before_response=True with "
+    "`lazy=[...]`), so that acks stop queueing behind work."
 )
 PLANNED_RATE = 1500  # requests/s a run is given trigger ids for (more than either server does)
 
@@ -107,6 +106,20 @@ def _load(
     return Run(result, 1000 * used / max(1, result.sent))
 
 
+def _database(
+    path: Path, teams: list[seed.Roster], load: list[seed.Roster], sizes: AckSizes, now: datetime
+) -> str:
+    url = f"sqlite:///{path}"
+    db = Database(url)
+    try:
+        upgrade(db)
+        seed.add_teams(db, teams, now, *seed.not_yet_due(now))
+        seed.add_history(db, load, sizes.history_weeks, now)
+    finally:
+        db.dispose()
+    return url
+
+
 def _ms(result: LoadResult, p: float) -> float:
     return percentile(result.latencies, p) * 1000
 
@@ -129,12 +142,11 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
     # Only the load teams need full channels; the others have a supervisor and two members.
     teams = [replace(r, members=r.members[:2]) if r.index >= sizes.load_teams else r for r in teams]
     load = teams[: sizes.load_teams]
-    database_url = f"sqlite:///{workdir / 'ack.db'}"
-    db = Database(database_url)
-    upgrade(db)
-    seed.add_teams(db, teams, now, *seed.not_yet_due(now))
-    answers = seed.add_history(db, load, sizes.history_weeks, now)
-    db.dispose()
+    database_url = _database(workdir / "ack.db", teams, load, sizes, now)
+    # The same bot and load with only the load teams in the workspace: what the other teams
+    # cost each request.
+    few_url = _database(workdir / "ack_few.db", load, load, sizes, now)
+    answers = sizes.history_weeks * sum(len(r.members) for r in load)
 
     runs: dict[tuple[str, int], Run] = {}
     with HostProcess() as host:
@@ -143,13 +155,15 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
         api_url = host.api_url()
         bot = servers.securebase_run(api_url, database_url, workdir)
         bare = servers.bare_ack(api_url, database_url, workdir)
-        with servers.running(bot, bare):
+        few = servers.securebase_run(api_url, few_url, workdir, name="securebase-run-few")
+        with servers.running(bot, bare, few):
             time.sleep(sizes.settle)
             idle_bot, idle_bare = bot.memory_kib(), bare.memory_kib()
             for clients in sizes.clients:
                 runs["bare", clients] = _load(host, bare, load, sizes, clients)
                 runs["bot", clients] = _load(host, bot, load, sizes, clients)
             peak_bot, peak_bare = bot.memory_kib(), bare.memory_kib()
+            runs["few", sizes.clients[0]] = _load(host, few, load, sizes, sizes.clients[0])
             problems = bot.log_problems()
             calls = host.call_counts()
 
@@ -214,9 +228,34 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
                 ack.notes.append(
                     f"{name}, {clients} clients: {result.failed} requests not answered 200 "
                     f"({dict(result.statuses)})"
+                    + (
+                        " — a 404 is Bolt giving up on an ack it waited 3 s for: Slack would "
+                        "show the person an error"
+                        if result.statuses.get("404")
+                        else ""
+                    )
                     + ("; ran out of requests" if result.ran_dry else "")
                 )
     small, big = min(sizes.clients), max(sizes.clients)
+    first = sizes.clients[0]
+    ack.figures += [
+        growth(
+            "ack.teams.p99",
+            f"growth: p99 ack, {first} clients, {sizes.load_teams} → {sizes.teams:,} teams",
+            _ms(runs["bot", first].load, 99),
+            _ms(runs["few", first].load, 99),
+            "ms",
+            f"{sizes.load_teams} teams",
+        ),
+        growth(
+            "ack.teams.cpu",
+            f"growth: CPU per request, {first} clients, {sizes.load_teams} → {sizes.teams:,} teams",
+            runs["bot", first].cpu_ms_per_request,
+            runs["few", first].cpu_ms_per_request,
+            "ms",
+            f"{sizes.load_teams} teams",
+        ),
+    ]
     if big != small:
         ack.figures.append(
             growth(
@@ -238,7 +277,7 @@ def run(sizes: AckSizes, workdir: Path) -> tuple[Section, Section]:
     if any(f.met is False for f in ack.figures):
         ack.notes.append(WHY_SLOW)
     ack.notes.append(
-        "Web API calls the bot made meanwhile (sandbox): "
+        "Web API calls the bots made meanwhile (sandbox): "
         + ", ".join(f"{method} {count:,}" for method, count in sorted(calls.items()))
     )
     if problems:

@@ -31,7 +31,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Answer
 
-# What profiling found (py-spy on the running `securebase run`, 2026-11-26); added to the
+# What profiling found (py-spy on the running `securebase run`, 2026-11-25); added to the
 # results when the goal is missed. Re-profile before trusting it after handler changes.
 WHY_SLOW = (
     "Why the goal is missed: as in benchmark 1, a submission is acked only when a listener "
@@ -143,7 +143,9 @@ def run_backend(kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | Non
             bare = servers.bare_ack(api_url, url, workdir)
             with servers.running(bot, bare):
                 modals = {r.channel: _modal_for(host, bot, r) for r in teams}
-                bare_bodies = _submissions(teams, modals, host)
+                # Built before the clock starts: a submission carries the whole modal (kilobytes
+                # of JSON), too much to build between requests without slowing the clients.
+                bare_bodies = iter(list(_submissions(teams, modals, host)))
                 _warm_up(bare, bare_bodies, sizes)
                 bare_cpu = bare.cpu_seconds()
                 bare_result = closed_loop(
@@ -153,7 +155,7 @@ def run_backend(kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | Non
                     clients=sizes.clients,
                     duration=sizes.duration,
                 )
-                submissions = _submissions(teams, modals, host)
+                submissions = iter(list(_submissions(teams, modals, host)))
                 warm = _warm_up(bot, submissions, sizes)
                 bare_cpu = bare.cpu_seconds() - bare_cpu
                 before, _ = _wait_stored(db, warm.sent)

@@ -67,10 +67,12 @@ QUICK = Sizes(
 
 PREFACE = """\
 Written by `make bench` (`python -m bench`): offline, against the local Slack sandbox, on the
-machine below. Every figure sits beside a baseline measured in the same run, and the ratio
-between them is what the goals are about; absolute numbers move with the machine (and with
-anything else running on it: the load average before and after is under Machine).
-How each benchmark is built, and why, is in the docstrings of `bench/*.py`."""
+machine below. Every figure sits beside a baseline from the same run (a bare Bolt app on the
+same server adapter, one hand-written SQL query, the least time Slack-like limits allow, or
+the same measurement at a tenth of the size), and the ratio between them is what the goals
+are about; absolute numbers move with the machine (and with anything else running on it: the
+load average before and after is under Machine). How each benchmark is built, and why, is in
+the docstrings of `bench/*.py`; "Why the goal is missed" notes come from profiling."""
 
 
 def run_all(sizes: Sizes, workdir: Path, pg_url: str | None, only: set[int]) -> list[Section]:
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         default=None,
-        help="where to write the markdown (default bench/results.md; none with --quick)",
+        help="where to write the markdown (default bench/results.md; none with --quick or --only)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the bot's own log lines go to its log files
@@ -124,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         ("run took", f"{elapsed:.0f} s" + (" (--quick: toy sizes)" if args.quick else "")),
     ]
     print(report.text_table(sections))
-    out = args.out or (None if args.quick else RESULTS)
+    # A partial or toy run never overwrites the full results.
+    out = args.out or (None if args.quick or args.only else RESULTS)
     if out is not None:
         report.write(out, report.markdown(sections, about, PREFACE))
         print(f"\nwritten to {out}")

@@ -144,10 +144,12 @@ def running(*started: Server) -> Iterator[None]:
             server.stop()
 
 
-def securebase_run(api_url: str, database_url: str, workdir: Path) -> Server:
+def securebase_run(
+    api_url: str, database_url: str, workdir: Path, name: str = "securebase-run"
+) -> Server:
     """The real bot, started exactly as an installer starts it."""
     command = Path(sys.executable).with_name("securebase")
-    return Server("securebase-run", [str(command), "run"], api_url, database_url, workdir)
+    return Server(name, [str(command), "run"], api_url, database_url, workdir)
 
 
 def bare_ack(api_url: str, database_url: str, workdir: Path) -> Server:

@@ -33,6 +33,8 @@ def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
     assert ack.keys() == [
         *(f"ack.{name}.{small}" for name in per_size),
         *(f"ack.{name}.{big}" for name in per_size),
+        "ack.teams.p99",
+        "ack.teams.cpu",
         "ack.growth",
     ]
     assert memory.keys() == ["mem.idle", "mem.load"]

@@ -8,7 +8,7 @@ picks it with or without ANALYZE statistics. See bench/results.md, benchmark 3.
 
 Revision ID: 0004
 Revises: 0001
-Create Date: 2026-11-26 12:00:00
+Create Date: 2026-11-25 12:00:00
 """
 
 from collections.abc import Sequence
