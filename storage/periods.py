@@ -62,16 +62,18 @@ def _find(session: Session, team_id: int, week_index: int) -> Period | None:
     ).one_or_none()
 
 
-def close_due_periods(session: Session, now: datetime) -> int:
-    """Close every open period whose week has ended in its team's time zone.
+def close_due_periods(session: Session, now: datetime, team_id: int | None = None) -> int:
+    """Close every open period (of one team, or of all) whose week has ended in its team's
+    time zone.
 
     Closing destroys the week's secret and every respondent key, then rewrites the week's
     answers and comments with fresh random ids in random order, so neither a key, an id, nor
     the order rows come back in can be traced to who answered or when.
     """
-    rows = session.execute(
-        select(Period, Team.timezone).join(Team).where(Period.closed.is_(False))
-    ).all()
+    query = select(Period, Team.timezone).join(Team).where(Period.closed.is_(False))
+    if team_id is not None:
+        query = query.where(Period.team_id == team_id)
+    rows = session.execute(query).all()
     closed = 0
     for period, tz in rows:
         if Week(period.week_index).ends_at(tz) <= now and close_period(session, period):

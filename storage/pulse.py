@@ -108,7 +108,7 @@ def team_pulse(
     session: Session, team: Team, weeks: int, anonymity_min: int, now: datetime
 ) -> list[Reading]:
     """The closed blocks covering the last `weeks` complete weeks, newest first."""
-    close_due_periods(session, now)
+    close_due_periods(session, now, team.id)
     pool = team.pool_weeks
     this_week = current_week(team, now).index
     # Only whole blocks that have fully ended; never the block the current week is in.

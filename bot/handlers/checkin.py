@@ -43,12 +43,14 @@ def my_teams(
     user: str,
     channel: str | None,
 ) -> list[Team]:
-    """The teams whose channel this person is in; just the current channel's when it is one."""
+    """The teams whose channel this person is in; just the current channel's when it is one
+    (the usual case, answered without loading every team in the workspace)."""
+    with services.db.session() as session:
+        here = get_team(session, workspace, channel) if channel else None
+    if here is not None and user in members.of(client, workspace, here.channel_id):
+        return [here]
     with services.db.session() as session:
         teams = list(list_teams(session, workspace))
-    here = [t for t in teams if t.channel_id == channel]
-    if here and user in members.of(client, workspace, here[0].channel_id):
-        return here
     return [t for t in teams if user in members.of(client, workspace, t.channel_id)]
 
 

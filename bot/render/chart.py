@@ -14,9 +14,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.content import Library
 from storage.pulse import BlockFigures, Reading
 from storage.weeks import Week
@@ -77,6 +74,11 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
     positions = list(range(len(oldest_first)))
     title = f"{team_name}: support and stress, last {len(oldest_first)} periods"
     with _DRAWING:
+        # Imported here, not at start-up: matplotlib is ~45 MB of every replica's memory, and
+        # only supervisors asking for a chart need it.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
