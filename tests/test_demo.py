@@ -50,7 +50,14 @@ def test_demo_plays_three_weeks_and_shows_what_people_see(tmp_path: Path) -> Non
     for heading in ("Week 1 of 3", "Week 2 of 3", "Week 3 of 3", "the team pulse"):
         assert heading in out
     assert out.count("Secure Base posts in #northfield-family-support") == 3
-    assert out.count("Secure Base sends Ruth Campbell a direct message:") == 3
+    assert out.count("Your reflections this week:") == 3  # one supervisor DM a week
+    # The App Home and the chart, saved where the reader can open it (issue 7).
+    assert "Ruth Campbell's Home tab (only she sees it)" in out
+    assert "Your team's secure base profile" in out
+    chart = tmp_path / "demo-out" / "team-pulse-chart.png"
+    assert f"  {chart}\n" in result.stdout  # on a line of its own, to copy
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "w/c 19 Jan 2026: not enough answers" in out  # the quiet week, in the alt text
     assert "[ Check in privately ]" in out
     assert "presses “Check in privately” under the prompt" in out
     assert "How stressed have you felt this week?" in out

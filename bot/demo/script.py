@@ -232,7 +232,8 @@ def show_home_and_chart(team: DemoTeam, show: Printer) -> None:
     CHART_DIR.mkdir(exist_ok=True)
     path = CHART_DIR / "team-pulse-chart.png"
     path.write_bytes(chart.content)
-    show.say(f"The chart Ruth received is saved at {path.resolve()}")
+    show.say("The chart Ruth received is saved at (open it to see):")
+    show.line(f"  {path.resolve()}")
     show.say(f"Its alt text, for screen readers: “{chart.alt_txt}”", indent="  ")
 
 
