@@ -177,7 +177,12 @@ class ReminderDelivery:
         with self.db.session() as session:
             if error is not None and not error.permanent:
                 deliveries.release(
-                    session, team_id=team.id, week_index=week_index, kind=REMINDER, recipient=key
+                    session,
+                    team_id=team.id,
+                    week_index=week_index,
+                    kind=REMINDER,
+                    recipient=key,
+                    worker=self.worker,
                 )
                 return 0
             # No message ts is kept: with it, Slack's copy of the DM would name the person.
@@ -187,6 +192,7 @@ class ReminderDelivery:
                 week_index=week_index,
                 kind=REMINDER,
                 recipient=key,
+                worker=self.worker,
                 error=error.code if error is not None else None,
             )
         return 0 if error is not None else 1

@@ -144,6 +144,7 @@ class WeeklyDelivery:
                         week_index=week.index,
                         kind=kind,
                         recipient=recipient,
+                        worker=self.worker,
                         error=error.code,
                     )
                 else:
@@ -156,6 +157,7 @@ class WeeklyDelivery:
                         week_index=week.index,
                         kind=kind,
                         recipient=recipient,
+                        worker=self.worker,
                     )
             return 0
         with self.db.session() as session:
@@ -165,6 +167,7 @@ class WeeklyDelivery:
                 week_index=week.index,
                 kind=kind,
                 recipient=recipient,
+                worker=self.worker,
                 slack_ts=ts,
             )
         return 1

@@ -79,12 +79,16 @@ def finish(
     week_index: int,
     kind: str,
     recipient: str,
+    worker: str,
     slack_ts: str | None = None,
     error: str | None = None,
 ) -> None:
+    """Mark the delivery sent (or failed for good). Only the claim's holder can: a worker whose
+    lease was taken over while it stalled changes nothing."""
     session.execute(
         update(Delivery)
         .where(
+            Delivery.claimed_by == worker,
             Delivery.team_id == team_id,
             Delivery.week_index == week_index,
             Delivery.kind == kind,
@@ -105,10 +109,14 @@ def last_error(session: Session, team_id: int) -> str | None:
     )
 
 
-def release(session: Session, *, team_id: int, week_index: int, kind: str, recipient: str) -> None:
-    """Give a claim back after a transient failure, so the next sweep tries again."""
+def release(
+    session: Session, *, team_id: int, week_index: int, kind: str, recipient: str, worker: str
+) -> None:
+    """Give a claim back after a transient failure, so the next sweep tries again (only the
+    claim's holder can)."""
     session.execute(
         delete(Delivery).where(
+            Delivery.claimed_by == worker,
             Delivery.team_id == team_id,
             Delivery.week_index == week_index,
             Delivery.kind == kind,

@@ -30,9 +30,23 @@ def try_claim(db: Database, team: Team, worker: str, now: datetime, **key: Any) 
         return claim(s, team_id=team.id, worker=worker, now=now, **{**KEY, **key})
 
 
-def done(db: Database, team: Team, **outcome: Any) -> None:
+def holder(db: Database, team: Team, **key: Any) -> str:
     with db.session() as s:
-        finish(s, team_id=team.id, **KEY, **outcome)
+        found = s.scalar(
+            select(Delivery.claimed_by).where(
+                Delivery.team_id == team.id,
+                *(getattr(Delivery, k) == v for k, v in {**KEY, **key}.items()),
+            )
+        )
+    assert found is not None
+    return found
+
+
+def done(db: Database, team: Team, **outcome: Any) -> None:
+    """The claim's holder finishes it."""
+    worker = holder(db, team)
+    with db.session() as s:
+        finish(s, team_id=team.id, **KEY, worker=worker, **outcome)
 
 
 def ledger(db: Database) -> list[Delivery]:
@@ -86,7 +100,13 @@ def test_failed_is_final_and_reported(db: Database, clock: ManualClock) -> None:
     # The newest failure is the one reported.
     assert try_claim(db, team, "a", clock.now(), week_index=WEEK + 1) is True
     with db.session() as s:
-        finish(s, team_id=team.id, **{**KEY, "week_index": WEEK + 1}, error="not_in_channel")
+        finish(
+            s,
+            team_id=team.id,
+            **{**KEY, "week_index": WEEK + 1},
+            worker="a",
+            error="not_in_channel",
+        )
         assert last_error(s, team.id) == "not_in_channel"
         # Another team's ledger is its own.
         assert last_error(s, team.id + 1) is None
@@ -187,7 +207,7 @@ def test_release_gives_a_claim_back(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     assert try_claim(db, team, "a", clock.now()) is True
     with db.session() as s:
-        deliveries.release(s, team_id=team.id, **KEY)
+        deliveries.release(s, team_id=team.id, **KEY, worker="a")
     assert ledger(db) == []
     assert try_claim(db, team, "b", clock.now()) is True  # at once, no lease to wait out
 
@@ -197,7 +217,26 @@ def test_release_never_undoes_a_finished_delivery(db: Database, clock: ManualClo
     assert try_claim(db, team, "a", clock.now()) is True
     done(db, team, slack_ts="1.2")
     with db.session() as s:
-        deliveries.release(s, team_id=team.id, **KEY)
+        deliveries.release(s, team_id=team.id, **KEY, worker="a")
     [row] = ledger(db)
     assert row.status == "sent"
     assert try_claim(db, team, "b", clock.now()) is False
+
+
+def test_a_worker_whose_lease_was_taken_over_changes_nothing(
+    db: Database, clock: ManualClock
+) -> None:
+    """Worker a stalls past its lease, b takes the claim over; a waking up can neither give
+    b's claim back nor mark it sent or failed."""
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "a", clock.now()) is True
+    later = clock.now() + LEASE + timedelta(seconds=1)
+    assert try_claim(db, team, "b", later) is True
+    with db.session() as s:
+        deliveries.release(s, team_id=team.id, **KEY, worker="a")
+        finish(s, team_id=team.id, **KEY, worker="a", error="channel_not_found")
+    [row] = ledger(db)
+    assert (row.status, row.claimed_by, row.error) == ("claimed", "b", None)
+    done(db, team, slack_ts="9.9")
+    [row] = ledger(db)
+    assert (row.status, row.slack_ts) == ("sent", "9.9")

@@ -88,7 +88,7 @@ def run_a_week(db: Database, clock: ManualClock, members: int) -> Truth:
         for kind, recipient in (("prompt", CHANNEL), ("reflections", SUPERVISOR)):
             key = {"team_id": team.id, "week_index": 151, "kind": kind, "recipient": recipient}
             assert claim(s, **key, worker="replica-1", now=now)
-            finish(s, **key, slack_ts="1764000000.000200")
+            finish(s, **key, worker="replica-1", slack_ts="1764000000.000200")
         record_view(s, team, SUPERVISOR, "/teampulse 4 weeks", now)
         team_pulse(s, team, 4, 5, now)
     return Truth(team, answers, comments, arrival)

@@ -35,6 +35,8 @@ ALREADY = "{label} has already been shared with the team in <#{channel}>."
 DONE = "Shared {label} with the team in <#{channel}>. Only the anonymous totals were posted."
 FAILED = "Sorry, I couldn't post in <#{channel}> just now. Is the app still in the channel?"
 
+SHARE_WORKER = "share"  # shares are made by whoever clicks, not by a replica
+
 
 def share_period(
     services: Services, client: WebClient, team: Team, supervisor: str, first_week: int
@@ -61,7 +63,7 @@ def share_period(
         "recipient": channel,
     }
     with services.db.session() as session:
-        if not deliveries.claim(session, **entry, worker="share", now=now):
+        if not deliveries.claim(session, **entry, worker=SHARE_WORKER, now=now):
             return ALREADY.format(label=label, channel=channel)
     message = team_summary(services.library, figures, minimum, supervisor)
     try:
@@ -69,10 +71,10 @@ def share_period(
     except SlackApiError as error:
         log.warning("team %s: sharing failed: %s", channel, error.response.get("error"))
         with services.db.session() as session:
-            deliveries.release(session, **entry)
+            deliveries.release(session, **entry, worker=SHARE_WORKER)
         return FAILED.format(channel=channel)
     with services.db.session() as session:
-        deliveries.finish(session, **entry, slack_ts=str(posted.get("ts")))
+        deliveries.finish(session, **entry, worker=SHARE_WORKER, slack_ts=str(posted.get("ts")))
         record_view(session, session.merge(team), supervisor, f"shared {label} with the team", now)
     return DONE.format(label=label, channel=channel)
 
