@@ -29,7 +29,6 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)  # seconds, answered 200
     statuses: Counter[str] = field(default_factory=Counter)
     ran_dry: bool = False  # the request source ran out before the time was up
-    client_cpu: float = 0.0  # CPU seconds this process used during the measured phase
     answered: int = 0  # every 200, warm-up and stragglers after the end included
     sent: int = 0  # every request sent, whatever became of it
 
@@ -117,20 +116,11 @@ def closed_loop(
         )
         for i in range(clients)
     ]
-    cpu_at_start: list[float] = []
-
-    def mark_cpu() -> None:
-        cpu_at_start.append(time.process_time())
-
-    timer = threading.Timer(warmup, mark_cpu)
-    timer.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    timer.join()
     result = LoadResult(clients, duration, ran_dry=shared.dry)
-    result.client_cpu = time.process_time() - (cpu_at_start[0] if cpu_at_start else 0.0)
     for per_client in samples:
         for latency, status, counted in per_client:
             result.sent += 1

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.export import FORMATS, ExportError
 from bot.render.signpost import SUPPORT_MAX
-from bot.settings import Settings, SettingsError, load_settings, timezone_name
+from bot.settings import SettingsError, load_settings, timezone_name
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.teams import DAYS, TeamError
@@ -197,6 +197,3 @@ def dispatch(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     raise UsageError(f"unknown command {args.command!r}")
-
-
-__all__ = ["Settings", "main"]

@@ -228,10 +228,6 @@ class SlackSandbox:
             if user_id in members:
                 members.remove(user_id)
 
-    def archive_channel(self, channel_id: str) -> None:
-        with self._lock:
-            self._state.channels[channel_id].is_archived = True
-
     def revoke_token(self, token: str) -> None:
         """Calls with ``token`` now fail with ``token_revoked`` (as after an uninstall)."""
         with self._lock:
@@ -368,10 +364,6 @@ class SlackSandbox:
                     if c.warnings and (warning is None or warning in c.warnings)
                 ]
             )
-
-    def clear_calls(self) -> None:
-        with self._lock:
-            self._state.call_log.clear()
 
     def timeline(self, channel_id: str, include_ephemeral: bool = False) -> list[Message]:
         with self._lock:
