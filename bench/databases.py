@@ -3,14 +3,14 @@ afterwards), as tests/conftest.py makes them."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+from storage.scratch import scratch_schema
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -36,17 +36,8 @@ def fresh(kind: str, workdir: Path, name: str, pg_url: str | None) -> Iterator[s
         return
     if pg_url is None:
         raise ValueError("no PostgreSQL to benchmark on")
-    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with scratch_schema(pg_url, f"bench_{name}") as url:
+        yield url
 
 
 def server_version(pg_url: str | None) -> str:

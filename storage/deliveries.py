@@ -19,6 +19,37 @@ LEASE = timedelta(minutes=2)
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 
 
+def enter(
+    session: Session,
+    *,
+    team_id: int,
+    week_index: int,
+    kind: str,
+    recipient: str,
+    status: str,
+    worker: str,
+    now: datetime,
+) -> bool:
+    """Add the ledger row for a delivery; False when one is there already (the unique key)."""
+    try:
+        with session.begin_nested():
+            session.add(
+                Delivery(
+                    team_id=team_id,
+                    week_index=week_index,
+                    kind=kind,
+                    recipient=recipient,
+                    status=status,
+                    claimed_at=now,
+                    claimed_by=worker,
+                    attempts=1 if status == CLAIMED else 0,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def claim(
     session: Session,
     *,
@@ -31,23 +62,17 @@ def claim(
     lease: timedelta = LEASE,
 ) -> bool:
     """True when this worker now owns the delivery and should make it."""
-    try:
-        with session.begin_nested():
-            session.add(
-                Delivery(
-                    team_id=team_id,
-                    week_index=week_index,
-                    kind=kind,
-                    recipient=recipient,
-                    status=CLAIMED,
-                    claimed_at=now,
-                    claimed_by=worker,
-                    attempts=1,
-                )
-            )
+    if enter(
+        session,
+        team_id=team_id,
+        week_index=week_index,
+        kind=kind,
+        recipient=recipient,
+        status=CLAIMED,
+        worker=worker,
+        now=now,
+    ):
         return True
-    except IntegrityError:
-        pass
     existing = session.scalars(
         select(Delivery).where(
             Delivery.team_id == team_id,

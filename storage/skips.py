@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import deliveries
 from storage.models import Delivery, SkippedWeek
 
 SKIPPED = "skipped"
@@ -84,31 +84,16 @@ def hold_skipped_from(
 def hold(
     session: Session, team_id: int, week_index: int, entries: Sequence[Entry], now: datetime
 ) -> None:
-    """Enter each delivery as SKIPPED unless the ledger already has it (sent, or held)."""
+    """Enter each delivery as SKIPPED unless the ledger already has it (sent, claimed at this
+    very moment by the weekly job, or held already)."""
     for kind, recipient in entries:
-        exists = session.scalar(
-            select(Delivery.id).where(
-                Delivery.team_id == team_id,
-                Delivery.week_index == week_index,
-                Delivery.kind == kind,
-                Delivery.recipient == recipient,
-            )
+        deliveries.enter(
+            session,
+            team_id=team_id,
+            week_index=week_index,
+            kind=kind,
+            recipient=recipient,
+            status=SKIPPED,
+            worker=HELD_BY,
+            now=now,
         )
-        if exists is not None:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    Delivery(
-                        team_id=team_id,
-                        week_index=week_index,
-                        kind=kind,
-                        recipient=recipient,
-                        status=SKIPPED,
-                        claimed_at=now,
-                        claimed_by=HELD_BY,
-                        attempts=0,
-                    )
-                )
-        except IntegrityError:
-            pass  # the weekly job claimed it at this very moment: it is going out

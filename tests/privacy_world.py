@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from experience import texts
+
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
@@ -50,7 +52,7 @@ class Shown:
 
     def lines(self) -> list[str]:
         """Every line of text in the blocks, in order."""
-        return [line for text in _texts(self.blocks) for line in text.split("\n")]
+        return [line for text in texts(self.blocks) for line in text.split("\n")]
 
 
 def _settle(value: Any) -> Any:
@@ -69,18 +71,6 @@ def _sort_quotes(text: str) -> str:
     lines = text.split("\n")
     quotes = iter(sorted(line for line in lines if line.startswith("> ")))
     return "\n".join(next(quotes) if line.startswith("> ") else line for line in lines)
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [
-            t
-            for k, v in value.items()
-            for t in ([v] if k == "text" and isinstance(v, str) else _texts(v))
-        ]
-    if isinstance(value, list):
-        return [t for v in value for t in _texts(v)]
-    return []
 
 
 def _without_block_ids(value: Any) -> Any:
