@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.export import FORMATS, ExportError
 from bot.render.signpost import SUPPORT_MAX
 from bot.settings import SettingsError, load_settings, timezone_name
+from practice.keys import KeyProblem
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.teams import DAYS, TeamError
@@ -136,6 +137,16 @@ def parser() -> argparse.ArgumentParser:
         dest="db_command", required=True, metavar="ACTION"
     )
     db.add_parser("upgrade", help="apply migrations up to the latest")
+
+    keys = commands.add_parser(
+        "keys", help="the secret key that seals open weeks (SECUREBASE_SECRET_KEY)"
+    ).add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys.add_parser("check", help="say whether the key opens every open week")
+    abandon = keys.add_parser(
+        "abandon",
+        help="give up open weeks sealed under a lost key (their check-ins are lost for good)",
+    )
+    abandon.add_argument("--yes", action="store_true", help="give them up without asking")
     commands.add_parser("demo", help="play three weeks offline against the Slack sandbox")
     commands.add_parser("sandbox", help="act as a member of the demo team, interactively")
     return root
@@ -149,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return dispatch(args)
-    except (SettingsError, TeamError, UsageError, ExportError) as error:
+    except (SettingsError, TeamError, UsageError, ExportError, KeyProblem) as error:
         print(f"securebase: {error}", file=sys.stderr)
         return 2
     except SlackApiError as error:
@@ -182,7 +193,7 @@ def dispatch(args: argparse.Namespace) -> int:
     # Alembic's INFO chatter would bury the one line these commands answer with.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings(need_slack=False)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.keyring)
     try:
         upgrade(db)
         if args.command == "db":
@@ -194,6 +205,8 @@ def dispatch(args: argparse.Namespace) -> int:
             return commands.prompt(args, settings, db)
         if args.command == "export":
             return commands.export(args, settings, db)
+        if args.command == "keys":
+            return commands.keys(args, settings, db)
     finally:
         db.dispose()
     raise UsageError(f"unknown command {args.command!r}")

@@ -15,12 +15,14 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, load_settings
+from practice.keys import KeyProblem
 from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import last_error
 from storage.models import Team
-from storage.periods import current_week, ensure_period
+from storage.periods import current_week, planned
 from storage.retention import forget_team, scrub
+from storage.sealed_weeks import abandon_weeks, unopenable_weeks
 from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams
 
 log = logging.getLogger("securebase")
@@ -116,6 +118,16 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     raise TeamError(f"unknown team action {args.team_command!r}")
 
 
+def _confirmed(question: str, word: str) -> bool:
+    """The person typed `word` at a terminal; never assumed when nobody can be asked."""
+    if not sys.stdin.isatty():
+        raise KeyProblem("not abandoning without confirmation: run it in a terminal, or add --yes")
+    try:
+        return input(question).strip() == word
+    except EOFError:
+        return False
+
+
 def forget(args: argparse.Namespace, db: Database) -> int:
     """Erase a team's data for good, after the person types the channel id (or gives --yes)."""
     found = _find(db, args)
@@ -176,10 +188,9 @@ def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         services = Services.create(settings, db)
         with db.session() as session:
             team_row = session.merge(found)
-            period = ensure_period(
+            domain, index = planned(
                 session, team_row, current_week(team_row, services.clock.now()), services.rotation
             )
-            domain, index = period.domain, period.prompt_index
         message = weekly_prompt(
             services.library, services.library.domain(domain), index, found.channel_id
         )
@@ -200,4 +211,33 @@ def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         if made
         else "This week's prompt was already posted (or Slack refused it: see `team list`)."
     )
+    return 0
+
+
+def keys(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """`securebase keys check|abandon`: the key that opens the open weeks."""
+    settings.require_keyring()
+    with db.session() as session:
+        lost = unopenable_weeks(session)
+        if args.keys_command == "check":
+            if lost:
+                print(
+                    f"{len(lost)} open week(s) are sealed under another key: set "
+                    "SECUREBASE_SECRET_KEY to it, or give them up with `securebase keys abandon`"
+                )
+                return 1
+            print("The key opens every open week.")
+            return 0
+        if not lost:
+            print("Nothing to abandon: the key opens every open week.")
+            return 0
+        question = (
+            f"{len(lost)} open week(s) will be closed with no answers; their check-ins cannot "
+            "be recovered by anyone. Type 'abandon' to go on: "
+        )
+        if not args.yes and not _confirmed(question, "abandon"):
+            print("Nothing changed.")
+            return 1
+        gone = abandon_weeks(session, lost)
+    print(f"Abandoned {gone} open week(s): closed with no answers.")
     return 0

@@ -59,7 +59,7 @@ class SlackMessenger:
         self.client_for = client_for
         self.bot_user_for = bot_user_for
 
-    def count_members(self, team: Team) -> int:
+    def members(self, team: Team) -> list[str]:
         members: set[str] = set()
         cursor: str | None = None
         try:
@@ -75,7 +75,7 @@ class SlackMessenger:
         except (SlackClientError, OSError) as error:
             raise _failure(error) from None
         members.discard(self.bot_user_for(team.workspace_id) or "")
-        return len(members)
+        return sorted(members)
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
         library = self.services.library

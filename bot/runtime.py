@@ -32,6 +32,7 @@ from storage.clock import Clock
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.retention import housekeeping as keep_house
+from storage.sealed_weeks import rewrap_open_weeks
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,14 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         log_privacy.install()  # before anything can log a request, a row or a parameter
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, settings.require_keyring())
         upgrade(db)
+        with db.session() as session:
+            # Refuses to start (KeyProblem) if an open week's key is not ours; re-wraps weeks
+            # sealed under SECUREBASE_SECRET_KEY_PREVIOUS.
+            moved = rewrap_open_weeks(session)
+        if moved:
+            log.info("%d open week(s) re-wrapped under the new secret key", moved)
         services = Services.create(settings, db, clock)
         listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener")
         installations: Installations | None = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring, SecretKey, parse_key
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 ANONYMITY_FLOOR = 3
 # The bot scopes manifest.yml asks for: what the OAuth install requests unless SLACK_SCOPES says.
@@ -49,6 +51,16 @@ class Settings:
     client_secret: str | None = None
     scopes: tuple[str, ...] = MANIFEST_SCOPES
     redirect_uri: str | None = None
+    # The operator's key (never in the database): None only where nothing opens or closes weeks.
+    keyring: Keyring | None = None
+
+    def require_keyring(self) -> Keyring:
+        if self.keyring is None:
+            raise SettingsError(
+                f"SECUREBASE_SECRET_KEY is not set: {HOW_TO_MAKE} and put it in .env "
+                "(or name a file holding it in SECUREBASE_SECRET_KEY_FILE)"
+            )
+        return self.keyring
 
     @property
     def oauth(self) -> bool:
@@ -134,6 +146,49 @@ def _scopes(env: Mapping[str, str]) -> tuple[str, ...]:
     return scopes
 
 
+def _key_text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    path = env.get(f"{name}_FILE", "").strip()
+    if value and path:
+        raise SettingsError(f"{name} and {name}_FILE are both set: keep just one")
+    if not path:
+        return value or None
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not readable text"
+        raise SettingsError(f"{name}_FILE={path!r} cannot be read ({reason})") from None
+
+
+def _keyring(env: Mapping[str, str]) -> Keyring | None:
+    """SECUREBASE_SECRET_KEY (or _FILE) and, while rotating, SECUREBASE_SECRET_KEY_PREVIOUS."""
+    try:
+        current = _key_text(env, "SECUREBASE_SECRET_KEY")
+        previous = _key_text(env, "SECUREBASE_SECRET_KEY_PREVIOUS")
+        if current is None:
+            if previous is not None:
+                raise SettingsError(
+                    "SECUREBASE_SECRET_KEY_PREVIOUS is set without SECUREBASE_SECRET_KEY: "
+                    f"set the new key too ({HOW_TO_MAKE})"
+                )
+            return None
+        key = SecretKey(parse_key(current, "SECUREBASE_SECRET_KEY"))
+        old = (
+            None
+            if previous is None
+            else SecretKey(parse_key(previous, "SECUREBASE_SECRET_KEY_PREVIOUS"))
+        )
+    except KeyProblem as problem:
+        raise SettingsError(str(problem)) from None
+    if old is not None and old.key_id == key.key_id:
+        raise SettingsError(
+            "SECUREBASE_SECRET_KEY_PREVIOUS is the same as SECUREBASE_SECRET_KEY: "
+            "leave it unset unless you are moving to a new key"
+        )
+    return Keyring(key, old)
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = True) -> Settings:
     """Read and check every setting. `need_slack=False` for commands that only touch the DB."""
     env = os.environ if env is None else env
@@ -182,4 +237,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = Tr
         client_secret=client_secret,
         scopes=_scopes(env),
         redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
+        keyring=_keyring(env),
     )

@@ -18,8 +18,8 @@ class DeliveryError(Exception):
 
 
 class Messenger(Protocol):
-    def count_members(self, team: Team) -> int:
-        """People in the team's channel (not counting the bot)."""
+    def members(self, team: Team) -> list[str]:
+        """People in the team's channel (not the bot)."""
         ...
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:

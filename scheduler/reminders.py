@@ -1,13 +1,12 @@
-"""One gentle midweek reminder for members who have not checked in yet.
+"""One gentle midweek reminder for everyone on the week's roster.
 
 A reminder goes out on the team's reminder day (two days after its prompt, Wednesday at the
 earliest and Friday at the latest), between 10:00 and 16:00 in the member's own time zone, to
-channel members who are not supervisors, have not checked in this week and have not turned
-reminders off. Never in a paused or skipped week, and never twice in a week: each one is claimed
-in the delivery ledger under a key that only the week's secret can make (storage.reminders).
-
-Knowing who has checked in is a yes/no from the week's keyed hash; no answer is ever read. No
-log line names a person.
+every member of the week's roster who is still in the channel and has not turned reminders off
+("if you've already checked in, thank you"). It goes to those who have checked in too, so
+Slack's own records of who got one say nothing about who checked in. Never in a paused or
+skipped week, and never twice in a week: each one is claimed in the delivery ledger under a key
+that only the week's secret can make. No log line names a person.
 """
 
 from __future__ import annotations
@@ -20,18 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.messenger import DeliveryError
 from scheduler.weekly import fire_time
 from storage import deliveries
-from storage.checkins import has_checked_in
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import Team
-from storage.periods import close_due_periods, current_week, ensure_period
-from storage.reminders import (
-    REMINDER,
-    forget_past_reminders,
-    opted_out_among,
-    reminder_key,
-    was_reminded,
-)
+from storage.periods import close_due_periods, current_week, find_period, on_roster, week_seal
+from storage.reminders import REMINDER, forget_past_reminders, opted_out_among, was_reminded
 from storage.rotation import Rotation
 from storage.skips import is_skipped
 from storage.teams import list_teams
@@ -123,10 +115,10 @@ class ReminderDelivery:
         with self.db.session() as session:
             if is_skipped(session, team.id, week.index):
                 return 0
-            period = ensure_period(session, team, week, self.rotation)
-        secret = period.secret
-        if secret is None:
-            return 0  # the week has closed
+            period = find_period(session, team.id, week.index)
+            seal = None if period is None else week_seal(session, period)
+        if period is None or seal is None:
+            return 0  # not opened (no prompt yet), or closed
         supervisors = {s.user_id for s in team.supervisors}
         people = [u for u in self.messenger.members(team) if u not in supervisors]
         with self.db.session() as session:
@@ -135,10 +127,13 @@ class ReminderDelivery:
                 u
                 for u in people
                 if u not in off
-                and not was_reminded(
-                    session, team.id, week.index, reminder_key(secret, team.workspace_id, u)
+                and (
+                    not period.roster_known
+                    or on_roster(session, period, seal, team.workspace_id, u)
                 )
-                and not has_checked_in(session, period, team.workspace_id, u)
+                and not was_reminded(
+                    session, team.id, week.index, seal.reminder_key(team.workspace_id, u)
+                )
             ]
         sent = 0
         for user in waiting:
@@ -148,7 +143,7 @@ class ReminderDelivery:
                 continue  # asked again on the next sweep
             if tz is None or not in_window(day, now, tz, team.timezone):
                 continue
-            key = reminder_key(secret, team.workspace_id, user)
+            key = seal.reminder_key(team.workspace_id, user)
             sent += self._remind(team, week.index, user, key, period.domain)
         if sent:
             log.info("team %s: %d check-in reminders sent", team.channel_id, sent)

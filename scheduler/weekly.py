@@ -18,8 +18,8 @@ from scheduler.messenger import DeliveryError, Messenger
 from storage import deliveries
 from storage.clock import Clock
 from storage.db import Database
-from storage.models import Team
-from storage.periods import close_due_periods, current_week, ensure_period
+from storage.models import Period, Team
+from storage.periods import close_due_periods, current_week, find_period, open_period
 from storage.rotation import Rotation
 from storage.teams import DAYS, list_teams
 from storage.weeks import Week
@@ -64,6 +64,7 @@ class WeeklyDelivery:
     def run_due(self) -> int:
         """Close finished weeks, then deliver for every team whose time has come this week."""
         now = self.clock.now()
+        self.db.retry_scrub()
         with self.db.session() as session:
             close_due_periods(session, now)
             teams = [t for t in list_teams(session) if not t.paused]
@@ -82,9 +83,13 @@ class WeeklyDelivery:
             if team is None:
                 return 0
             week = current_week(team, now)
-            period = ensure_period(session, team, week, self.rotation)
-            domain, prompt_index = period.domain, period.prompt_index
-            supervisors = [s.user_id for s in team.supervisors]
+            period = find_period(session, team.id, week.index)
+        supervisors = [s.user_id for s in team.supervisors]
+        if period is None:
+            period = self._open_week(team, week, supervisors)
+            if period is None:
+                return 0
+        domain, prompt_index = period.domain, period.prompt_index
         made = 0
         if self._claim(team_id, week, PROMPT, team.channel_id):
             made += self._post_prompt(team, week, domain, prompt_index)
@@ -99,15 +104,24 @@ class WeeklyDelivery:
                 )
         return made
 
-    def _post_prompt(self, team: Team, week: Week, domain: str, prompt_index: int) -> int:
+    def _open_week(self, team: Team, week: Week, supervisors: list[str]) -> Period | None:
+        """Open the week with its roster: the channel's members now, less the supervisors. A
+        week is never opened without one: if Slack can't say who is in the channel, the prompt
+        waits for the next sweep."""
         try:
-            members = self.messenger.count_members(team)
-        except DeliveryError:
-            members = None
-        if members is not None:
-            with self.db.session() as session:
-                period = ensure_period(session, team, week, self.rotation)
-                period.member_count = members
+            people = self.messenger.members(team)
+        except DeliveryError as error:
+            log.warning(
+                "team %s: the prompt waits: channel members unreadable: %s",
+                team.channel_id,
+                error.code,
+            )
+            return None
+        roster = [person for person in people if person not in supervisors]
+        with self.db.session() as session:
+            return open_period(session, team, week, self.rotation, roster)
+
+    def _post_prompt(self, team: Team, week: Week, domain: str, prompt_index: int) -> int:
         return self._attempt(
             team,
             week,

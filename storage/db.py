@@ -7,17 +7,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring
+
 log = logging.getLogger(__name__)
 
 # Set in `session.info` by code that destroys linking data (closing a week), so that once the
-# transaction commits, SQLite's write-ahead log — which still holds the old pages, secret and
-# respondent keys included — is checkpointed and truncated.
+# transaction commits, SQLite's write-ahead log — which still holds the old pages, wrapped secret
+# and respondent keys included — is checkpointed and truncated.
 SCRUB_WAL = "securebase_scrub_wal"
+# Tables that hold an open week's linking data, rewritten after a close on PostgreSQL (small:
+# open weeks only) so that no old row version stays in their pages.
+OPEN_WEEK_TABLES = ("week_keys", "roster_entries", "sealed_answers")
+# A check-in is stored inside Slack's acknowledgement: connect, wait for a lock and run each
+# statement within this many seconds, or give up and say so.
+QUICK_BUDGET_SECONDS = 2.0
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -43,57 +51,151 @@ def _begin_before_savepoint(conn: Connection, _name: str | None) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, budget: float | None = None) -> Engine:
+    """An engine; with `budget` (seconds), one whose every wait — pool, connect, lock,
+    statement — gives up after that long."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
-            connect_args={"timeout": 10, "check_same_thread": False},
+            connect_args={"timeout": budget or 10, "check_same_thread": False},
             hide_parameters=True,
+            **({"pool_timeout": budget} if budget else {}),
         )
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "savepoint", _begin_before_savepoint)
+        if budget:
+            millis = int(budget * 1000)
+            event.listen(
+                engine,
+                "connect",
+                lambda dbapi, _record: dbapi.execute(f"PRAGMA busy_timeout={millis}"),
+            )
         return engine
+    if budget is None:
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        )
+    millis = int(budget * 1000)
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=budget,
+        hide_parameters=True,
+        connect_args={
+            "connect_timeout": max(1, int(budget)),
+            "options": _with_options(
+                parsed.query.get("options"),
+                f"-c statement_timeout={millis} -c lock_timeout={millis}",
+            ),
+        },
     )
 
 
-class Database:
-    """A engine plus a session factory; `with db.session() as s:` commits on success."""
+def _with_options(existing: str | tuple[str, ...] | None, extra: str) -> str:
+    """libpq `options`, keeping any the URL already sets (a test's search_path, say)."""
+    if isinstance(existing, tuple):
+        existing = " ".join(existing)
+    return f"{existing} {extra}" if existing else extra
 
-    def __init__(self, url: str) -> None:
+
+KEYRING = "securebase_keyring"
+
+
+def keyring_of(session: Session) -> Keyring:
+    """The operator's key, which `Database` hands to each of its sessions (never stored)."""
+    keyring = session.info.get(KEYRING)
+    if not isinstance(keyring, Keyring):
+        raise KeyProblem(f"SECUREBASE_SECRET_KEY is not set: {HOW_TO_MAKE} and put it in .env")
+    return keyring
+
+
+class Database:
+    """An engine plus a session factory; `with db.session() as s:` commits on success.
+
+    `keyring` is the operator's key (never stored in the database), which opens and closes
+    weeks; without it the database can still be migrated (when no week is open) and read.
+    """
+
+    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
         self.url = url
+        self._keyring = keyring
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._quick_engine: Engine | None = None
+        # A close whose SQLite write-ahead log could not yet be emptied (a reader held it):
+        # retried by every sweep until it succeeds, never silently given up.
+        self.scrub_pending = False
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            raise KeyProblem(f"SECUREBASE_SECRET_KEY is not set: {HOW_TO_MAKE} and put it in .env")
+        return self._keyring
+
+    @property
+    def has_keyring(self) -> bool:
+        return self._keyring is not None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
+            session.info[KEYRING] = self._keyring
             yield session
         if session.info.pop(SCRUB_WAL, False):
             self.scrub_wal()
 
-    def scrub_wal(self) -> None:
-        """After a week closes, leave no copy of its secret behind.
+    def retry_scrub(self) -> None:
+        """Called by every sweep: finish a close whose scrub a reader held up."""
+        if self.scrub_pending:
+            self.scrub_wal()
 
-        SQLite: copy the write-ahead log into the database file and truncate it (best effort:
-        waits up to the busy timeout for readers). PostgreSQL: rewrite the tiny UNLOGGED
-        `week_secrets` table so the deleted secret's old row version is gone from its pages;
-        if it is busy, the hourly housekeeping scrub does it instead.
+    @contextmanager
+    def quick_session(self, budget: float = QUICK_BUDGET_SECONDS) -> Iterator[Session]:
+        """A session on an engine whose every wait gives up within `budget` seconds (pool,
+        connect, lock, statement), for writes made inside Slack's acknowledgement."""
+        if self._quick_engine is None:
+            self._quick_engine = make_engine(self.url, budget)
+        with Session(self._quick_engine, expire_on_commit=False) as session, session.begin():
+            session.info[KEYRING] = self._keyring
+            yield session
+        if session.info.pop(SCRUB_WAL, False):
+            self.scrub_wal()
+
+    def scrub_wal(self) -> bool:
+        """After a week closes, leave no copy of its linking data behind; True when done.
+
+        SQLite: copy the write-ahead log into the database file (where secure_delete has zeroed
+        the deleted rows) and truncate it. A reader holding an old snapshot (a backup tool, say)
+        blocks that: it is then retried by every sweep (`retry_scrub`), with a warning, until
+        it succeeds. PostgreSQL: rewrite the small open-week tables so no deleted row version
+        stays in their pages; if they are busy, the hourly housekeeping scrub does it instead.
         """
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            return
+                busy, _frames, _copied = connection.execute(
+                    text("PRAGMA wal_checkpoint(TRUNCATE)")
+                ).one()
+            self.scrub_pending = bool(busy)
+            if busy:
+                log.warning(
+                    "a closed week's old pages are still in the SQLite write-ahead log: another "
+                    "connection is holding a read; retrying at the next sweep"
+                )
+            return not busy
+        self.scrub_pending = False
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             try:
                 conn.exec_driver_sql("SET lock_timeout = '2s'")
-                conn.exec_driver_sql("VACUUM FULL week_secrets")
+                conn.exec_driver_sql(f"VACUUM FULL {', '.join(OPEN_WEEK_TABLES)}")
             except OperationalError:
-                log.info("week_secrets is busy; the hourly scrub will rewrite it")
+                log.info("the open-week tables are busy; the hourly scrub will rewrite them")
+                return False
             finally:
                 conn.exec_driver_sql("RESET lock_timeout")
+        return True
 
     @property
     def is_postgres(self) -> bool:
@@ -101,3 +203,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._quick_engine is not None:
+            self._quick_engine.dispose()

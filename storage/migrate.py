@@ -27,4 +27,6 @@ def upgrade(db: Database, revision: str = "heads") -> None:
             # One replica migrates at a time; the others wait and then find nothing to do.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72737001)")
         config.attributes["connection"] = connection
+        if db.has_keyring:  # open weeks are sealed under it (migration 0007)
+            config.attributes["keyring"] = db.keyring
         command.upgrade(config, revision)

@@ -1,16 +1,18 @@
 """Typed SQLAlchemy 2 models.
 
 Privacy is in the shape of these tables (see PRIVACY.md):
-- `answers` and `comments` have no user column, no timestamp and random primary keys. While a
-  week is open they carry `respondent_key`, an HMAC of the member under that week's secret, so a
-  second check-in replaces the first; when the week closes the secret and every key are wiped
-  and the rows are rewritten in random order.
+- A closed week's `answers` and `comments` have no user column, no key, no timestamp and
+  random primary keys, written in one shuffled batch when the week closes.
+- While a week is open its check-ins are `sealed_answers`: AES-GCM ciphertexts of a fixed size
+  under the week's own secret, found again by `respondent_key` (an HMAC of the member under the
+  same secret) so that a second check-in replaces the first. The week's `roster_entries` are
+  HMACs too. The secret itself is stored only wrapped under the operator's key (`week_keys`),
+  which the database never holds: whoever has only the database cannot link anyone.
 - comments live apart from scores, so a comment can never be read beside one person's answers.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -69,10 +71,6 @@ def random_id() -> str:
     return uuid.uuid4().hex
 
 
-def new_week_secret() -> bytes:
-    return secrets.token_bytes(32)
-
-
 class Team(Base):
     __tablename__ = "teams"
     __table_args__ = (
@@ -113,7 +111,8 @@ class Supervisor(Base):
 
 
 class Period(Base):
-    """One team-week. Its secret lives in `week_secrets` until the week closes."""
+    """One team-week, opened when its prompt goes out (with its roster) and closed when it
+    ends. `member_count` is the roster's size."""
 
     __tablename__ = "team_weeks"
     __table_args__ = (
@@ -137,36 +136,58 @@ class Period(Base):
     member_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    secret_row: Mapped[WeekSecret | None] = relationship(
-        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
-    )
-
-    @property
-    def secret(self) -> bytes | None:
-        return None if self.secret_row is None else self.secret_row.secret
-
-    @secret.setter
-    def secret(self, value: bytes | None) -> None:
-        self.secret_row = None if value is None else WeekSecret(secret=value)
+    # False only for a week that was already open when sealed weeks came in (migration 0007):
+    # it has no roster, so any non-supervisor in the channel may check in until it closes.
+    roster_known: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class WeekSecret(Base):
-    """The secret of an open week, in a table of its own so that it can be kept out of
-    PostgreSQL's write-ahead log (the table is UNLOGGED there: see migration 0005) and rewritten
-    away at once when the week closes."""
+class WeekKey(Base):
+    """An open week's secret, wrapped (AES-GCM) under the operator's key `key_id`; deleted when
+    the week closes. Logged like any table, so crashes, failover and replicas keep it."""
 
-    __tablename__ = "week_secrets"
+    __tablename__ = "week_keys"
 
     period_id: Mapped[int] = mapped_column(
         ForeignKey("team_weeks.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[bytes] = mapped_column(LargeBinary(32))
+    key_id: Mapped[str] = mapped_column(String(16))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RosterEntry(Base):
+    """One member of an open week's roster, as an HMAC under the week's secret."""
+
+    __tablename__ = "roster_entries"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("team_weeks.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SealedAnswer(Base):
+    """One member's check-in in an open week, sealed under the week's secret."""
+
+    __tablename__ = "sealed_answers"
+    __table_args__ = (
+        UniqueConstraint("period_id", "respondent_key"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("team_weeks.id", ondelete="CASCADE"), index=True
+    )
+    respondent_key: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Answer(Base):
+    """One closed week's answer: no key, no person, no time."""
+
     __tablename__ = "answers"
     __table_args__ = (
-        UniqueConstraint("period_id", "respondent_key"),
         CheckConstraint("availability BETWEEN 1 AND 5", name="availability"),
         CheckConstraint("stress BETWEEN 1 AND 5", name="stress"),
         CheckConstraint("domain_item BETWEEN 1 AND 5", name="domain_item"),
@@ -177,24 +198,21 @@ class Answer(Base):
     period_id: Mapped[int] = mapped_column(
         ForeignKey("team_weeks.id", ondelete="CASCADE"), index=True
     )
-    respondent_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     availability: Mapped[int] = mapped_column(SmallInteger)
     stress: Mapped[int] = mapped_column(SmallInteger)
     domain_item: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 
 
 class Comment(Base):
+    """One closed week's comment, apart from any scores."""
+
     __tablename__ = "comments"
-    __table_args__ = (
-        UniqueConstraint("period_id", "respondent_key"),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     period_id: Mapped[int] = mapped_column(
         ForeignKey("team_weeks.id", ondelete="CASCADE"), index=True
     )
-    respondent_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     body: Mapped[str] = mapped_column(Text)
 
 

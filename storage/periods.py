@@ -1,16 +1,34 @@
-"""Team-weeks: created on first use, closed (secret destroyed, rows shuffled) when the week ends."""
+"""Team-weeks: opened when the week's prompt goes out (secret wrapped, roster taken), closed
+when the week ends (answers unsealed into keyless rows in a shuffled batch, every key and the
+wrapped secret deleted).
+
+The operator's key that wraps each week's secret is never stored: it reaches these functions
+through the session (`storage.db.keyring_of`), put there by `Database`.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.db import SCRUB_WAL
-from storage.models import Answer, Comment, Period, Team, new_week_secret, random_id
+from practice.keys import KeyProblem
+from practice.sealing import WeekSeal, new_week_secret
+from storage.db import SCRUB_WAL, keyring_of
+from storage.models import (
+    Answer,
+    Comment,
+    Period,
+    RosterEntry,
+    SealedAnswer,
+    Team,
+    WeekKey,
+    random_id,
+)
 from storage.rotation import Rotation
 from storage.weeks import Week, week_containing
 
@@ -19,57 +37,92 @@ def current_week(team: Team, now: datetime) -> Week:
     return week_containing(now, team.timezone)
 
 
-def ensure_period(session: Session, team: Team, week: Week, rotation: Rotation) -> Period:
-    """The team's period for `week`, created if need be. Safe when replicas race to create it."""
-    found = _find(session, team.id, week.index)
+def find_period(session: Session, team_id: int, week_index: int) -> Period | None:
+    return session.scalars(
+        select(Period).where(Period.team_id == team_id, Period.week_index == week_index)
+    ).one_or_none()
+
+
+def planned(session: Session, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
+    """The week's domain and prompt: the opened week's, else the one rotation will choose."""
+    found = find_period(session, team.id, week.index)
     if found is not None:
-        if not found.closed and found.secret is None:
-            _renew_lost_secret(session, found)
-        return found
+        return found.domain, found.prompt_index
     chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
-    period = Period(
-        team_id=team.id,
-        week_index=week.index,
-        domain=chosen.domain,
-        prompt_index=chosen.prompt_index,
-        secret=new_week_secret(),
-        closed=False,
-    )
+    return chosen.domain, chosen.prompt_index
+
+
+def open_period(
+    session: Session, team: Team, week: Week, rotation: Rotation, roster: Collection[str]
+) -> Period:
+    """The team's period for `week`, opened now if need be with `roster` (the Slack ids who may
+    check in this week) kept only as HMACs under a new secret. Safe when replicas race."""
+    found = find_period(session, team.id, week.index)
+    if found is not None:
+        return found
+    keyring = keyring_of(session)
+    chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
     try:
         with session.begin_nested():
+            period = Period(
+                team_id=team.id,
+                week_index=week.index,
+                domain=chosen.domain,
+                prompt_index=chosen.prompt_index,
+                member_count=len(set(roster)),
+                closed=False,
+                roster_known=True,
+            )
             session.add(period)
+            session.flush()
+            secret = new_week_secret()
+            seal = WeekSeal(secret, period.id)
+            session.add(
+                WeekKey(
+                    period_id=period.id,
+                    key_id=keyring.current.key_id,
+                    wrapped=keyring.current.wrap(secret, period.id),
+                )
+            )
+            keys = {seal.roster_key(team.workspace_id, user) for user in roster}
+            if keys:
+                session.execute(
+                    insert(RosterEntry),
+                    [{"period_id": period.id, "member_key": key} for key in sorted(keys)],
+                )
     except IntegrityError:
-        found = _find(session, team.id, week.index)
+        found = find_period(session, team.id, week.index)
         if found is None:  # pragma: no cover - the conflicting row must exist
             raise
         return found
     return period
 
 
-def _renew_lost_secret(session: Session, period: Period) -> None:
-    """PostgreSQL empties the UNLOGGED `week_secrets` after a crash. The open week then gets a
-    fresh secret: check-ins already made can no longer be replaced, only added to."""
-    try:
-        with session.begin_nested():
-            period.secret = new_week_secret()
-    except IntegrityError:  # another replica renewed it first
-        session.refresh(period)
+def week_seal(session: Session, period: Period) -> WeekSeal | None:
+    """The open week's secret, unwrapped with the operator's key; None once it has closed."""
+    wrapped = session.get(WeekKey, period.id)
+    if wrapped is None:
+        return None
+    key = keyring_of(session).by_id(wrapped.key_id)
+    if key is None:
+        raise KeyProblem(
+            f"an open week was sealed under key {wrapped.key_id}, which this process does not "
+            "have: set SECUREBASE_SECRET_KEY to that key"
+        )
+    return WeekSeal(key.unwrap(wrapped.wrapped, period.id), period.id)
 
 
-def _find(session: Session, team_id: int, week_index: int) -> Period | None:
-    return session.scalars(
-        select(Period).where(Period.team_id == team_id, Period.week_index == week_index)
-    ).one_or_none()
+def on_roster(
+    session: Session, period: Period, seal: WeekSeal, workspace_id: str, user: str
+) -> bool:
+    key = seal.roster_key(workspace_id, user)
+    found = session.get(RosterEntry, (period.id, key))
+    return found is not None
 
 
 def close_due_periods(session: Session, now: datetime, team_id: int | None = None) -> int:
     """Close every open period (of one team, or of all) whose week has ended in its team's
-    time zone.
-
-    Closing destroys the week's secret and every respondent key, then rewrites the week's
-    answers and comments with fresh random ids in random order, so neither a key, an id, nor
-    the order rows come back in can be traced to who answered or when.
-    """
+    time zone."""
     query = select(Period, Team.timezone).join(Team).where(Period.closed.is_(False))
     if team_id is not None:
         query = query.where(Period.team_id == team_id)
@@ -94,40 +147,45 @@ def close_period(session: Session, period: Period) -> bool:
         if still_open is None:
             session.expire(period)
             return False
-        _rewrite_anonymously(session, period)
+        _unseal_anonymously(session, period)
     return True
 
 
-def _rewrite_anonymously(session: Session, period: Period) -> None:
-    answers = session.execute(
-        select(Answer.availability, Answer.stress, Answer.domain_item).where(
-            Answer.period_id == period.id
+def _unseal_anonymously(session: Session, period: Period) -> None:
+    """Open the week's sealed answers and write them as keyless rows with fresh random ids in
+    one shuffled batch; then delete every sealed row, roster key and the wrapped secret."""
+    seal = week_seal(session, period)
+    sealed = session.execute(
+        select(SealedAnswer.respondent_key, SealedAnswer.sealed).where(
+            SealedAnswer.period_id == period.id
         )
     ).all()
-    comments = session.scalars(select(Comment.body).where(Comment.period_id == period.id)).all()
-    session.execute(delete(Answer).where(Answer.period_id == period.id))
-    session.execute(delete(Comment).where(Comment.period_id == period.id))
+    values = [] if seal is None else [seal.open(row.respondent_key, row.sealed) for row in sealed]
+    for table in (SealedAnswer, RosterEntry, WeekKey):
+        session.execute(delete(table).where(table.period_id == period.id))
     shuffler = random.SystemRandom()
-    shuffled_answers = list(answers)
-    shuffler.shuffle(shuffled_answers)
-    shuffled_comments = list(comments)
-    shuffler.shuffle(shuffled_comments)
-    session.add_all(
-        Answer(
-            id=random_id(),
-            period_id=period.id,
-            respondent_key=None,
-            availability=row.availability,
-            stress=row.stress,
-            domain_item=row.domain_item,
+    shuffler.shuffle(values)
+    comments = [v.comment for v in values if v.comment]
+    shuffler.shuffle(comments)
+    if values:
+        session.execute(
+            insert(Answer),
+            [
+                {
+                    "id": random_id(),
+                    "period_id": period.id,
+                    "availability": v.availability,
+                    "stress": v.stress,
+                    "domain_item": v.domain_item,
+                }
+                for v in values
+            ],
         )
-        for row in shuffled_answers
-    )
-    session.add_all(
-        Comment(id=random_id(), period_id=period.id, respondent_key=None, body=body)
-        for body in shuffled_comments
-    )
-    period.secret = None
+    if comments:
+        session.execute(
+            insert(Comment),
+            [{"id": random_id(), "period_id": period.id, "body": body} for body in comments],
+        )
     period.closed = True
     session.flush()
     session.info[SCRUB_WAL] = True

@@ -9,8 +9,6 @@ would hint at someone's time zone) outlives the week.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
@@ -20,11 +18,6 @@ from sqlalchemy.orm import Session
 from storage.models import Delivery, ReminderOptOut
 
 REMINDER = "checkin_reminder"
-
-
-def reminder_key(secret: bytes, workspace_id: str, user_id: str) -> str:
-    message = f"reminder\x1f{workspace_id}:{user_id}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def wants_reminders(session: Session, workspace_id: str, user_id: str) -> bool:

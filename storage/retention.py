@@ -6,13 +6,12 @@ team forget` erases one team's data at once.
 
 Deleting a row is not enough on its own. PostgreSQL keeps the old version of every updated or
 deleted row in the table's pages until VACUUM, where anyone with superuser access can still
-read it (pageinspect); a closed week's old `week_secrets` version holds the week's secret, which
-would let an administrator link the old respondent keys (also left in dead rows) back to
-people. That table is UNLOGGED (never in the write-ahead log) and rewritten as soon as a week
-closes (Database.scrub_wal); `scrub` rewrites it and `team_weeks` again every hour (VACUUM
-FULL: small tables) so no old version survives, and vacuums the rest. SQLite zeroes deleted
-content itself (secure_delete); `scrub` empties its write-ahead log, which still holds old
-pages.
+read it (pageinspect). A closed week's old rows in the open-week tables (its wrapped secret,
+roster keys and sealed answers) link nobody without the operator's key, but someone who also
+holds the key could use them, so they are rewritten as soon as a week closes
+(Database.scrub_wal) and again every hour with `team_weeks` (VACUUM FULL: small tables), and
+the rest is vacuumed. SQLite zeroes deleted content itself (secure_delete); `scrub` empties its
+write-ahead log, which still holds old pages.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.db import Database
-from storage.models import Base, Delivery, Period, PulseView, Team, WeekSecret
+from storage.db import OPEN_WEEK_TABLES, Database
+from storage.models import Base, Delivery, Period, PulseView, Team
 from storage.periods import close_due_periods, current_week
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
         db.scrub_wal()
         return True
     team_data = _referring(Base.metadata.tables[Team.__tablename__])
-    rewrite = team_data if everything else [WeekSecret.__tablename__, Period.__tablename__]
+    rewrite = team_data if everything else [*OPEN_WEEK_TABLES, Period.__tablename__]
     rest = [name for name in team_data if name not in rewrite]
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.scalar(select(func.pg_try_advisory_lock(SCRUB_LOCK))):

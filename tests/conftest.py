@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from practice.keys import Keyring
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade
@@ -36,7 +37,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    database = Database(database_url, Keyring.generate())
     upgrade(database)
     yield database
     database.dispose()

@@ -28,7 +28,7 @@ from bot.services import Services
 from scheduler.holidays import week_entries
 from scheduler.weekly import fire_time
 from storage.models import Team
-from storage.periods import current_week, ensure_period
+from storage.periods import current_week, planned
 from storage.skips import hold_skipped_from, set_skipped, skipped_weeks
 from storage.teams import TeamSpec, add_team, get_team, set_supervisors
 from storage.weeks import Week
@@ -228,8 +228,8 @@ class Admin:
             if fire is None or fire <= now or index in off:
                 continue
             if index == this_week:
-                period = ensure_period(session, team, Week(index), self.services.rotation)
-                return fire, period.domain, period.prompt_index
+                domain, prompt_index = planned(session, team, Week(index), self.services.rotation)
+                return fire, domain, prompt_index
             pick = self.services.rotation.for_team(team.workspace_id, team.channel_id, index)
             return fire, pick.domain, pick.prompt_index
         return None

@@ -22,9 +22,9 @@ from bot.content import DOMAIN_ORDER
 from bot.membership import ChannelMembers
 from bot.render.home import MemberCard, SupervisorCard, home_view
 from bot.services import Services
-from storage.checkins import has_checked_in
+from practice.checkin import has_checked_in
 from storage.models import Team
-from storage.periods import current_week, ensure_period
+from storage.periods import current_week, planned
 from storage.profile import secure_base_profile
 from storage.pulse import record_view, team_pulse, view_log
 from storage.reminders import wants_reminders
@@ -64,15 +64,16 @@ def _note(session: Session, team: Team, week_index: int) -> str | None:
 
 
 def _member_card(services: Services, session: Session, team: Team, user: str) -> MemberCard:
-    week = current_week(team, services.clock.now())
-    period = ensure_period(session, team, week, services.rotation)
-    domain = services.library.domain(period.domain)
+    now = services.clock.now()
+    week = current_week(team, now)
+    domain_key, prompt_index = planned(session, team, week, services.rotation)
+    domain = services.library.domain(domain_key)
     return MemberCard(
         team_name=team.name,
         channel_id=team.channel_id,
         domain=domain,
-        prompt=domain.prompts[period.prompt_index],
-        checked_in=has_checked_in(session, period, team.workspace_id, user),
+        prompt=domain.prompts[prompt_index],
+        checked_in=has_checked_in(services.db, team, user, now),
         note=_note(session, team, week.index),
     )
 
@@ -82,7 +83,7 @@ def _supervisor_card(
 ) -> SupervisorCard:
     now = services.clock.now()
     week = current_week(team, now)
-    period = ensure_period(session, team, week, services.rotation)
+    domain_key, _prompt = planned(session, team, week, services.rotation)
     readings = team_pulse(
         session, team, TREND_PERIODS * team.pool_weeks, services.settings.anonymity_min, now
     )[:TREND_PERIODS]
@@ -97,7 +98,7 @@ def _supervisor_card(
     return SupervisorCard(
         team_name=team.name,
         channel_id=team.channel_id,
-        domain=services.library.domain(period.domain),
+        domain=services.library.domain(domain_key),
         readings=readings,
         profile=secure_base_profile(readings, DOMAIN_ORDER, team.pool_weeks),
         skipped=frozenset(skipped),

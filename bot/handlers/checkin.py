@@ -12,18 +12,17 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handlers.payload import workspace_of
-from bot.handlers.signpost import signpost_reply
 from bot.membership import ChannelMembers
 from bot.render import checkin as view
 from bot.render.home import HOME_CHECKIN
 from bot.render.prompt import OPEN_CHECKIN
+from bot.render.signpost import needs_signpost, support_text
 from bot.services import Services
-from storage.checkins import CheckinAnswers, CheckinError, record_checkin
+from practice.checkin import CheckinAnswers, NotSaved, Refusal, check_in, week_to_check_in
+from practice.keys import KeyProblem
 from storage.models import Team
-from storage.periods import current_week, ensure_period
 from storage.teams import get_team, list_teams
 
 log = logging.getLogger(__name__)
@@ -60,28 +59,47 @@ COULD_NOT_OPEN = (
 )
 
 
-def open_modal(services: Services, client: WebClient, trigger_id: str, team: Team) -> bool:
-    """Open the check-in for `team`; False (and logged, without who) if Slack refused."""
-    with services.db.session() as session:
-        period = ensure_period(
-            session, team, current_week(team, services.clock.now()), services.rotation
-        )
-        domain_key = period.domain
-    modal = view.checkin_modal(
+def form_for(services: Services, team: Team, user: str) -> dict[str, Any]:
+    """The check-in modal for this person's team-week, or a notice saying kindly why not."""
+    found = week_to_check_in(services.db, team, user, services.clock.now())
+    if isinstance(found, Refusal):
+        return view.notice_view(view.refusal_text(found, team.name))
+    return view.checkin_modal(
         services.library,
-        services.library.domain(domain_key),
+        services.library.domain(found.domain),
         team.channel_id,
+        found.week_index,
         team.name,
         services.settings.anonymity_min,
         services.settings.privacy_url,
     )
+
+
+def open_form(client: WebClient, trigger_id: str, form: dict[str, Any]) -> bool:
+    """Open `form`; False (and logged, without who) if Slack refused."""
     try:
-        client.views_open(trigger_id=trigger_id, view=modal)
+        client.views_open(trigger_id=trigger_id, view=form)
     except (SlackApiError, SlackClientError, OSError) as error:
         reason = error.response.get("error") if isinstance(error, SlackApiError) else error
         log.warning("the check-in form could not be opened: %s", reason)
         return False
     return True
+
+
+def tell_privately(
+    client: WebClient, body: dict[str, Any], respond: Respond, channel: str, text: str
+) -> None:
+    """An ephemeral reply (never a DM: Slack's exports would keep it). A message button has a
+    response_url; a Home tab button does not, so the reply shows in the team's channel, to this
+    person only."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        log.warning("an ephemeral check-in notice could not be shown: %s", reason)
 
 
 UNREADABLE = 0  # an answer was sent but is not one of ours: reported, never stored
@@ -121,6 +139,15 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
     return CheckinAnswers(availability, stress, domain_item, comment or None), {}
 
 
+def _form_target(body: dict[str, Any]) -> tuple[str, int] | None:
+    """The channel and team-week a submitted form was opened for."""
+    try:
+        meta = json.loads(body["view"].get("private_metadata") or "{}")
+        return str(meta["channel"]), int(meta["week"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def register(
     app: App,
     services: Services,
@@ -141,7 +168,7 @@ def register(
         if not teams:
             respond(text=NO_TEAM, response_type="ephemeral")
         elif len(teams) == 1:
-            if not open_modal(services, client, command["trigger_id"], teams[0]):
+            if not open_form(client, command["trigger_id"], form_for(services, teams[0], user)):
                 respond(text=COULD_NOT_OPEN, response_type="ephemeral")
         else:
             question = "You're in more than one team. Which one is this check-in for?"
@@ -161,7 +188,7 @@ def register(
             )
 
     def open_for_channel(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
         ack()
         user = body["user"]["id"]
@@ -170,10 +197,11 @@ def register(
         with services.db.session() as session:
             team = get_team(session, workspace, channel)
         if team is None or user not in members.of(client, workspace, channel):
-            client.chat_postMessage(channel=user, text=NO_TEAM)
-            return
-        if not open_modal(services, client, body["trigger_id"], team):
-            client.chat_postMessage(channel=user, text=COULD_NOT_OPEN)
+            form = view.notice_view(NO_TEAM)
+        else:
+            form = form_for(services, team, user)
+        if not open_form(client, body["trigger_id"], form):
+            tell_privately(client, body, respond, channel, COULD_NOT_OPEN)
 
     app.action(OPEN_CHECKIN)(open_for_channel)
     app.action(re.compile(rf"^({CHOOSE_TEAM}|{HOME_CHECKIN})_\d+$"))(open_for_channel)
@@ -182,43 +210,35 @@ def register(
     def checkin_submitted(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
+        """Stored inside the acknowledgement, whose updated view is the confirmation."""
         answers, errors = parse_submission(body["view"].get("state", {}).get("values", {}))
         if answers is None:
             ack(response_action="errors", errors=errors)
             return
-        ack(**signpost_reply(services, body, context, answers.stress))
         user = body["user"]["id"]
         workspace = workspace_of(body, context)
-        try:
-            channel = json.loads(body["view"].get("private_metadata") or "{}")["channel"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("check-in submission without a team in its metadata")
-            return
+        target = _form_target(body)
         with services.db.session() as session:
-            team = get_team(session, workspace, channel)
-        if team is None or user not in members.of(client, workspace, channel):
-            client.chat_postMessage(channel=user, text=NO_TEAM)
+            team = None if target is None else get_team(session, workspace, target[0])
+        if team is None or target is None:
+            ack(response_action="update", view=view.notice_view(NO_TEAM))
             return
         try:
-            with services.db.session() as session:
-                team = session.merge(team)
-                result = record_checkin(
-                    session, team, user, answers, services.clock.now(), services.rotation
-                )
-        except (CheckinError, SQLAlchemyError):
-            log.exception("a check-in could not be saved")
-            client.chat_postMessage(
-                channel=user,
-                text="Sorry, your check-in could not be saved just now. Please try again.",
+            result = check_in(services.db, team, target[1], user, answers, services.clock.now())
+        except (NotSaved, KeyProblem) as error:
+            log.warning("a check-in was not saved: %s", error)
+            ack(response_action="errors", errors={view.AVAILABILITY: view.NOT_SAVED})
+            return
+        if isinstance(result, Refusal):
+            ack(
+                response_action="update",
+                view=view.notice_view(view.refusal_text(result, team.name)),
             )
             return
-        try:
-            client.chat_postMessage(
-                channel=user, text=view.confirmation(team.name, result.replaced)
-            )
-        except SlackApiError as error:
-            log.warning(
-                "check-in saved; the confirmation DM failed: %s", error.response.get("error")
-            )
+        support = support_text(team.support_text) if needs_signpost(answers.stress) else None
+        ack(
+            response_action="update",
+            view=view.saved_view(team.name, result.replaced, support, services.library.citation),
+        )
         if after_checkin is not None:
             after_checkin(client, workspace, user)

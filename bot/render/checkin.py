@@ -19,7 +19,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, Scale
-from bot.render.common import citation_line
+from bot.render.common import citation_line, escape
+from practice.checkin import Refusal
 
 CALLBACK_ID = "checkin"
 AVAILABILITY, STRESS, DOMAIN_ITEM, COMMENT = "availability", "stress", "domain_item", "comment"
@@ -43,6 +44,7 @@ def checkin_modal(
     library: Library,
     domain: Domain,
     channel_id: str,
+    week_index: int,
     team_name: str,
     anonymity_min: int,
     privacy_url: str | None,
@@ -95,15 +97,80 @@ def checkin_modal(
         title="Weekly check-in",
         submit="Send privately",
         close="Cancel",
-        private_metadata=json.dumps({"channel": channel_id}),
+        # The form belongs to its team-week: an answer sent after that week has closed is
+        # refused, never filed under the next week's domain.
+        private_metadata=json.dumps({"channel": channel_id, "week": week_index}),
         blocks=blocks,
     )
     return view.to_dict()
 
 
-def confirmation(team_name: str, replaced: bool) -> str:
+def saved_view(
+    team_name: str, replaced: bool, support: str | None, citation: str
+) -> dict[str, Any]:
+    """What the modal turns into once the check-in is stored: the confirmation is the ack itself,
+    so no message anywhere in Slack records that this person checked in. `support` is shown
+    after a heavy week (see bot.render.signpost)."""
     again = " It replaces the one you sent earlier this week." if replaced else ""
-    return (
-        f"Thank you, your check-in for {team_name} is saved.{again} It is stored without your "
-        "name and only ever counted with your colleagues' answers."
-    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"*Thank you.* Your check-in for {escape(team_name)} is saved.{again} It is "
+                    "stored without your name and only ever counted with your colleagues' answers."
+                )
+            )
+        )
+    ]
+    if support is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=support)))
+    blocks += [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Only you see this. No message is sent about your check-in."
+                )
+            ]
+        ),
+        citation_line(citation),
+    ]
+    return View(type="modal", title="Thank you", close="Close", blocks=blocks).to_dict()
+
+
+def notice_view(text: str) -> dict[str, Any]:
+    """A small modal carrying one message (a reason the check-in can't happen)."""
+    return View(
+        type="modal",
+        title="Weekly check-in",
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()
+
+
+def refusal_text(refusal: Refusal, team_name: str) -> str:
+    team = escape(team_name)
+    return {
+        Refusal.NOT_ON_ROSTER: (
+            f"You joined {team} after this week's prompt went out, so this week's check-in is "
+            "for the people who were there then. You're very welcome to check in from next week."
+        ),
+        Refusal.SUPERVISOR: (
+            f"As a practice supervisor for {team}, you don't check in to your own team: the "
+            "team's figures are theirs alone. Your reflective questions for this week are in "
+            "your messages from Secure Base."
+        ),
+        Refusal.NOT_OPEN: (
+            f"This week's check-in for {team} opens when the weekly prompt goes out in the "
+            "channel. If there's no prompt this week, the team may be having a week off."
+        ),
+        Refusal.WEEK_CLOSED: (
+            "That week has closed, so your answer wasn't stored. You can check in for this "
+            "week with `/checkin`."
+        ),
+    }[refusal]
+
+
+NOT_SAVED = (
+    "Sorry, this may not have been saved: Secure Base couldn't reach its database in time. "
+    "Please press send again. Sending again replaces your answers, never doubles them."
+)

@@ -1,0 +1,153 @@
+"""Checking in: who may, for which week, and storing it sealed within Slack's deadline.
+
+Only the week's roster checks in: the channel's members when the week's prompt went out, less
+the team's supervisors. A form carries the team-week it was opened for; an answer for a week
+that has ended is refused rather than filed under the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from practice.sealing import SealedValues
+from storage.checkins import has_sealed, lock_open, replace_sealed
+from storage.db import QUICK_BUDGET_SECONDS, Database
+from storage.models import Period, Team
+from storage.periods import current_week, find_period, on_roster, week_seal
+from storage.redact import redact
+
+SCALE = range(1, 6)
+
+
+class CheckinError(ValueError):
+    """An answer outside the scales, with a message fit for the person who sent it."""
+
+
+class NotSaved(Exception):
+    """The database did not answer within the budget: nothing was stored."""
+
+
+@dataclass(frozen=True)
+class CheckinAnswers:
+    availability: int
+    stress: int
+    domain_item: int | None = None
+    comment: str | None = None
+
+    def validate(self) -> None:
+        if self.availability not in SCALE:
+            raise CheckinError("Please choose how available support has been (1 to 5).")
+        if self.stress not in SCALE:
+            raise CheckinError("Please choose how stressed you have felt (1 to 5).")
+        if self.domain_item is not None and self.domain_item not in SCALE:
+            raise CheckinError("The last question takes an answer from 1 to 5, or none.")
+
+
+class Refusal(StrEnum):
+    """Why someone cannot check in (each has its own kind words in `bot/render/checkin.py`)."""
+
+    NOT_OPEN = "not_open"  # no prompt has gone out this week (yet, or a week off)
+    WEEK_CLOSED = "week_closed"  # the form's week has ended
+    SUPERVISOR = "supervisor"  # supervisors reflect; they never check in to their own team
+    NOT_ON_ROSTER = "not_on_roster"  # joined the channel after this week's prompt
+
+
+@dataclass(frozen=True)
+class OpenWeek:
+    """The week a form is for."""
+
+    week_index: int
+    domain: str
+    already_in: bool
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    replaced: bool
+    week_index: int
+    domain: str
+
+
+def _refusal(
+    team: Team, period: Period | None, user: str, now: datetime, week_index: int
+) -> Refusal | None:
+    if period is None:
+        return Refusal.NOT_OPEN
+    if period.closed or current_week(team, now).index != week_index:
+        return Refusal.WEEK_CLOSED
+    if user in {s.user_id for s in team.supervisors}:
+        return Refusal.SUPERVISOR
+    return None
+
+
+def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> OpenWeek | Refusal:
+    """The week a form opened now is for, or why this person cannot check in."""
+    week = current_week(team, now)
+    with db.session() as session:
+        period = find_period(session, team.id, week.index)
+        refused = _refusal(team, period, user, now, week.index)
+        if refused is not None or period is None:
+            return refused or Refusal.NOT_OPEN
+        seal = week_seal(session, period)
+        if seal is None:
+            return Refusal.WEEK_CLOSED
+        if period.roster_known and not on_roster(session, period, seal, team.workspace_id, user):
+            return Refusal.NOT_ON_ROSTER
+        mine = seal.respondent_key(team.workspace_id, user)
+        return OpenWeek(period.week_index, period.domain, has_sealed(session, period.id, mine))
+
+
+def check_in(
+    db: Database,
+    team: Team,
+    week_index: int,
+    user: str,
+    answers: CheckinAnswers,
+    now: datetime,
+    budget: float = QUICK_BUDGET_SECONDS,
+) -> CheckinResult | Refusal:
+    """Store `user`'s answers for the team-week their form was opened for, sealed, replacing
+    any earlier check-in of theirs that week. Every database wait gives up within `budget`
+    seconds and the whole write must finish inside it, or nothing is stored (NotSaved)."""
+    answers.validate()
+    comment = redact(answers.comment) if answers.comment else ""
+    values = SealedValues(answers.availability, answers.stress, answers.domain_item, comment)
+    started = time.monotonic()
+    try:
+        with db.quick_session(budget) as session:
+            period = find_period(session, team.id, week_index)
+            refused = _refusal(team, period, user, now, week_index)
+            if refused is not None or period is None:
+                return refused or Refusal.NOT_OPEN
+            if not lock_open(session, period.id):
+                return Refusal.WEEK_CLOSED
+            seal = week_seal(session, period)
+            if seal is None:
+                return Refusal.WEEK_CLOSED
+            if period.roster_known and not on_roster(
+                session, period, seal, team.workspace_id, user
+            ):
+                return Refusal.NOT_ON_ROSTER
+            key = seal.respondent_key(team.workspace_id, user)
+            replaced = replace_sealed(session, period.id, key, seal.seal(key, values))
+            if time.monotonic() - started > budget:
+                raise NotSaved("the check-in took longer than its budget")
+            return CheckinResult(replaced, period.week_index, period.domain)
+    except IntegrityError:
+        # A double-clicked submit racing us stored the same person's row first: one row stays,
+        # so asking them to send again replaces it.
+        raise NotSaved("a simultaneous check-in from the same person") from None
+    except (PoolTimeout, SQLAlchemyError) as error:
+        raise NotSaved(type(error).__name__) from None
+
+
+def has_checked_in(db: Database, team: Team, user: str, now: datetime) -> bool:
+    """For the member themself only (their own Home tab); never shown to anyone else."""
+    found = week_to_check_in(db, team, user, now)
+    return isinstance(found, OpenWeek) and found.already_in
