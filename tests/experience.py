@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sealed_weeks import member_check_in
 from sqlalchemy import select
 
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, assert_clean, wait_until
+from practice.checkin import CheckinAnswers
 from sandbox.state import Message
-from storage.checkins import CheckinAnswers, record_checkin
 from storage.clock import ManualClock
 from storage.models import PulseView, Team
 from storage.teams import get_team
@@ -111,11 +112,10 @@ class World:
         """A check-in written the way the modal's handler writes it (quicker than the modal,
         for tests about what is shown rather than how answers arrive)."""
         services = self.bot.runtime.services
-        with services.db.session() as session:
-            team = get_team(session, WORKSPACE, CHANNEL)
-            assert team is not None
-            answers = CheckinAnswers(availability, stress, item)
-            record_checkin(session, team, user, answers, self.clock.now(), services.rotation)
+        answers = CheckinAnswers(availability, stress, item)
+        member_check_in(
+            services.db, self.team(), user, answers, self.clock.now(), services.rotation
+        )
 
     def team(self, channel: str = CHANNEL) -> Team:
         with self.bot.runtime.services.db.session() as session:

@@ -16,15 +16,17 @@ from typing import Any
 
 import pytest
 from privacy_world import member, world
+from sealed_weeks import open_week
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
-from storage.checkins import CheckinAnswers, record_checkin
+from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import claim
 from storage.models import Team
+from storage.periods import close_due_periods
 from storage.pulse import record_view
 from storage.retention import purge_older_than
 from storage.rotation import Rotation
@@ -46,16 +48,19 @@ def make_team(db: Database, channel: str, name: str) -> Team:
 
 
 def fill(db: Database, team: Team, weeks: range, note: str) -> None:
-    """Two check-ins with comments, a delivery and a look at the pulse in each week."""
+    """Two check-ins with comments, a delivery and a look at the pulse in each week, which
+    then closes."""
     for week in weeks:
         now = during(week)
+        open_week(db, team, now, ROTATION, [member(0), member(1)])
+        for n in range(2):
+            answers = CheckinAnswers(3, 3, None, f"{note} week {week} #{n}")
+            assert isinstance(check_in(db, team, week, member(n), answers, now), CheckinResult)
         with db.session() as session:
-            for n in range(2):
-                answers = CheckinAnswers(3, 3, None, f"{note} week {week} #{n}")
-                record_checkin(session, team, member(n), answers, now, ROTATION)
             args: dict[str, Any] = {"team_id": team.id, "week_index": week, "kind": "prompt"}
             claim(session, **args, recipient=team.channel_id, worker="w1", now=now)
             record_view(session, team, "U0RSUPER01", f"{note} look {week}", now)
+            close_due_periods(session, during(week + 1), team.id)
 
 
 def count(db: Database, sql: str) -> int:
@@ -97,7 +102,8 @@ def test_the_hourly_housekeeping_job_is_registered_and_purges(
         clock.advance(timedelta(weeks=8))
         job.func()
         # Eight weeks on, the week is still within the window (and has been closed)...
-        assert count(db, "SELECT COUNT(*) FROM answers WHERE respondent_key IS NULL") == 5
+        assert count(db, "SELECT COUNT(*) FROM answers") == 5
+        assert count(db, "SELECT COUNT(*) FROM sealed_answers") == 0
         clock.advance(timedelta(weeks=1))
         job.func()
         # ...and a week later it is gone.

@@ -1,9 +1,11 @@
 """Alembic on SQLite and PostgreSQL: empty → heads, every revision upgrades with data in place,
-and migration 0003 holds exactly the tables slack_sdk's OAuth stores expect."""
+migration 0003 holds exactly the tables slack_sdk's OAuth stores expect, and migration 0007
+seals the weeks that are open when it runs (and needs the operator's key to)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
@@ -14,8 +16,13 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.settings import load_settings
+from practice.checkin import CheckinAnswers, CheckinResult, check_in
+from practice.keys import KeyProblem, Keyring
+from practice.sealing import SealedValues, WeekSeal
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
+from storage.models import Team
+from storage.weeks import Week
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
 STEPS = [s for s in SCRIPTS.walk_revisions() if s.down_revision is not None]
@@ -26,11 +33,10 @@ ROWS = {  # one row in each table of the first revision, in foreign-key order
     "'Europe/London', 1, false, '2026-11-24 10:00:00')",
     "team_supervisors": "INSERT INTO team_supervisors (team_id, user_id) VALUES (7, 'U1')",
     "team_weeks": "INSERT INTO team_weeks (id, team_id, week_index, domain, prompt_index, "
-    "member_count, secret, closed) VALUES (3, 7, 151, 'availability', 0, 8, NULL, true)",
-    "answers": "INSERT INTO answers (id, period_id, respondent_key, availability, stress, "
-    "domain_item) VALUES ('a1', 3, NULL, 4, 2, 5)",
-    "comments": "INSERT INTO comments (id, period_id, respondent_key, body) "
-    "VALUES ('c1', 3, NULL, 'Thanks for Thursday')",
+    "member_count, closed) VALUES (3, 7, 151, 'availability', 0, 8, true)",
+    "answers": "INSERT INTO answers (id, period_id, availability, stress, domain_item) "
+    "VALUES ('a1', 3, 4, 2, 5)",
+    "comments": "INSERT INTO comments (id, period_id, body) VALUES ('c1', 3, 'Thanks for Thursday')",
     "deliveries": "INSERT INTO deliveries (team_id, week_index, kind, recipient, status, "
     "claimed_at, claimed_by, attempts, error, slack_ts) VALUES (7, 151, 'channel_prompt', "
     "'C1', 'sent', '2026-11-24 09:30:00', 'host:1', 1, NULL, '1.2')",
@@ -107,6 +113,133 @@ def test_0001_then_rows_then_heads(database_url: str) -> None:
                 assert conn.execute(text(query)).all() == expected, query
     finally:
         db.dispose()
+
+
+# --- 0007: the weeks open at the upgrade are sealed ------------------------------------------
+
+SECRET = bytes(range(32))  # week 152's secret, in the clear in week_secrets before 0007
+OPEN = WeekSeal(SECRET, 4)
+OLD_KEYS = {user: OPEN.respondent_key("T1", user) for user in ("UMEMBER1", "UMEMBER2")}
+
+
+def add_an_open_week(db: Database) -> None:
+    """At 0005: week 151 closed (ROWS) and week 152 open, two keyed answers and a comment."""
+    k1, k2 = OLD_KEYS["UMEMBER1"], OLD_KEYS["UMEMBER2"]
+    with db.engine.begin() as conn:
+        for insert in ROWS.values():
+            conn.execute(text(insert))
+        conn.execute(
+            text(
+                "INSERT INTO team_weeks (id, team_id, week_index, domain, prompt_index, "
+                "member_count, closed) VALUES (4, 7, 152, 'sensitivity', 1, 9, false)"
+            )
+        )
+        conn.execute(text("INSERT INTO week_secrets VALUES (4, :s)"), {"s": SECRET})
+        conn.execute(
+            text(
+                "INSERT INTO answers (id, period_id, respondent_key, availability, stress, "
+                "domain_item) VALUES ('a2', 4, :k1, 5, 1, 3), ('a3', 4, :k2, 2, 4, NULL)"
+            ),
+            {"k1": k1, "k2": k2},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO comments (id, period_id, respondent_key, body) "
+                "VALUES ('c2', 4, :k1, 'Sealed at the upgrade')"
+            ),
+            {"k1": k1},
+        )
+
+
+def rows(db: Database, query: str) -> list[Any]:
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(query))]
+
+
+def test_upgrading_with_an_open_week_seals_it_and_downgrading_unseals_it(
+    database_url: str,
+) -> None:
+    keyring = Keyring.generate()
+    db = Database(database_url, keyring)
+    try:
+        migrate(db, "0005")
+        add_an_open_week(db)
+        upgrade(db)
+
+        [(key_id, wrapped)] = rows(db, "SELECT key_id, wrapped FROM week_keys WHERE period_id = 4")
+        assert key_id == keyring.current.key_id
+        assert keyring.current.unwrap(bytes(wrapped), 4) == SECRET
+        sealed = dict(rows(db, "SELECT respondent_key, sealed FROM sealed_answers"))
+        # Found again by the same respondent keys as before, so members can still replace them.
+        assert {key: OPEN.open(key, bytes(blob)) for key, blob in sealed.items()} == {
+            OLD_KEYS["UMEMBER1"]: SealedValues(5, 1, 3, "Sealed at the upgrade"),
+            OLD_KEYS["UMEMBER2"]: SealedValues(2, 4, None, ""),
+        }
+        # Nothing of the open week is left in the clear; the closed week is untouched.
+        assert rows(db, "SELECT period_id FROM answers") == [(3,)]
+        assert rows(db, "SELECT period_id FROM comments") == [(3,)]
+        for query, expected in CHECKS.values():
+            assert rows(db, query) == expected, query
+        assert "week_secrets" not in inspect(db.engine).get_table_names()
+        # It was never given a roster, so it has none: anyone but supervisors may check in.
+        flags = rows(db, "SELECT id, roster_known FROM team_weeks ORDER BY id")
+        assert [(i, bool(known)) for i, known in flags] == [(3, True), (4, False)]
+        assert rows(db, "SELECT COUNT(*) FROM roster_entries") == [(0,)]
+
+        with db.session() as session:
+            team = session.get(Team, 7)
+            assert team is not None
+        during = Week(152).starts_at("Europe/London") + timedelta(days=2)
+        again = check_in(db, team, 152, "UMEMBER2", CheckinAnswers(3, 3, 3, "changed"), during)
+        assert isinstance(again, CheckinResult) and again.replaced is True
+        assert rows(db, "SELECT COUNT(*) FROM sealed_answers") == [(2,)]
+
+        config = alembic_config(db.url)
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            config.attributes["keyring"] = keyring
+            command.downgrade(config, "0005")
+        assert rows(db, "SELECT period_id, secret FROM week_secrets") == [(4, SECRET)]
+        keyed = rows(
+            db,
+            "SELECT respondent_key, availability, stress, domain_item FROM answers "
+            "WHERE period_id = 4 ORDER BY availability",
+        )
+        assert keyed == [(OLD_KEYS["UMEMBER2"], 3, 3, 3), (OLD_KEYS["UMEMBER1"], 5, 1, 3)]
+        assert sorted(rows(db, "SELECT respondent_key, body FROM comments WHERE period_id = 4")) == sorted(
+            [(OLD_KEYS["UMEMBER1"], "Sealed at the upgrade"), (OLD_KEYS["UMEMBER2"], "changed")]
+        )
+        for query, expected in CHECKS.values():
+            assert rows(db, query) == expected, query
+        assert not {"week_keys", "sealed_answers", "roster_entries"} & set(
+            inspect(db.engine).get_table_names()
+        )
+    finally:
+        db.dispose()
+
+
+def test_upgrading_with_an_open_week_needs_the_key(database_url: str) -> None:
+    db = Database(database_url)  # no SECUREBASE_SECRET_KEY
+    try:
+        migrate(db, "0005")
+        add_an_open_week(db)
+        with pytest.raises(KeyProblem, match="SECUREBASE_SECRET_KEY"):
+            upgrade(db)
+        # Nothing changed: still at 0005, the open week's keyed rows where they were.
+        with db.engine.connect() as conn:
+            assert versions(conn) == {"0005"}
+        assert rows(db, "SELECT period_id, secret FROM week_secrets") == [(4, SECRET)]
+        assert rows(db, "SELECT COUNT(*) FROM answers WHERE period_id = 4") == [(2,)]
+        assert "week_keys" not in inspect(db.engine).get_table_names()
+    finally:
+        db.dispose()
+    # With the key, the same database then upgrades.
+    keyed = Database(database_url, Keyring.generate())
+    try:
+        upgrade(keyed)
+        assert rows(keyed, "SELECT COUNT(*) FROM sealed_answers") == [(2,)]
+    finally:
+        keyed.dispose()
 
 
 def slack_store_metadata() -> MetaData:

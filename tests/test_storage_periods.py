@@ -1,4 +1,5 @@
-"""Closing a week: the secret and every key destroyed, rows rewritten with fresh ids."""
+"""Closing a week: its answers unsealed into keyless rows with fresh ids, and every sealed row,
+roster key and the wrapped secret of the week destroyed."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sealed_weeks import open_week
+from sqlalchemy import inspect, select, text
 
-from storage.checkins import CheckinAnswers, CheckinError, record_checkin
+import practice.checkin
+from practice.checkin import CheckinAnswers, CheckinResult, Refusal, check_in
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Period, Team
-from storage.periods import close_due_periods, close_period, current_week, ensure_period
+from storage.periods import close_due_periods, close_period, current_week, week_seal
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
@@ -23,6 +26,7 @@ ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
 WS = "T0001"
 # The fixture clock's week (w/c 23 Nov 2026) ends at Monday 30 Nov 00:00 London = 00:00 UTC.
 WEEK_END = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+OPEN_WEEK_TABLES = ("sealed_answers", "roster_entries", "week_keys")
 
 
 def make_team(
@@ -34,9 +38,17 @@ def make_team(
         )
 
 
-def check_in(db: Database, team: Team, user: str, answers: CheckinAnswers, now: datetime) -> None:
-    with db.session() as s:
-        record_checkin(s, team, user, answers, now, ROTATION)
+def member(i: int) -> str:
+    return f"UMEMBER{i:02d}"
+
+
+def check_in_now(
+    db: Database, team: Team, user: str, answers: CheckinAnswers, now: datetime
+) -> None:
+    """Open the week (as its prompt does, with `user` on the roster) and check in."""
+    open_week(db, team, now, ROTATION, [user])
+    result = check_in(db, team, current_week(team, now).index, user, answers, now)
+    assert isinstance(result, CheckinResult), result
 
 
 def sql(db: Database, query: str) -> list[Any]:
@@ -50,34 +62,51 @@ def close(db: Database, now: datetime) -> int:
 
 
 def fill_week(db: Database, team: Team, now: datetime, n: int = 7) -> list[tuple[int, int, int]]:
+    """Open the week with `n` members on its roster, and have each check in."""
+    open_week(db, team, now, ROTATION, [member(i) for i in range(n)])
     values = [(1 + i % 5, 5 - i % 5, 1 + (i * 2) % 5) for i in range(n)]
+    week = current_week(team, now).index
     for i, (a, s, d) in enumerate(values):
-        check_in(db, team, f"UMEMBER{i:02d}", CheckinAnswers(a, s, d, f"comment {i}"), now)
+        result = check_in(db, team, week, member(i), CheckinAnswers(a, s, d, f"comment {i}"), now)
+        assert isinstance(result, CheckinResult), result
     return values
 
 
-def test_close_destroys_secret_and_keys_and_rewrites_ids(db: Database, clock: ManualClock) -> None:
+def test_close_unseals_into_keyless_rows_and_destroys_every_key(
+    db: Database, clock: ManualClock
+) -> None:
     team = make_team(db, clock.now())
     values = fill_week(db, team, clock.now())
-    before_ids = {row[0] for row in sql(db, "SELECT id FROM answers")}
-    before_comment_ids = {row[0] for row in sql(db, "SELECT id FROM comments")}
-    assert all(key is not None for (key,) in sql(db, "SELECT respondent_key FROM answers"))
+    sealed_ids = {row[0] for row in sql(db, "SELECT id FROM sealed_answers")}
+    assert len(sealed_ids) == len(values)
+    assert [sql(db, f"SELECT COUNT(*) FROM {t}")[0][0] for t in OPEN_WEEK_TABLES] == [7, 7, 1]
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(0,)]
 
     assert close(db, WEEK_END + timedelta(seconds=1)) == 1
 
     with db.session() as s:
         period = s.scalars(select(Period)).one()
-        assert period.secret is None
         assert period.closed is True
-    assert sql(db, "SELECT COUNT(*) FROM week_secrets") == [(0,)]
-    assert sql(db, "SELECT COUNT(*) FROM answers WHERE respondent_key IS NOT NULL") == [(0,)]
-    assert sql(db, "SELECT COUNT(*) FROM comments WHERE respondent_key IS NOT NULL") == [(0,)]
-    after_ids = {row[0] for row in sql(db, "SELECT id FROM answers")}
-    after_comment_ids = {row[0] for row in sql(db, "SELECT id FROM comments")}
-    assert len(after_ids) == len(values) and len(after_comment_ids) == len(values)
-    assert after_ids.isdisjoint(before_ids)
-    assert after_comment_ids.isdisjoint(before_comment_ids)
-    assert all(len(i) == 32 and int(i, 16) >= 0 for i in after_ids)
+        assert week_seal(s, period) is None  # nothing left to unwrap
+    for table in OPEN_WEEK_TABLES:  # every sealed row, roster key and the wrapped secret
+        assert sql(db, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
+    # The closed rows have no key column to fill, no person, no time.
+    schema = inspect(db.engine)
+    assert {c["name"] for c in schema.get_columns("answers")} == {
+        "id",
+        "period_id",
+        "availability",
+        "stress",
+        "domain_item",
+    }
+    assert {c["name"] for c in schema.get_columns("comments")} == {"id", "period_id", "body"}
+    answer_ids = {row[0] for row in sql(db, "SELECT id FROM answers")}
+    comment_ids = {row[0] for row in sql(db, "SELECT id FROM comments")}
+    assert len(answer_ids) == len(values) and len(comment_ids) == len(values)
+    # Fresh random ids: none is a sealed row's, and answers and comments share none.
+    assert answer_ids.isdisjoint(sealed_ids) and comment_ids.isdisjoint(sealed_ids)
+    assert answer_ids.isdisjoint(comment_ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in answer_ids | comment_ids)
     # The figures themselves are untouched.
     assert Counter(
         map(tuple, sql(db, "SELECT availability, stress, domain_item FROM answers"))
@@ -92,11 +121,13 @@ def test_week_not_yet_ended_stays_open(db: Database, clock: ManualClock) -> None
     fill_week(db, team, clock.now(), 3)
     assert close(db, WEEK_END - timedelta(seconds=1)) == 0
     assert sql(db, "SELECT closed FROM team_weeks")[0][0] in (False, 0)
-    assert sql(db, "SELECT COUNT(*) FROM week_secrets") == [(1,)]
-    assert sql(db, "SELECT COUNT(*) FROM answers WHERE respondent_key IS NULL") == [(0,)]
+    assert sql(db, "SELECT COUNT(*) FROM week_keys") == [(1,)]
+    assert sql(db, "SELECT COUNT(*) FROM sealed_answers") == [(3,)]
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(0,)]
     # Exactly at local Monday 00:00 it closes, and only once.
     assert close(db, WEEK_END) == 1
     assert close(db, WEEK_END + timedelta(days=1)) == 0
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
 
 
 def test_each_team_closes_at_its_own_midnight(db: Database, clock: ManualClock) -> None:
@@ -106,7 +137,7 @@ def test_each_team_closes_at_its_own_midnight(db: Database, clock: ManualClock) 
     # Wednesday 25 Nov 2026 noon UTC is inside w/c 23 Nov everywhere.
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     for team in (london, auckland, angeles):
-        check_in(db, team, "UMEMBER01", CheckinAnswers(3, 3), now)
+        check_in_now(db, team, "UMEMBER01", CheckinAnswers(3, 3), now)
 
     def open_channels() -> set[str]:
         return {
@@ -114,24 +145,36 @@ def test_each_team_closes_at_its_own_midnight(db: Database, clock: ManualClock) 
             for row in sql(
                 db,
                 "SELECT t.channel_id FROM team_weeks w JOIN teams t ON t.id = w.team_id "
-                "JOIN week_secrets s ON s.period_id = w.id",
+                "JOIN week_keys k ON k.period_id = w.id",
             )
         }
 
+    def sealed_channels() -> set[str]:
+        return {
+            row[0]
+            for row in sql(
+                db,
+                "SELECT t.channel_id FROM team_weeks w JOIN teams t ON t.id = w.team_id "
+                "JOIN sealed_answers a ON a.period_id = w.id",
+            )
+        }
+
+    assert open_channels() == sealed_channels() == {"C0001", "C0002", "C0003"}
     # Auckland's Monday begins at 11:00 UTC on Sunday 29 Nov.
     assert close(db, datetime(2026, 11, 29, 10, 59, tzinfo=UTC)) == 0
     assert close(db, datetime(2026, 11, 29, 11, 0, tzinfo=UTC)) == 1
-    assert open_channels() == {"C0001", "C0003"}
+    assert open_channels() == sealed_channels() == {"C0001", "C0003"}
     assert close(db, datetime(2026, 11, 30, 0, 0, tzinfo=UTC)) == 1
-    assert open_channels() == {"C0003"}
+    assert open_channels() == sealed_channels() == {"C0003"}
     assert close(db, datetime(2026, 11, 30, 7, 59, tzinfo=UTC)) == 0
     assert close(db, datetime(2026, 11, 30, 8, 0, tzinfo=UTC)) == 1
-    assert open_channels() == set()
+    assert open_channels() == sealed_channels() == set()
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
 
 
 def test_close_over_the_spring_clock_change(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
-    check_in(db, team, "UMEMBER01", CheckinAnswers(3, 3), datetime(2026, 3, 27, 9, tzinfo=UTC))
+    check_in_now(db, team, "UMEMBER01", CheckinAnswers(3, 3), datetime(2026, 3, 27, 9, tzinfo=UTC))
     # The week ends at Monday 30 March 00:00 BST, which is 23:00 UTC on Sunday.
     assert close(db, datetime(2026, 3, 29, 22, 59, tzinfo=UTC)) == 0
     assert close(db, datetime(2026, 3, 29, 23, 0, tzinfo=UTC)) == 1
@@ -163,26 +206,32 @@ def test_replicas_closing_at_once_neither_lose_nor_double(db: Database, clock: M
         map(tuple, sql(db, "SELECT availability, stress, domain_item FROM answers"))
     ) == Counter(values)
     assert sql(db, "SELECT COUNT(*) FROM comments") == [(len(values),)]
+    assert sql(db, "SELECT COUNT(*) FROM sealed_answers") == [(0,)]
 
 
-def test_checkin_racing_the_close_is_refused_not_left_keyed(
-    db: Database, clock: ManualClock
+def test_checkin_racing_the_close_is_refused_not_left_sealed(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A check-in whose `now` was still inside the week but that lands after the week closed
-    must not put a keyed row into the closed week."""
+    """A check-in that found the week open but is overtaken by the close before its write is
+    refused: nothing sealed is left behind in (or after) the closed week, nothing is lost."""
     team = make_team(db, clock.now())
     fill_week(db, team, clock.now(), 5)
     just_before = WEEK_END - timedelta(milliseconds=1)
-    with db.session() as s:
-        # The handler read the open period (and its secret) just before midnight...
-        period = ensure_period(s, team, current_week(team, just_before), ROTATION)
-        assert period.secret is not None
-        # ...and the scheduler closed the week before the write.
-        assert close(db, WEEK_END) == 1
-        with pytest.raises(CheckinError):
-            record_checkin(s, team, "UMEMBER99", CheckinAnswers(2, 2), just_before, ROTATION)
+    real_lock_open = practice.checkin.lock_open
+    overtaken: list[int] = []
+
+    def close_first(session: Any, period_id: int) -> bool:
+        # The check-in has read the open period; the scheduler closes the week meanwhile.
+        overtaken.append(close(db, WEEK_END))
+        return real_lock_open(session, period_id)
+
+    monkeypatch.setattr(practice.checkin, "lock_open", close_first)
+    week = current_week(team, just_before).index
+    late = check_in(db, team, week, member(0), CheckinAnswers(2, 2), just_before)
+    assert (late, overtaken) == (Refusal.WEEK_CLOSED, [1])
     assert sql(db, "SELECT COUNT(*) FROM answers") == [(5,)]
-    assert sql(db, "SELECT COUNT(*) FROM answers WHERE respondent_key IS NOT NULL") == [(0,)]
+    for table in OPEN_WEEK_TABLES:
+        assert sql(db, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
 
 
 def test_close_period_on_an_already_closed_period_does_nothing(
@@ -194,6 +243,20 @@ def test_close_period_on_an_already_closed_period_does_nothing(
         stale = s.scalars(select(Period)).one()
         assert close(db, WEEK_END) == 1  # another replica got there first
         ids = sql(db, "SELECT id FROM answers")
-        close_period(s, stale)
+        assert close_period(s, stale) is False
     assert sorted(sql(db, "SELECT id FROM answers")) == sorted(ids)
     assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
+
+
+def test_closing_one_week_leaves_the_next_open_week_sealed(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+    fill_week(db, team, clock.now(), 3)
+    next_week = WEEK_END + timedelta(days=1)
+    assert close(db, next_week) == 1
+    check_in_now(db, team, "UMEMBER07", CheckinAnswers(4, 4, 4, "next"), next_week)
+    assert close(db, next_week) == 0
+    assert [sql(db, f"SELECT COUNT(*) FROM {t}")[0][0] for t in OPEN_WEEK_TABLES] == [1, 1, 1]
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
+    assert ("next",) not in sql(db, "SELECT body FROM comments")

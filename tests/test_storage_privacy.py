@@ -1,9 +1,11 @@
 """Privacy attacks on the stored data, played by an administrator who holds the whole database.
 
 The attacker knows every team member's Slack id and reads every table and column with raw SQL
-(and, on SQLite, the database files themselves). While a week is open the attack succeeds —
-the week's secret is in the database, so that a member can replace their own check-in — which
-shows the attack is real. Once the week has closed it must find nothing.
+(and, on SQLite, the database files themselves). The operator's key (SECUREBASE_SECRET_KEY)
+is not in the database, so with the database alone the attack must find nothing, even while a
+week is open. Given the key as well, the same attack links everyone while the week is open
+(which shows the attack is real: that is what a replaceable check-in needs); once the week has
+closed it must find nothing even then.
 """
 
 from __future__ import annotations
@@ -20,17 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sealed_weeks import open_week
 from sqlalchemy import Date, DateTime, String, Time, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from storage.checkins import CheckinAnswers, record_checkin
+from practice.checkin import CheckinAnswers, CheckinResult, check_in
+from practice.keys import KeyProblem, Keyring
+from practice.sealing import WeekSeal
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import claim, finish
 from storage.models import Team
-from storage.periods import close_due_periods
+from storage.periods import close_due_periods, current_week
 from storage.pulse import record_view, team_pulse
+from storage.reminders import REMINDER
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
@@ -40,6 +46,9 @@ WS = "T07QX3AB9"
 CHANNEL = "C07QX3CD1"
 SUPERVISOR = "U07SUPERV1"
 WEEK_END = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # the fixture clock's week, London
+OPEN_WEEK_TABLES = ("week_keys", "roster_entries", "sealed_answers")
+# The purposes `practice.sealing` derives keys for: the attacker has read the code.
+PURPOSES = ("", "roster\x1f", "reminder\x1f")
 
 # Who may appear in the database at all: supervisors, where their role needs them.
 SUPERVISOR_COLUMNS = {
@@ -73,25 +82,43 @@ def run_a_week(db: Database, clock: ManualClock, members: int) -> Truth:
     now = clock.now()
     with db.session() as s:
         team = add_team(s, TeamSpec(WS, CHANNEL, "Blue team", (SUPERVISOR,)), now)
+    everyone = [member_id(n) for n in range(members)]
+    period = open_week(db, team, now, ROTATION, everyone)  # the prompt goes out
     answers: dict[str, tuple[int, int, int]] = {}
     comments: dict[str, str] = {}
     arrival: list[tuple[int, int, int]] = []
-    for n, values in zip(range(members), distinct_answers(), strict=False):
-        user = member_id(n)
-        answers[user], comments[user] = values, f"note {n}: workload {values[0]}"
+    for user, values in zip(everyone, distinct_answers(), strict=False):
+        answers[user], comments[user] = values, f"note {user[-2:]}: workload {values[0]}"
         arrival.append(values)
-        with db.session() as s:
-            record_checkin(s, team, user, CheckinAnswers(*values, comments[user]), now, ROTATION)
+        result = check_in(
+            db, team, period.week_index, user, CheckinAnswers(*values, comments[user]), now
+        )
+        assert isinstance(result, CheckinResult), result
         now += timedelta(minutes=7)
-    # The rest of the bot's week, touching every other table the supervisor's id may sit in.
+    # The rest of the bot's week, touching every other table a person's id or key may sit in.
+    week = current_week(team, now).index
     with db.session() as s:
         for kind, recipient in (("prompt", CHANNEL), ("reflections", SUPERVISOR)):
-            key = {"team_id": team.id, "week_index": 151, "kind": kind, "recipient": recipient}
+            key = {"team_id": team.id, "week_index": week, "kind": kind, "recipient": recipient}
             assert claim(s, **key, worker="replica-1", now=now)
             finish(s, **key, worker="replica-1", slack_ts="1764000000.000200")
+        seal = WeekSeal(_secret(db, period.id), period.id)
+        for user in everyone:  # the midweek reminder, claimed under each member's reminder key
+            reminder = {"team_id": team.id, "week_index": week, "kind": REMINDER}
+            assert claim(s, **reminder, recipient=seal.reminder_key(WS, user), worker="r", now=now)
         record_view(s, team, SUPERVISOR, "/teampulse 4 weeks", now)
         team_pulse(s, team, 4, 5, now)
     return Truth(team, answers, comments, arrival)
+
+
+def _secret(db: Database, period_id: int) -> bytes:
+    with db.engine.connect() as conn:
+        key_id, wrapped = conn.execute(
+            text("SELECT key_id, wrapped FROM week_keys WHERE period_id = :p"), {"p": period_id}
+        ).one()
+    key = db.keyring.by_id(key_id)
+    assert key is not None
+    return key.unwrap(bytes(wrapped), period_id)
 
 
 def close_week(db: Database) -> None:
@@ -108,7 +135,10 @@ def dump(db: Database) -> dict[str, list[dict[str, Any]]]:
     with db.engine.connect() as conn:
         for table in inspect(conn).get_table_names():
             rows = conn.execute(text(f"SELECT * FROM {table}")).mappings().all()
-            everything[table] = [dict(row) for row in rows]
+            everything[table] = [
+                {c: v.tobytes() if isinstance(v, memoryview) else v for c, v in row.items()}
+                for row in rows
+            ]
     return everything
 
 
@@ -116,8 +146,6 @@ def values(data: dict[str, list[dict[str, Any]]]) -> Iterable[tuple[str, str, An
     for table, rows in data.items():
         for row in rows:
             for column, value in row.items():
-                if isinstance(value, memoryview):
-                    value = value.tobytes()
                 yield table, column, value
 
 
@@ -135,18 +163,32 @@ def candidate_keys(data: dict[str, list[dict[str, Any]]]) -> set[bytes]:
     return keys
 
 
-def link(data: dict[str, list[dict[str, Any]]], members: Iterable[str]) -> dict[str, set[str]]:
-    """Brute force: every key found anywhere, every way of naming a member, every string."""
+def unwrapped(data: dict[str, list[dict[str, Any]]], keyring: Keyring) -> set[bytes]:
+    """What the operator's key opens: every week secret wrapped anywhere in the database."""
+    periods = [row["id"] for row in data["team_weeks"]]
+    blobs = [value for _, _, value in values(data) if isinstance(value, bytes)]
+    found: set[bytes] = set()
+    for key, blob, period in itertools.product([keyring.current], blobs, periods):
+        with contextlib.suppress(KeyProblem, ValueError):
+            found.add(key.unwrap(blob, period))
+    return found
+
+
+def link(
+    data: dict[str, list[dict[str, Any]]], members: Iterable[str], more_keys: Iterable[bytes] = ()
+) -> dict[str, set[str]]:
+    """Brute force: every key found anywhere (and any given), every way of naming a member,
+    every purpose, against every string stored."""
     targets = {value.lower() for _, _, value in values(data) if isinstance(value, str)} | {
         value.hex() for _, _, value in values(data) if isinstance(value, bytes)
     }
     workspaces = {row["workspace_id"] for row in data["teams"]} | {""}
-    keys = candidate_keys(data)
+    keys = candidate_keys(data) | set(more_keys)
     found: dict[str, set[str]] = {}
     for member in members:
         messages = {member.encode()}
-        for ws in workspaces:
-            messages |= {f"{ws}:{member}".encode(), f"{ws}/{member}".encode()}
+        for ws, purpose in itertools.product(workspaces, PURPOSES):
+            messages |= {f"{purpose}{ws}:{member}".encode(), f"{ws}/{member}".encode()}
             messages |= {f"{member}:{ws}".encode()}
         for message in messages:
             digests = {hashlib.sha256(message).hexdigest()}
@@ -160,31 +202,41 @@ def link(data: dict[str, list[dict[str, Any]]], members: Iterable[str]) -> dict[
 # --- the attacks ----------------------------------------------------------------------------
 
 
-def test_brute_force_links_everyone_while_open_and_no_one_once_closed(
+def test_brute_force_links_no_one_without_the_key_and_no_one_once_closed(
     db: Database, clock: ManualClock
 ) -> None:
     truth = run_a_week(db, clock, members=8)
 
-    # While the week is open, the secret is in week_secrets and the attack works on everyone:
-    # it recovers each member's answers and comment. (This is what closing must undo.)
+    # With the database alone, nobody links even while the week is open.
     before = dump(db)
-    linked = link(before, truth.answers)
+    assert link(before, truth.answers) == {}
+    # Given the operator's key too, the attack works on everyone while the week is open: it
+    # recovers each member's answers and comment. (This is what closing must undo.)
+    secrets = unwrapped(before, db.keyring)
+    assert len(secrets) == 1
+    linked = link(before, truth.answers, secrets)
     assert set(linked) == set(truth.answers)
+    [period_id] = [row["id"] for row in before["team_weeks"]]
+    seal = WeekSeal(next(iter(secrets)), period_id)
     for member, keys in linked.items():
-        [answer] = [r for r in before["answers"] if r["respondent_key"] in keys]
-        assert (answer["availability"], answer["stress"], answer["domain_item"]) == (
-            truth.answers[member]
-        )
-        [comment] = [r for r in before["comments"] if r["respondent_key"] in keys]
-        assert comment["body"] == truth.comments[member]
+        [row] = [r for r in before["sealed_answers"] if r["respondent_key"] in keys]
+        opened = seal.open(row["respondent_key"], row["sealed"])
+        assert (opened.availability, opened.stress, opened.domain_item) == truth.answers[member]
+        assert opened.comment == truth.comments[member]
+    # Nothing in the clear while open: no answer, no comment.
+    assert before["answers"] == [] and before["comments"] == []
 
     close_week(db)
 
     after = dump(db)
     assert link(after, truth.answers) == {}
+    assert unwrapped(after, db.keyring) == set()  # the key has nothing left to open
+    # Even someone who kept the old secret finds no key on a closed week's answers or comments.
+    closed_rows = {table: after[table] for table in ("teams", "answers", "comments")}
+    assert link(closed_rows, truth.answers, secrets) == {}
     assert not any(isinstance(v, bytes) and v for _, _, v in values(after))  # no key material
-    # Not even a guess at the old secret's shape is left: every period's secret is gone.
-    assert after["week_secrets"] == []
+    for table in OPEN_WEEK_TABLES:
+        assert after[table] == [], table
     # The figures are still all there.
     assert Counter(
         (r["availability"], r["stress"], r["domain_item"]) for r in after["answers"]
@@ -202,13 +254,15 @@ def test_no_member_id_anywhere(db: Database, clock: ManualClock) -> None:
             for member in truth.answers:
                 assert member not in text_value, (moment, table, column)
                 assert member.lower() not in text_value.lower(), (moment, table, column)
+                if isinstance(value, bytes):
+                    assert member.encode() not in value, (moment, table, column)
             if SUPERVISOR in text_value:
                 supervisor_seen.add((table, column))
         assert supervisor_seen == SUPERVISOR_COLUMNS, moment
 
 
-def test_comments_cannot_be_joined_to_answers_once_closed(db: Database, clock: ManualClock) -> None:
-    run_a_week(db, clock, members=8)
+def test_comments_cannot_be_joined_to_answers(db: Database, clock: ManualClock) -> None:
+    truth = run_a_week(db, clock, members=8)
 
     def shared_values(data: dict[str, list[dict[str, Any]]]) -> set[Any]:
         def of(table: str) -> set[Any]:
@@ -218,26 +272,25 @@ def test_comments_cannot_be_joined_to_answers_once_closed(db: Database, clock: M
 
         return of("answers") & of("comments")
 
-    assert shared_values(dump(db))  # while open: the respondent key pairs them up
+    # While open, a comment is sealed with its own answer: no comment is readable at all.
+    data = dump(db)
+    assert data["comments"] == [] and len(data["sealed_answers"]) == 8
+    blobs = b"".join(r["sealed"] for r in data["sealed_answers"])
+    assert not any(comment.encode() in blobs for comment in truth.comments.values())
     close_week(db)
-    assert shared_values(dump(db)) == set()
+    data = dump(db)
+    assert len(data["comments"]) == 8
+    assert shared_values(data) == set()
 
 
-def test_answers_and_comments_have_no_people_and_no_time(db: Database) -> None:
+def test_stored_rows_have_no_people_and_no_time(db: Database) -> None:
     schema = inspect(db.engine)
+    names = ("answers", "comments", "team_weeks", *OPEN_WEEK_TABLES)
     columns = {
-        table: {c["name"]: c["type"] for c in schema.get_columns(table)}
-        for table in ("answers", "comments", "team_weeks", "week_secrets")
+        table: {c["name"]: c["type"] for c in schema.get_columns(table)} for table in names
     }
-    assert set(columns["answers"]) == {
-        "id",
-        "period_id",
-        "respondent_key",
-        "availability",
-        "stress",
-        "domain_item",
-    }
-    assert set(columns["comments"]) == {"id", "period_id", "respondent_key", "body"}
+    assert set(columns["answers"]) == {"id", "period_id", "availability", "stress", "domain_item"}
+    assert set(columns["comments"]) == {"id", "period_id", "body"}
     # A period is a week number, not a timestamp.
     assert set(columns["team_weeks"]) == {
         "id",
@@ -247,13 +300,16 @@ def test_answers_and_comments_have_no_people_and_no_time(db: Database) -> None:
         "prompt_index",
         "member_count",
         "closed",
+        "roster_known",
     }
-    assert set(columns["week_secrets"]) == {"period_id", "secret"}
+    assert set(columns["week_keys"]) == {"period_id", "key_id", "wrapped"}
+    assert set(columns["roster_entries"]) == {"period_id", "member_key"}
+    assert set(columns["sealed_answers"]) == {"id", "period_id", "respondent_key", "sealed"}
     for table, cols in columns.items():
         for name, type_ in cols.items():
             assert not isinstance(type_, DateTime | Date | Time), (table, name)
     # The primary keys are random strings, not a sequence that would give arrival order away.
-    for table in ("answers", "comments"):
+    for table in ("answers", "comments", "sealed_answers"):
         assert schema.get_pk_constraint(table)["constrained_columns"] == ["id"]
         assert isinstance(columns[table]["id"], String)
 
@@ -267,8 +323,13 @@ def test_row_order_after_close_is_not_arrival_order(db: Database, clock: ManualC
         return [(r["availability"], r["stress"], r["domain_item"]) for r in rows]
 
     if db.is_postgres:
-        # Without the shuffle, PostgreSQL hands rows back in the order they were written.
-        assert stored_order() == truth.arrival
+        # Without the shuffle, PostgreSQL hands rows back in the order they were written: the
+        # sealed rows, opened with the key, come back in arrival order.
+        data = dump(db)
+        [secret] = unwrapped(data, db.keyring)
+        seal = WeekSeal(secret, data["team_weeks"][0]["id"])
+        opened = [seal.open(r["respondent_key"], r["sealed"]) for r in data["sealed_answers"]]
+        assert [(v.availability, v.stress, v.domain_item) for v in opened] == truth.arrival
     close_week(db)
     after = stored_order()
     assert Counter(after) == Counter(truth.arrival)
@@ -282,20 +343,44 @@ def test_no_hidden_row_order_or_transaction_trail(db: Database, clock: ManualClo
         if db.is_postgres:
             # xmin is the writing transaction: one per check-in while open, so it would give
             # arrival order away...
-            xmins = {r[0] for r in conn.execute(text("SELECT xmin::text FROM answers"))}
+            xmins = {r[0] for r in conn.execute(text("SELECT xmin::text FROM sealed_answers"))}
             assert len(xmins) == 8
         else:
             # SQLite tables without rowid have no hidden insertion counter to read.
-            for table in ("answers", "comments"):
+            for table in ("answers", "comments", "sealed_answers", "roster_entries"):
                 with pytest.raises(OperationalError):
                     conn.execute(text(f"SELECT rowid FROM {table}"))
     close_week(db)
     if db.is_postgres:
         with db.engine.connect() as conn:
-            # ...but every row of a closed week was rewritten by the one closing transaction.
+            # ...but every row of a closed week was written by the one closing transaction.
             for table in ("answers", "comments"):
                 xmins = {r[0] for r in conn.execute(text(f"SELECT xmin::text FROM {table}"))}
                 assert len(xmins) == 1, table
+
+
+def test_postgres_statistics_hold_no_keys(db: Database, clock: ManualClock) -> None:
+    """pg_statistic keeps sample values of analysed columns: none of the keys' columns."""
+    if not db.is_postgres:
+        pytest.skip("PostgreSQL's planner statistics")
+    run_a_week(db, clock, members=8)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+        analysed = conn.execute(
+            text(
+                "SELECT tablename, attname FROM pg_stats WHERE schemaname = current_schema() "
+                "AND tablename IN ('week_keys', 'roster_entries', 'sealed_answers', "
+                "'deliveries')"
+            )
+        ).all()
+    assert analysed  # ANALYZE ran and recorded the other columns...
+    assert not {
+        ("week_keys", "wrapped"),
+        ("roster_entries", "member_key"),
+        ("sealed_answers", "respondent_key"),
+        ("sealed_answers", "sealed"),
+        ("deliveries", "recipient"),
+    } & set(map(tuple, analysed))  # ...but none of these
 
 
 def sqlite_files(db: Database) -> list[Path]:
@@ -303,24 +388,35 @@ def sqlite_files(db: Database) -> list[Path]:
     return [p for p in database.parent.iterdir() if p.name.startswith(database.name)]
 
 
-def test_sqlite_files_hold_no_secret_after_close(db: Database, clock: ManualClock) -> None:
+def test_sqlite_files_hold_no_secret_and_no_key_after_close(
+    db: Database, clock: ManualClock
+) -> None:
     """The admin copies the database files while the bot runs: the write-ahead log keeps old
-    pages, so the secret (and every key) would outlive the close unless the log is cleared."""
+    pages, so the wrapped secret (and every key) would outlive the close unless the log is
+    cleared. The week's secret itself and the comments are never in the files while open."""
     if db.is_postgres:
         pytest.skip("reads the SQLite files")
     truth = run_a_week(db, clock, members=8)
     data = dump(db)
-    [secret] = [row["secret"] for row in data["week_secrets"]]
-    keys = [row["respondent_key"].encode() for row in data["answers"]]
+    [wrapped] = [row["wrapped"] for row in data["week_keys"]]
+    [secret] = unwrapped(data, db.keyring)
+    keys = [row["respondent_key"].encode() for row in data["sealed_answers"]]
+    keys += [row["member_key"].encode() for row in data["roster_entries"]]
+    # The start of each ciphertext (a whole one spans SQLite overflow pages, not contiguous).
+    sealed = [row["sealed"][:64] for row in data["sealed_answers"]]
 
     def raw() -> bytes:
         return b"".join(p.read_bytes() for p in sqlite_files(db))
 
-    assert secret in raw()  # the scan can see it while the week is open
+    while_open = raw()
+    assert wrapped in while_open and all(s in while_open for s in sealed)  # the scan works
+    assert secret not in while_open
+    assert not any(comment.encode() in while_open for comment in truth.comments.values())
     close_week(db)
     leftover = raw()
-    assert secret not in leftover
+    assert wrapped not in leftover
     assert not any(key in leftover for key in keys)
+    assert not any(s in leftover for s in sealed)
     for member in truth.answers:
         assert member.encode() not in leftover
     # The database still works and holds the figures.
@@ -328,20 +424,26 @@ def test_sqlite_files_hold_no_secret_after_close(db: Database, clock: ManualCloc
 
 
 def test_linking_fails_across_weeks_too(db: Database, clock: ManualClock) -> None:
-    """Week two's secret, still in the database, does not unlock week one."""
+    """Week two's secret, unwrapped with the operator's key, does not unlock week one."""
     truth = run_a_week(db, clock, members=6)
     close_week(db)
     later = WEEK_END + timedelta(days=1)
-    with db.session() as s:
-        for member, values_ in truth.answers.items():
-            record_checkin(s, truth.team, member, CheckinAnswers(*values_), later, ROTATION)
+    period = open_week(db, truth.team, later, ROTATION, list(truth.answers))
+    for member, values_ in truth.answers.items():
+        result = check_in(db, truth.team, period.week_index, member, CheckinAnswers(*values_), later)
+        assert isinstance(result, CheckinResult), result
     data = dump(db)
-    linked = link(data, truth.answers)
-    assert set(linked) == set(truth.answers)  # week two is open, so it links...
-    week_two = {r["period_id"] for r in data["week_secrets"]}
-    week_one = next(r["id"] for r in data["team_weeks"] if r["id"] not in week_two)
-    week_one_keys = {r["respondent_key"] for r in data["answers"] if r["period_id"] == week_one}
-    assert week_one_keys == {None}
+    assert link(data, truth.answers) == {}
+    linked = link(data, truth.answers, unwrapped(data, db.keyring))
+    assert set(linked) == set(truth.answers)  # week two is open, so with the key it links...
+    week_one = next(r["id"] for r in data["team_weeks"] if r["id"] != period.id)
+    assert [r for r in data["sealed_answers"] if r["period_id"] == week_one] == []
+    assert {r["period_id"] for r in data["answers"]} == {week_one}
     for hits in linked.values():  # ...but only ever to week two's rows
-        rows = [r for r in data["answers"] if r["respondent_key"] in hits]
-        assert rows and all(r["period_id"] != week_one for r in rows)
+        keyed = [
+            (table, r["period_id"])
+            for table in OPEN_WEEK_TABLES
+            for r in data[table]
+            if set(map(str, r.values())) & hits
+        ]
+        assert keyed and all(period_id == period.id for _, period_id in keyed)

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
+from sealed_weeks import enrol, open_week
 from sqlalchemy import select
 
-from storage.checkins import CheckinAnswers, record_checkin
+from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Period, Team
-from storage.periods import current_week, ensure_period
+from storage.periods import current_week
 from storage.pulse import (
     Block,
     BlockFigures,
@@ -61,24 +62,19 @@ def fill(
     members: int | None = None,
     first_user: int = 0,
 ) -> str:
-    """Check `rows` in during `week` (one member each); returns the week's domain."""
+    """Check `rows` in during `week` (one member each); returns the week's domain.
+
+    The week is opened (if it is not yet) with a roster of `members` people, or of just those
+    checking in; anyone checking in after that is put on the roster as well."""
     now = during(week)
+    users = [f"UMEMBER{first_user + i:02d}" for i in range(max(members or 0, len(rows)))]
+    period = open_week(db, team, now, ROTATION, users)
     for i, (a, s, d) in enumerate(rows):
         comment = comments[i] if i < len(comments) else None
-        with db.session() as session:
-            record_checkin(
-                session,
-                team,
-                f"UMEMBER{first_user + i:02d}",
-                CheckinAnswers(a, s, d, comment),
-                now,
-                ROTATION,
-            )
-    with db.session() as session:
-        period = ensure_period(session, team, Week(week), ROTATION)
-        if members is not None:
-            period.member_count = members
-        return period.domain
+        enrol(db, team, now, users[i])
+        result = check_in(db, team, week, users[i], CheckinAnswers(a, s, d, comment), now)
+        assert isinstance(result, CheckinResult), result
+    return period.domain
 
 
 def pulse(db: Database, team: Team, weeks: int, now: datetime, minimum: int = MIN) -> list[Reading]:
@@ -147,9 +143,24 @@ def test_domain_items_need_the_minimum_of_their_own(db: Database, clock: ManualC
     assert reading.domain_items == {}  # only four item answers
 
 
+def test_participation_is_out_of_the_weeks_roster(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    fill(db, team, THIS_WEEK, SIX[:5], members=10)
+    # Someone who joined after the prompt and was let in counts among the members too.
+    fill(db, team, THIS_WEEK, SIX[5:], first_user=40)
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert (reading.responses, reading.members) == (6, 11)
+    assert reading.participation == pytest.approx(6 / 11)
+
+
 def test_participation_unknown_without_member_count(db: Database, clock: ManualClock) -> None:
+    """A week already open when rosters came in (migration 0007) may have no member count."""
     team = make_team(db, clock.now())
     fill(db, team, THIS_WEEK, SIX)
+    with db.session() as session:
+        period = session.scalars(select(Period)).one()
+        period.roster_known, period.member_count = False, None
     [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
     assert isinstance(reading, BlockFigures)
     assert reading.members is None and reading.participation is None

@@ -108,10 +108,12 @@ def _create_tables() -> None:
     op.create_index(
         op.f("ix_sealed_answers_period_id"), "sealed_answers", ["period_id"], unique=False
     )
-    with op.batch_alter_table("team_weeks") as batch:
-        batch.add_column(
-            sa.Column("roster_known", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # A plain ALTER, not batch mode: on SQLite batch would rebuild team_weeks, and dropping the
+    # old table would cascade to every answer and comment.
+    op.add_column(
+        "team_weeks",
+        sa.Column("roster_known", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
 
 
 def _seal_open_weeks(bind: sa.Connection) -> None:
@@ -223,8 +225,7 @@ def downgrade() -> None:
     op.drop_table("sealed_answers")
     op.drop_table("roster_entries")
     op.drop_table("week_keys")
-    with op.batch_alter_table("team_weeks") as batch:
-        batch.drop_column("roster_known")
+    op.drop_column("team_weeks", "roster_known")  # plain ALTER: see _create_tables
 
 
 def _unseal_open_weeks(bind: sa.Connection) -> None:
