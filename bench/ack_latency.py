@@ -110,11 +110,12 @@ def _database(
     path: Path, teams: list[seed.Roster], load: list[seed.Roster], sizes: AckSizes, now: datetime
 ) -> str:
     url = f"sqlite:///{path}"
-    db = Database(url)
+    db = Database(url, seed.KEYRING)
     try:
         upgrade(db)
         seed.add_teams(db, teams, now, *seed.not_yet_due(now))
         seed.add_history(db, load, sizes.history_weeks, now)
+        seed.open_weeks(db, load, now)  # this week's prompt is out: /checkin opens the form
     finally:
         db.dispose()
     return url

@@ -29,14 +29,14 @@ from bench.stats import percentile
 from sandbox.modal_answers import build_state_values
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Answer
+from storage.models import SealedAnswer
 
 # What profiling found (py-spy on the running `securebase run`, 2026-11-25); added to the
 # results when the goal is missed. Re-profile before trusting it after handler changes.
 WHY_SLOW = (
     "Why the goal is missed: as in benchmark 1, a submission is acked only when a listener "
     "thread is free, and each submission's after-work is heavy. Of the check-in listener's "
-    "server time, about 30% stores the check-in (`record_checkin`: one write transaction; on "
+    "server time, about 30% stores the check-in (`check_in`: one write transaction; on "
     "SQLite every write waits its turn for the single write lock) and about 45% refreshes the "
     "member's App Home (`refresh_home` → `home_for`, which lists the workspace's teams and "
     "their channels' members, then views.publish): more than the store itself. Fixes, in "
@@ -92,8 +92,9 @@ def _submissions(
 
 
 def _stored(db: Database) -> int:
+    """Check-ins stored so far: sealed rows, as the week is open while measured."""
     with db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(Answer)) or 0)
+        return int(session.scalar(select(func.count()).select_from(SealedAnswer)) or 0)
 
 
 def _wait_stored(db: Database, expected: int, timeout: float = 10.0) -> tuple[int, float]:
@@ -132,10 +133,11 @@ def run_backend(kind: str, sizes: CheckinSizes, workdir: Path, pg_url: str | Non
     now = datetime.now(UTC)
     teams = seed.rosters(sizes.teams, sizes.members)
     with databases.fresh(kind, workdir, "checkins", pg_url) as url, HostProcess() as host:
-        db = Database(url)
+        db = Database(url, seed.KEYRING)
         try:
             upgrade(db)
             seed.add_teams(db, teams, now, *seed.not_yet_due(now))
+            seed.open_weeks(db, teams, now)  # the week's prompt is out: members may check in
             host.add_users(sorted({p for r in teams for p in r.people}))
             host.add_channels(seed.channel_members(teams))
             api_url = host.api_url()

@@ -1,8 +1,12 @@
 """Teams, people and history for the benchmarks, written through the project's own storage
-functions (or in bulk where the storage layer has no bulk path, see bench.summary)."""
+functions (or in bulk where the storage layer has no bulk path, see bench.summary).
+
+The operator's key that seals open weeks is made afresh for each benchmark run (`KEY`): the
+servers under test are given it, as an installer gives `securebase run` its own."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,13 +15,17 @@ from zoneinfo import ZoneInfo
 from bench.slack_host import WORKSPACE
 from bot.content import default_library
 from bot.services import rotation_for
-from storage.checkins import CheckinAnswers, record_checkin
+from practice.checkin import CheckinAnswers, CheckinResult, check_in
+from practice.keys import KEY_BYTES, Keyring, SecretKey
 from storage.db import Database
-from storage.periods import close_due_periods
+from storage.periods import close_due_periods, current_week, open_period
 from storage.teams import TeamSpec, add_team, get_team
+from storage.weeks import Week
 
 ROTATION = rotation_for(default_library())
 WEEK_MINUTES = 7 * 24 * 60
+KEY = os.urandom(KEY_BYTES).hex()  # SECUREBASE_SECRET_KEY of every server a benchmark starts
+KEYRING = Keyring(SecretKey(bytes.fromhex(KEY)))
 
 
 @dataclass(frozen=True)
@@ -83,25 +91,42 @@ def add_teams(
         return {channel: team.id for channel, team in made.items()}
 
 
+def open_weeks(db: Database, teams: list[Roster], now: datetime, back: int = 0) -> None:
+    """Open each team's week (`back` weeks before `now`'s) as its prompt does: with the
+    channel's members, less the supervisor, on its roster. `db` must have the keyring."""
+    with db.session() as session:
+        for roster in teams:
+            team = get_team(session, WORKSPACE, roster.channel)
+            assert team is not None, "add_teams first"
+            week = Week(current_week(team, now).index - back)
+            open_period(session, team, week, ROTATION, roster.members)
+
+
 def add_history(db: Database, teams: list[Roster], weeks: int, now: datetime) -> int:
-    """`weeks` closed weeks in which every member checked in (a comment from every third);
-    returns the answers written."""
+    """`weeks` closed weeks in which every member checked in (a comment from every third),
+    each opened with its roster, checked in through `practice.checkin` and closed; returns the
+    answers written. `db` must have the keyring."""
     rng = random.Random(7)
     written = 0
     with db.session() as session:
+        found = {r.channel: get_team(session, WORKSPACE, r.channel) for r in teams}
+    for back in range(weeks, 0, -1):
+        when = now - timedelta(weeks=back)
+        open_weeks(db, teams, when)
         for roster in teams:
-            team_row = get_team(session, WORKSPACE, roster.channel)
-            assert team_row is not None, "add_teams first"
-            for back in range(weeks, 0, -1):
-                when = now - timedelta(weeks=back)
-                for j, member in enumerate(roster.members):
-                    answers = CheckinAnswers(
-                        availability=rng.randint(1, 5),
-                        stress=rng.randint(1, 5),
-                        domain_item=rng.randint(1, 5),
-                        comment="Thanks for the cover on Tuesday." if j % 3 == 0 else None,
-                    )
-                    record_checkin(session, team_row, member, answers, when, ROTATION)
-                    written += 1
+            team = found[roster.channel]
+            assert team is not None, "add_teams first"
+            week = current_week(team, when).index
+            for j, member in enumerate(roster.members):
+                answers = CheckinAnswers(
+                    availability=rng.randint(1, 5),
+                    stress=rng.randint(1, 5),
+                    domain_item=rng.randint(1, 5),
+                    comment="Thanks for the cover on Tuesday." if j % 3 == 0 else None,
+                )
+                result = check_in(db, team, week, member, answers, when)
+                assert isinstance(result, CheckinResult), result
+                written += 1
+    with db.session() as session:
         close_due_periods(session, now)
     return written

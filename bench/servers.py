@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.seed import KEY
 from bench.slack_host import BOT_TOKEN, SIGNING_SECRET
 from bot.app import LISTENER_THREADS
 
@@ -69,6 +70,7 @@ class Server:
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=api_url,
             DATABASE_URL=database_url,
+            SECUREBASE_SECRET_KEY=KEY,
             PORT=str(self.port),
             PYTHONPATH=str(REPO),
             **(extra_env or {}),

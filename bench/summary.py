@@ -3,7 +3,7 @@ many, against one hand-written SQL aggregate computing the same figures, on SQLi
 PostgreSQL, with the query plans.
 
 History is bulk-loaded (SQLite: executemany in large transactions; PostgreSQL: COPY), closed
-and anonymised as closing leaves it: no respondent keys, random ids, no comments needed.
+and anonymised as closing leaves it: keyless rows, random ids, no comments needed.
 """
 
 from __future__ import annotations
@@ -36,8 +36,17 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; history ends the
 WEEKS_SHOWN = 8  # what /teampulse shows by default
 ANONYMITY_MIN = 5
 # What the bulk load writes; any other column of these tables must be nullable (checked).
-ANSWER_COLUMNS = ("id", "period_id", "respondent_key", "availability", "stress", "domain_item")
-PERIOD_COLUMNS = ("id", "team_id", "week_index", "domain", "prompt_index", "member_count", "closed")
+ANSWER_COLUMNS = ("id", "period_id", "availability", "stress", "domain_item")
+PERIOD_COLUMNS = (
+    "id",
+    "team_id",
+    "week_index",
+    "domain",
+    "prompt_index",
+    "member_count",
+    "closed",
+    "roster_known",
+)
 
 # The same figures team_pulse shows, for a team reporting weekly (pool_weeks = 1): one row per
 # closed week with enough answers, with the distributions of all three items.
@@ -114,7 +123,7 @@ def _periods(team_ids: list[int], weeks: int, people: int) -> Iterator[tuple[Any
         for week in range(this_week - weeks, this_week):
             period_id += 1
             chosen = ROTATION.for_team(WORKSPACE, f"C{team_id:07d}X", week)
-            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, True)
+            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, True, True)
 
 
 def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tuple[Any, ...]]]:
@@ -129,7 +138,6 @@ def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tup
             (
                 hexes[32 * i : 32 * i + 32],
                 period_id,
-                None,
                 scores[3 * i],
                 scores[3 * i + 1],
                 scores[3 * i + 2] if i % 10 else None,  # one in ten skips the optional item

@@ -1,14 +1,13 @@
-"""Guarantee 4, end to end: once a week has closed, nobody can link an answer to a person.
+"""Whoever holds only the database can never link a member to an answer; after the close,
+nobody can, whatever they hold.
 
-Eight known members check in over HTTP (one changes their mind), the scheduler's sweep closes
-the week, and then the attacker is an administrator holding everything that is left: every
-table and column through raw SQL, the bot's settings and environment, and every short byte
-string in the bot process's memory. They brute-force each member's id through HMAC-SHA256 with
-every candidate key they can find. Before the close the same attack links every member to their
-answers, which proves the attack would find a link if one were left; after, it finds nothing.
-
-(tests/test_storage_privacy.py plays the same attacker at the storage level; this adds the
-HTTP loop, the process's own secrets and memory, and PostgreSQL's physical pages.)
+Eight known members check in over HTTP (one changes their mind). The attacker is an
+administrator with raw SQL over every table (a `pg_dump`-style copy), PostgreSQL's planner
+statistics after an explicit ANALYZE, and the write-ahead log written during the test. They
+brute-force each member's id through HMAC-SHA256 with every key-like value they can find. The
+same attack given the operator's key as well (`SECUREBASE_SECRET_KEY`) links every member while
+the week is open — which proves the attack would find a link if one were there — and, once the
+week has closed, nothing at all.
 """
 
 from __future__ import annotations
@@ -17,11 +16,14 @@ import contextlib
 import gc
 import hashlib
 import hmac
+import logging
 import os
+import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.sandboxed import wait_until
+from practice.sealing import SEALED_BYTES, WeekSeal
 from storage.clock import ManualClock
 
 Dump = dict[str, list[dict[str, Any]]]
@@ -66,24 +69,51 @@ def heap_bytes() -> set[bytes]:
     return found
 
 
-def candidate_keys(data: Dump, w: World) -> set[bytes]:
+def keylike(values: Iterable[Any]) -> set[bytes]:
+    """Every value, as bytes and (if it is hex) decoded: each a candidate HMAC key."""
     keys: set[bytes] = {b""}
-    loose: list[Any] = [value for _, _, value in cells(data)]
-    loose += list(asdict(w.bot.runtime.services.settings).values())
-    loose += list(os.environ.values())
-    for value in loose:
+    for value in values:
         if isinstance(value, bytes):
             keys.add(value)
         elif isinstance(value, str):
             keys.add(value.encode())
             with contextlib.suppress(ValueError):
                 keys.add(bytes.fromhex(value))
-    return keys | heap_bytes()
+    return keys
+
+
+def database_keys(data: Dump) -> set[bytes]:
+    """What someone holding only the database could try as keys: every stored value."""
+    return keylike(value for _, _, value in cells(data))
+
+
+def everything_keys(data: Dump, w: World) -> set[bytes]:
+    """...and what someone holding the bot's settings, key, environment and memory could."""
+    settings = w.bot.runtime.services.settings
+    loose: list[Any] = [*asdict(settings).values(), *os.environ.values()]
+    keyring = settings.require_keyring()
+    loose += [keyring.current.raw, keyring.current.raw.hex()]
+    return database_keys(data) | keylike(loose) | heap_bytes()
+
+
+def unwrapped_secrets(data: Dump, w: World) -> set[bytes]:
+    """The open weeks' secrets, as the holder of the database AND the operator's key gets them."""
+    keyring = w.bot.runtime.services.settings.require_keyring()
+    found = set()
+    for row in data["week_keys"]:
+        key = keyring.by_id(row["key_id"])
+        assert key is not None
+        wrapped = row["wrapped"]
+        found.add(key.unwrap(bytes(wrapped), row["period_id"]))
+    return found
+
+
+PURPOSES = ("", "roster\x1f", "reminder\x1f")  # every message the code ever keys
 
 
 def link(data: Dump, members: Iterable[str], keys: set[bytes]) -> dict[str, set[str]]:
-    """Every member id, written every way, through HMAC-SHA256 with every key, looked for
-    in every value stored anywhere."""
+    """Every member id, written every way (and with every purpose prefix the code uses),
+    through HMAC-SHA256 with every key, looked for in every value stored anywhere."""
     targets = {str(v).lower() for _, _, v in cells(data) if isinstance(v, str)}
     targets |= {v.hex() for _, _, v in cells(data) if isinstance(v, bytes)}
     places = {WORKSPACE, ""} | {row["workspace_id"] for row in data["teams"]}
@@ -91,7 +121,8 @@ def link(data: Dump, members: Iterable[str], keys: set[bytes]) -> dict[str, set[
     for person in members:
         messages = {person.encode()}
         for place in places:
-            messages |= {f"{place}:{person}".encode(), f"{person}:{place}".encode()}
+            for purpose in PURPOSES:
+                messages |= {f"{purpose}{place}:{person}".encode(), f"{person}:{place}".encode()}
         for message in messages:
             digests = {hashlib.sha256(message).hexdigest()}
             digests |= {hmac.new(key, message, hashlib.sha256).hexdigest() for key in keys}
@@ -117,25 +148,38 @@ def raw(w: World) -> Connection:
     return w.bot.runtime.services.db.engine.connect()
 
 
-def test_brute_force_links_everyone_before_the_close_and_no_one_after(
+def test_the_database_alone_links_no_one_while_the_week_is_open(
     database_url: str, clock: ManualClock
 ) -> None:
     with world(database_url, clock) as w:
         people = run_the_week(w)
         with raw(w) as conn:
-            before = dump(conn)
-        linked = link(before, people, candidate_keys(before, w))
-        assert set(linked) == set(people)  # the attack works while the week is open...
+            copy = dump(conn)  # a pg_dump (or a replica, or a backup) taken mid-week
+        assert copy["sealed_answers"] and copy["roster_entries"] and copy["week_keys"]
+        assert link(copy, people, database_keys(copy)) == {}  # the database alone: nothing
+
+        # Whoever also holds the operator's key links everyone: the attack is a real one.
+        secrets = unwrapped_secrets(copy, w)
+        linked = link(copy, people, database_keys(copy) | secrets)
+        assert set(linked) == set(people)
+        [secret] = secrets
+        [period_id] = {row["period_id"] for row in copy["week_keys"]}
+        seal = WeekSeal(secret, period_id)
         for person, values in zip(people, FINAL, strict=True):
-            [row] = [r for r in before["answers"] if r["respondent_key"] in linked[person]]
-            assert (row["availability"], row["stress"], row["domain_item"]) == values
-        del before, linked
+            [row] = [r for r in copy["sealed_answers"] if r["respondent_key"] in linked[person]]
+            opened = seal.open(row["respondent_key"], bytes(row["sealed"]))
+            assert (opened.availability, opened.stress, opened.domain_item) == values
 
-        w.next_week()  # the scheduler's sweep closes the week
 
+def test_after_the_close_no_one_links_even_with_the_key_and_the_process(
+    database_url: str, clock: ManualClock
+) -> None:
+    with world(database_url, clock) as w:
+        people = run_the_week(w)
+        w.next_week()  # the scheduler's sweep closes the week (and opens the next)
         with raw(w) as conn:
             after = dump(conn)
-        assert link(after, people, candidate_keys(after, w)) == {}  # ...and not after
+        assert link(after, people, everything_keys(after, w)) == {}
         stored = Counter(
             (r["availability"], r["stress"], r["domain_item"]) for r in after["answers"]
         )
@@ -150,6 +194,8 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
             data = dump(conn)
             schema = inspect(conn)
             for table in ("answers", "comments"):
+                names = {column["name"] for column in schema.get_columns(table)}
+                assert "respondent_key" not in names, table
                 for column in schema.get_columns(table):
                     assert not isinstance(column["type"], DateTime), (table, column["name"])
     # No member's id anywhere in the database, in any table.
@@ -158,7 +204,6 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
         assert not any(p in shown for p in people), (table, name)
     for table in ("answers", "comments"):
         for row in data[table]:
-            assert row["respondent_key"] is None
             # Random ids (UUID4), not a sequence; no Slack payload or JSON in any value.
             assert uuid.UUID(row["id"]).version == 4
             assert not any("{" in str(v) for v in row.values()), table
@@ -166,6 +211,21 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
     arrival = [*FINAL[:CHANGED], *FINAL[CHANGED + 1 :], FINAL[CHANGED]]
     physical = [(r["availability"], r["stress"], r["domain_item"]) for r in data["answers"]]
     assert sorted(physical) == sorted(arrival) and physical != arrival
+
+
+def test_sealed_answers_are_all_one_size_whatever_was_written(
+    database_url: str, clock: ManualClock
+) -> None:
+    """A comment's length (or its absence) would mark a row; every sealed row is as long."""
+    with world(database_url, clock) as w:
+        w.check_in(member(0), 3, 3)
+        w.check_in(member(1), 2, 4, 5, comment="x" * 1000)
+        w.check_in(member(2), 4, 2, 1, comment="short")
+        with raw(w) as conn:
+            sizes = {
+                len(bytes(r)) for (r,) in conn.execute(text("SELECT sealed FROM sealed_answers"))
+            }
+    assert sizes == {SEALED_BYTES}
 
 
 # --- PostgreSQL's physical pages --------------------------------------------------------------
@@ -219,44 +279,148 @@ def raw_pages(conn: Connection, table: str) -> bytes:
     )
 
 
-def test_postgres_pages_lose_the_secret_at_the_next_housekeeping(
+def open_week_secret(w: World) -> tuple[bytes, bytes]:
+    """The open week's wrapped secret (as stored) and the secret itself (with the key)."""
+    with raw(w) as conn:
+        [(period_id, key_id, wrapped)] = conn.execute(
+            text("SELECT period_id, key_id, wrapped FROM week_keys")
+        ).all()
+    key = w.bot.runtime.services.settings.require_keyring().by_id(key_id)
+    assert key is not None
+    return bytes(wrapped), key.unwrap(bytes(wrapped), period_id)
+
+
+def respondent_keys(w: World) -> list[str]:
+    with raw(w) as conn:
+        return [str(k) for k in conn.execute(text("SELECT respondent_key FROM sealed_answers"))]
+
+
+def test_postgres_pages_lose_the_open_week_at_the_next_housekeeping(
     own_database: str, clock: ManualClock
 ) -> None:
-    """Deleting or updating a row leaves its old version in the page until VACUUM. The close
-    rewrites the (UNLOGGED) week_secrets table at once and the hourly housekeeping job rewrites
-    it and team_weeks again, after which the secret is gone from every page."""
+    """Deleting a row leaves its old version in the page until VACUUM. The close rewrites the
+    open-week tables at once and the hourly housekeeping job again, after which neither the
+    wrapped secret nor any respondent key is left in any page (useful to someone who also
+    holds the key)."""
     with world(own_database, clock) as w:
         run_the_week(w)
-        with raw(w) as conn:
-            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM week_secrets"))]
+        wrapped, _secret = open_week_secret(w)
+        keys = respondent_keys(w)
         w.next_week()
-        tables = ("week_secrets", "team_weeks", "answers", "comments")
-        with raw(w) as conn:
-            stored = conn.execute(text("SELECT secret FROM week_secrets")).scalars().all()
-            assert secret not in [bytes(s) for s in stored]
-        # An old version may only go once no transaction that began before the close is still
-        # open (PostgreSQL's own autovacuum works in this new database too): wait for that.
-        wait_until(lambda: nothing_older_open(w), what="older transactions to finish")
         job = w.bot.runtime.scheduler.housekeeping
         assert job is not None
+        wait_until(lambda: nothing_older_open(w), what="older transactions to finish")
         job()
+        tables = ("week_keys", "roster_entries", "sealed_answers", "team_weeks", "answers")
         with raw(w) as conn:
             for table in tables:
-                assert secret not in raw_pages(conn, table), table
+                pages = raw_pages(conn, table)
+                assert wrapped not in pages, table
+                assert not any(k.encode() in pages for k in keys), table
 
 
-def test_postgres_write_ahead_log_holds_no_secret_after_close(
+def wal_since(conn: Connection, start: str) -> bytes:
+    """Every write-ahead log segment written since `start` (an LSN), as a superuser reads them."""
+    names = conn.execute(
+        text(
+            "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' "
+            "AND name >= pg_walfile_name(CAST(:start AS pg_lsn)) ORDER BY name"
+        ),
+        {"start": start},
+    ).scalars()
+    return b"".join(
+        bytes(conn.execute(text(f"SELECT pg_read_binary_file('pg_wal/{name}')")).scalar_one())
+        for name in names
+    )
+
+
+def test_postgres_write_ahead_log_never_holds_the_secret_or_the_key(
     own_database: str, clock: ManualClock
 ) -> None:
-    with world(own_database, clock) as w:
+    """Every link needs the week's secret. It reaches the log only wrapped: neither it nor the
+    operator's key is anywhere in the WAL written while members checked in and the week closed,
+    though the respondent keys and ciphertexts are (proving the log was read)."""
+    with world(own_database, clock) as w, raw(w) as conn:
+        start = str(conn.execute(text("SELECT pg_current_wal_lsn()")).scalar_one())
+        conn.commit()
         run_the_week(w)
-        with raw(w) as conn:
-            [secret] = [bytes(s) for (s,) in conn.execute(text("SELECT secret FROM week_secrets"))]
+        wrapped, secret = open_week_secret(w)
         w.next_week()
-        w.bot.runtime.scheduler.housekeeping()  # type: ignore[misc]
+        conn.execute(text("SELECT pg_switch_wal()"))
+        conn.commit()
+        log = wal_since(conn, start)
+        raw_key = w.bot.runtime.services.settings.require_keyring().current.raw
+    assert wrapped in log  # the log holds the week's rows...
+    assert secret not in log and secret.hex().encode() not in log  # ...never its secret
+    assert raw_key not in log and raw_key.hex().encode() not in log
+
+
+def test_postgres_statistics_after_analyze_hold_no_key(
+    own_database: str, clock: ManualClock
+) -> None:
+    """ANALYZE (autovacuum's) copies column values into pg_statistic; the key, secret and
+    ciphertext columns collect none, and nothing in the statistics links anyone."""
+    with world(own_database, clock) as w:
+        people = run_the_week(w)
         with raw(w) as conn:
-            newest = conn.execute(
-                text("SELECT name FROM pg_ls_waldir() ORDER BY modification DESC LIMIT 1")
-            ).scalar_one()
-            wal = conn.execute(text(f"SELECT pg_read_binary_file('pg_wal/{newest}')")).scalar_one()
-        assert secret not in bytes(wal)
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT tablename, attname, most_common_vals::text AS mcv, "
+                        "histogram_bounds::text AS hist FROM pg_stats "
+                        "WHERE schemaname = current_schema()"
+                    )
+                ).mappings()
+            ]
+            data = dump(conn)
+    guarded = {
+        ("week_keys", "wrapped"),
+        ("roster_entries", "member_key"),
+        ("sealed_answers", "respondent_key"),
+        ("sealed_answers", "sealed"),
+        ("deliveries", "recipient"),
+    }
+    for row in rows:
+        if (row["tablename"], row["attname"]) in guarded:
+            assert row["mcv"] is None and row["hist"] is None, row
+    statistics: Dump = {"pg_stats": rows, "teams": data["teams"]}
+    keys = database_keys(data) | keylike(str(v) for r in rows for v in r.values())
+    assert link(statistics, people, keys) == {}
+    assert link(data, people, keys) == {}
+
+
+# --- SQLite's write-ahead log -----------------------------------------------------------------
+
+
+def test_sqlite_close_is_complete_only_once_its_write_ahead_log_is_empty(
+    database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader holding a snapshot (a backup tool) when the week closes keeps the old pages in
+    the -wal file. The close says so and every sweep retries until the log is emptied; then
+    neither the database file nor its log holds the wrapped secret or a respondent key."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's own write-ahead log file")
+    path = Path(make_url(database_url).database or "")
+    with world(database_url, clock) as w:
+        run_the_week(w)
+        wrapped, _secret = open_week_secret(w)
+        keys = respondent_keys(w)
+        reader = sqlite3.connect(path)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM teams").fetchone()  # holds its snapshot
+        db = w.bot.runtime.services.db
+        with caplog.at_level(logging.WARNING, logger="storage.db"):
+            w.next_week()
+        assert db.scrub_pending
+        assert "write-ahead log" in caplog.text
+        reader.rollback()
+        reader.close()
+        w.deliver()  # the next sweep retries
+        assert not db.scrub_pending
+        wal = path.with_name(path.name + "-wal")
+        leftovers = (wal.read_bytes() if wal.exists() else b"") + path.read_bytes()
+        assert wrapped not in leftovers
+        assert not any(k.encode() in leftovers for k in keys)

@@ -36,7 +36,8 @@ ROWS = {  # one row in each table of the first revision, in foreign-key order
     "member_count, closed) VALUES (3, 7, 151, 'availability', 0, 8, true)",
     "answers": "INSERT INTO answers (id, period_id, availability, stress, domain_item) "
     "VALUES ('a1', 3, 4, 2, 5)",
-    "comments": "INSERT INTO comments (id, period_id, body) VALUES ('c1', 3, 'Thanks for Thursday')",
+    "comments": "INSERT INTO comments (id, period_id, body) "
+    "VALUES ('c1', 3, 'Thanks for Thursday')",
     "deliveries": "INSERT INTO deliveries (team_id, week_index, kind, recipient, status, "
     "claimed_at, claimed_by, attempts, error, slack_ts) VALUES (7, 151, 'channel_prompt', "
     "'C1', 'sent', '2026-11-24 09:30:00', 'host:1', 1, NULL, '1.2')",
@@ -151,6 +152,14 @@ def add_an_open_week(db: Database) -> None:
         )
 
 
+def closed_week_intact(db: Database) -> None:
+    """Every row of ROWS as it was (week 151's among the weeks)."""
+    for table, (query, expected) in CHECKS.items():
+        if table in ("team_weeks", "answers", "comments"):
+            query += " WHERE id = 3" if table == "team_weeks" else " WHERE period_id = 3"
+        assert rows(db, query) == expected, query
+
+
 def rows(db: Database, query: str) -> list[Any]:
     with db.engine.connect() as conn:
         return [tuple(row) for row in conn.execute(text(query))]
@@ -178,8 +187,7 @@ def test_upgrading_with_an_open_week_seals_it_and_downgrading_unseals_it(
         # Nothing of the open week is left in the clear; the closed week is untouched.
         assert rows(db, "SELECT period_id FROM answers") == [(3,)]
         assert rows(db, "SELECT period_id FROM comments") == [(3,)]
-        for query, expected in CHECKS.values():
-            assert rows(db, query) == expected, query
+        closed_week_intact(db)
         assert "week_secrets" not in inspect(db.engine).get_table_names()
         # It was never given a roster, so it has none: anyone but supervisors may check in.
         flags = rows(db, "SELECT id, roster_known FROM team_weeks ORDER BY id")
@@ -206,11 +214,12 @@ def test_upgrading_with_an_open_week_seals_it_and_downgrading_unseals_it(
             "WHERE period_id = 4 ORDER BY availability",
         )
         assert keyed == [(OLD_KEYS["UMEMBER2"], 3, 3, 3), (OLD_KEYS["UMEMBER1"], 5, 1, 3)]
-        assert sorted(rows(db, "SELECT respondent_key, body FROM comments WHERE period_id = 4")) == sorted(
+        assert sorted(
+            rows(db, "SELECT respondent_key, body FROM comments WHERE period_id = 4")
+        ) == sorted(
             [(OLD_KEYS["UMEMBER1"], "Sealed at the upgrade"), (OLD_KEYS["UMEMBER2"], "changed")]
         )
-        for query, expected in CHECKS.values():
-            assert rows(db, query) == expected, query
+        closed_week_intact(db)
         assert not {"week_keys", "sealed_answers", "roster_entries"} & set(
             inspect(db.engine).get_table_names()
         )

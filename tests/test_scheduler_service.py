@@ -35,8 +35,8 @@ class RecordingMessenger:
         self.reflections: list[str] = []
         self._lock = threading.Lock()
 
-    def count_members(self, team: Team) -> int:
-        return 5
+    def members(self, team: Team) -> list[str]:
+        return [f"U0MEM{n}" for n in range(5)]
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
         with self._lock:

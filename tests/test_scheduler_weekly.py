@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.content import default_library
 from bot.services import rotation_for
@@ -23,7 +23,8 @@ from scheduler.weekly import PROMPT, REFLECTIONS, WeeklyDelivery, fire_time
 from storage import deliveries
 from storage.clock import ManualClock
 from storage.db import Database
-from storage.models import Delivery, Period, Team
+from storage.models import Delivery, Period, RosterEntry, Team, WeekKey
+from storage.periods import on_roster, week_seal
 from storage.teams import TeamSpec, add_team
 from storage.weeks import Week, week_of_date
 
@@ -36,10 +37,12 @@ MON_23_NOV_0930 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # London is on UTC 
 
 
 class FakeMessenger:
-    """Records what would have been sent; can be told to fail the next N calls of a method."""
+    """Records what would have been sent; can be told to fail the next N calls of a method.
+
+    Every team's channel holds `members` members and the supervisors U0SUP1 and U0SUP2."""
 
     def __init__(self, members: int = 6) -> None:
-        self.members = members
+        self.people = ["U0SUP1", "U0SUP2", *(f"U0MEM{n:03d}" for n in range(members))]
         self.prompts: list[tuple[str, str, int]] = []  # (channel, domain, prompt_index)
         self.reflections: list[tuple[str, str, str]] = []  # (channel, supervisor, domain)
         self.calls: dict[str, int] = defaultdict(int)  # attempts, failed ones included
@@ -60,9 +63,9 @@ class FakeMessenger:
                 raise self._failures[method].pop(0)
             return f"1790000000.{next(self._ts):06d}"
 
-    def count_members(self, team: Team) -> int:
-        self._enter("count_members")
-        return self.members
+    def members(self, team: Team) -> list[str]:
+        self._enter("members")
+        return list(self.people)
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
         ts = self._enter("post_prompt")
@@ -288,7 +291,7 @@ def test_nothing_before_the_time_then_prompt_and_dms_exactly_once(
     clock.advance(timedelta(hours=3))
     assert delivery.run_due() == 0
     assert delivery.deliver(team_id) == 0
-    other_db = Database(database_url)
+    other_db = Database(database_url, db.keyring)
     try:
         replica_messenger = FakeMessenger()
         replica = make_delivery(other_db, clock, replica_messenger, worker="host-b:7")
@@ -312,7 +315,9 @@ def test_next_week_posts_again_with_another_domain_and_closes_the_old_week(
     clock.advance(timedelta(days=6, hours=23))  # Monday 30th 08:30: next week, before its time
     assert delivery.run_due() == 0
     first = period_of(db, team_id, week_of_date(date(2026, 11, 23)))
-    assert first is not None and first.closed and first.secret is None
+    assert first is not None and first.closed
+    with db.session() as session:
+        assert session.get(WeekKey, first.id) is None  # its secret is gone
     clock.advance(timedelta(hours=1))
     assert delivery.run_due() == 3
     assert len(messenger.prompts) == 2
@@ -395,24 +400,58 @@ def test_teams_in_other_zones_post_on_their_own_local_time(
     assert {r.week_index for r in ledger(db, new_york)} == {week_of_date(date(2026, 11, 23)).index}
 
 
-def test_member_count_is_stored_and_a_failed_count_does_not_stop_the_prompt(
-    db: Database, clock: ManualClock
-) -> None:
-    first = make_team(db, clock, "C0FIRST")
+def test_the_prompt_opens_the_week_with_its_roster(db: Database, clock: ManualClock) -> None:
+    team_id = make_team(db, clock, "C0FIRST")
     messenger = FakeMessenger(members=14)
     delivery = make_delivery(db, clock, messenger)
     clock.set(MON_23_NOV_0930)
-    delivery.deliver(first)
-    week = week_of_date(date(2026, 11, 23))
-    period = period_of(db, first, week)
-    assert period is not None and period.member_count == 14
+    assert delivery.deliver(team_id) == 3
+    period = period_of(db, team_id, week_of_date(date(2026, 11, 23)))
+    assert period is not None and period.roster_known
+    assert period.member_count == 14  # the channel's members, less its two supervisors
+    with db.session() as session:
+        team = session.get(Team, team_id)
+        seal = week_seal(session, period)
+        assert team is not None and seal is not None
+        on = [u for u in messenger.people if on_roster(session, period, seal, "T0001", u)]
+        assert on == messenger.people[2:]
+        count = session.scalar(select(func.count()).select_from(RosterEntry))
+        assert count == 14
+    # Someone who joins later does not change this week's roster.
+    messenger.people.append("U0LATE01")
+    clock.advance(timedelta(hours=1))
+    assert delivery.deliver(team_id) == 0
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(RosterEntry)) == 14
 
+
+@pytest.mark.parametrize("permanent", [False, True], ids=["transient", "permanent"])
+def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
+    db: Database, clock: ManualClock, permanent: bool
+) -> None:
+    """A week is never opened without a roster: if Slack cannot say who is in the channel,
+    nothing is posted or claimed, and the next sweep tries again."""
+    first = make_team(db, clock, "C0FIRST")
     second = make_team(db, clock, "C0SECOND")
-    messenger.fail_next("count_members", "ratelimited", permanent=False)
-    assert delivery.deliver(second) == 3
-    period = period_of(db, second, week)
-    assert period is not None and period.member_count is None
-    assert [p[0] for p in messenger.prompts] == ["C0FIRST", "C0SECOND"]
+    messenger = FakeMessenger(members=5)
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    messenger.fail_next("members", "ratelimited", permanent=permanent)
+    assert delivery.run_due() == 3  # one team waits; the other is not held up
+    week = week_of_date(date(2026, 11, 23))
+    [(waiting, opened)] = [
+        (t, o) for t, o in ((first, second), (second, first)) if period_of(db, t, week) is None
+    ]
+    assert ledger(db, waiting) == []
+    assert len(ledger(db, opened)) == 3
+    assert len(messenger.prompts) == 1
+
+    clock.advance(timedelta(minutes=1))
+    assert delivery.run_due() == 3
+    period = period_of(db, waiting, week)
+    assert period is not None and period.member_count == 5
+    assert sorted(p[0] for p in messenger.prompts) == ["C0FIRST", "C0SECOND"]
+    assert messenger.calls["post_prompt"] == 2
 
 
 # --- exactly once under concurrency ------------------------------------------------------

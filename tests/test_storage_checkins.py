@@ -285,7 +285,9 @@ def test_a_week_opened_before_rosters_admits_any_member_but_supervisors(
     with db.session() as s:
         period = s.scalars(select(Period)).one()
         period.roster_known = False
-    assert isinstance(submit(db, team, "UANYONE01", CheckinAnswers(3, 3), clock.now()), CheckinResult)
+    assert isinstance(
+        submit(db, team, "UANYONE01", CheckinAnswers(3, 3), clock.now()), CheckinResult
+    )
     assert submit(db, team, SUPERVISOR, CheckinAnswers(3, 3), clock.now()) is Refusal.SUPERVISOR
     assert count(db, "sealed_answers") == 1
 

@@ -24,6 +24,9 @@ CORE_TABLES = {
     "team_weeks",
     "answers",
     "comments",
+    "week_keys",
+    "roster_entries",
+    "sealed_answers",
     "deliveries",
     "pulse_views",
 }

@@ -286,9 +286,7 @@ def test_comments_cannot_be_joined_to_answers(db: Database, clock: ManualClock) 
 def test_stored_rows_have_no_people_and_no_time(db: Database) -> None:
     schema = inspect(db.engine)
     names = ("answers", "comments", "team_weeks", *OPEN_WEEK_TABLES)
-    columns = {
-        table: {c["name"]: c["type"] for c in schema.get_columns(table)} for table in names
-    }
+    columns = {table: {c["name"]: c["type"] for c in schema.get_columns(table)} for table in names}
     assert set(columns["answers"]) == {"id", "period_id", "availability", "stress", "domain_item"}
     assert set(columns["comments"]) == {"id", "period_id", "body"}
     # A period is a week number, not a timestamp.
@@ -430,7 +428,9 @@ def test_linking_fails_across_weeks_too(db: Database, clock: ManualClock) -> Non
     later = WEEK_END + timedelta(days=1)
     period = open_week(db, truth.team, later, ROTATION, list(truth.answers))
     for member, values_ in truth.answers.items():
-        result = check_in(db, truth.team, period.week_index, member, CheckinAnswers(*values_), later)
+        result = check_in(
+            db, truth.team, period.week_index, member, CheckinAnswers(*values_), later
+        )
         assert isinstance(result, CheckinResult), result
     data = dump(db)
     assert link(data, truth.answers) == {}

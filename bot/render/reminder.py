@@ -20,17 +20,17 @@ REMINDERS_OFF, REMINDERS_ON = "reminders_off", "reminders_on"
 
 def reminder(team_name: str, channel_id: str, domain: Domain) -> Message:
     text = (
-        f"A gentle nudge: there's still time to check in privately for {team_name} this week. "
-        "It takes about a minute."
+        f"A midweek note from {team_name}: there's still time to check in privately this week. "
+        "If you've already checked in, thank you."
     )
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
                 text=(
-                    f"A gentle nudge: there's still time to check in privately for "
-                    f"*{escape(team_name)}* this week (this week's theme is "
-                    f"*{domain.title}*, “{domain.belief}”). It takes about a minute, and nobody "
-                    "sees your answers: your team only ever sees anonymous totals."
+                    f"A midweek note for *{escape(team_name)}*: there's still time to check in "
+                    f"privately this week (this week's theme is *{domain.title}*, "
+                    f"“{domain.belief}”). It takes about a minute. If you've already checked "
+                    "in, thank you: there's nothing more to do."
                 )
             )
         ),
@@ -50,8 +50,8 @@ def reminder(team_name: str, channel_id: str, domain: Domain) -> Message:
             elements=[
                 MarkdownTextObject(
                     text=(
-                        "You'll get at most one reminder a week, and only if you haven't checked "
-                        "in. Nobody, your supervisor included, is told who gets one."
+                        "Everyone in the team gets this note once a week, whether they've "
+                        "checked in or not, so it says nothing about who has."
                     )
                 )
             ]

@@ -116,19 +116,27 @@ def _create_tables() -> None:
     )
 
 
-def _seal_open_weeks(bind: sa.Connection) -> None:
-    weeks = bind.execute(
+def _open_weeks(bind: sa.Connection) -> list[tuple[int, bytes | None]]:
+    """Each open week and its secret (None if PostgreSQL lost it, UNLOGGED, in a crash)."""
+    rows = bind.execute(
         sa.text(
             "SELECT w.id, s.secret FROM team_weeks w "
             "LEFT JOIN week_secrets s ON s.period_id = w.id WHERE w.closed = :f"
         ),
         {"f": False},
     ).all()
-    if not weeks:
+    return [
+        (int(period_id), None if secret is None else bytes(secret)) for period_id, secret in rows
+    ]
+
+
+def _seal_open_weeks(
+    bind: sa.Connection, weeks: list[tuple[int, bytes | None]], keyring: Keyring | None
+) -> None:
+    if not weeks or keyring is None:
         return
-    keyring = _keyring(len(weeks))
     for period_id, stored in weeks:
-        secret = bytes(stored) if stored is not None else new_week_secret()
+        secret = stored if stored is not None else new_week_secret()
         seal = WeekSeal(secret, period_id)
         bind.execute(
             sa.text("INSERT INTO week_keys (period_id, key_id, wrapped) VALUES (:p, :k, :w)"),
@@ -188,8 +196,12 @@ def _drop_keys(table: str) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    # Asked for before anything changes: pysqlite runs DDL outside the transaction, so a
+    # missing key found halfway would leave SQLite half-migrated.
+    weeks = _open_weeks(bind)
+    keyring = _keyring(len(weeks)) if weeks else None
     _create_tables()
-    _seal_open_weeks(bind)
+    _seal_open_weeks(bind, weeks, keyring)
     op.drop_table("week_secrets")
     _drop_keys("answers")
     _drop_keys("comments")
