@@ -17,7 +17,7 @@ from typing import Any
 
 from experience import texts
 
-from bot.sandboxed import WORKSPACE, Person, SandboxedBot, wait_until
+from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
 
@@ -185,21 +185,28 @@ def world(
     pool_weeks: int = 1,
     anonymity_min: int = 5,
     settings_env: dict[str, str] | None = None,
+    restart: bool = False,
 ) -> Iterator[World]:
-    """The bot, one team of `members` plus a supervisor, and this week's prompt posted."""
+    """The bot, one team of `members` plus a supervisor, and this week's prompt posted.
+    `restart`: the team is already in the database (a bot process starting again)."""
     people = [Person(member(n), f"Member {n}") for n in range(members)]
     people.append(Person(SUPERVISOR, "Sam Supervisor"))
     with SandboxedBot(
         database_url, clock, anonymity_min=anonymity_min, settings_env=settings_env or {}
     ) as bot:
         bot.add_people(people)
-        bot.add_team(
-            CHANNEL,
-            TEAM_NAME,
-            [SUPERVISOR],
-            [p.user_id for p in people[:-1]],
-            pool_weeks=pool_weeks,
-        )
+        if restart:
+            bot.sandbox.add_channel(
+                WORKSPACE, CHANNEL, "duty-team", members=[BOT_USER, *[p.user_id for p in people]]
+            )
+        else:
+            bot.add_team(
+                CHANNEL,
+                TEAM_NAME,
+                [SUPERVISOR],
+                [p.user_id for p in people[:-1]],
+                pool_weeks=pool_weeks,
+            )
         here = World(bot, clock, [p.user_id for p in people[:-1]])
         here.deliver()
         yield here
