@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.render.common import STORED_WITHOUT_NAME, supervisor_sees
+
 ROOT = Path(__file__).resolve().parents[1]
 PRIVACY = (ROOT / "PRIVACY.md").read_text()
 
@@ -50,3 +52,13 @@ def test_the_threat_model_has_a_row_per_party_naming_its_tests() -> None:
 def test_no_absolute_words() -> None:
     lowered = PRIVACY.lower()
     assert [word for word in ABSOLUTE if word in lowered] == []
+
+
+def test_the_form_the_readme_and_the_manifest_use_privacy_md_words() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    # The manifest's long_description is a folded scalar: its lines join with single spaces.
+    long_description = " ".join((ROOT / "manifest.yml").read_text().split())
+    privacy = " ".join(PRIVACY.split())
+    for text in (privacy, readme, long_description):
+        assert STORED_WITHOUT_NAME in text
+    assert supervisor_sees(5) in privacy and supervisor_sees(5) in readme

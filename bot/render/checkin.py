@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, Scale
-from bot.render.common import citation_line, escape
+from bot.render.common import STORED_WITHOUT_NAME, citation_line, escape, supervisor_sees
 from practice.checkin import Refusal
 
 CALLBACK_ID = "checkin"
@@ -58,9 +58,8 @@ def checkin_modal(
         SectionBlock(
             text=MarkdownTextObject(
                 text=(
-                    f"*Private check-in for {team_name}.* Your answers are saved without your "
-                    "name. Your supervisor sees only anonymous totals, once the week has ended, "
-                    f"and only for weeks where at least {anonymity_min} people answered."
+                    f"*Private check-in for {escape(team_name)}.* {STORED_WITHOUT_NAME} "
+                    f"{supervisor_sees(anonymity_min)}"
                 )
             )
         ),

@@ -7,6 +7,22 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 
+# The privacy promise, in the words PRIVACY.md uses; the check-in form, the README and the app's
+# manifest say the same (tests/test_privacy_document.py keeps them together).
+STORED_WITHOUT_NAME = (
+    "Your answers are stored without your name. While the week is open they are locked under a "
+    "key that is kept outside the database; when the week ends they are unlocked, shuffled and "
+    "stored with nothing that points to you."
+)
+
+
+def supervisor_sees(anonymity_min: int) -> str:
+    return (
+        "Your supervisor sees only team totals, after the week has ended, and only when at "
+        f"least {anonymity_min} people answered."
+    )
+
+
 def citation_line(citation: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=f"_{citation}_")])
 
