@@ -63,9 +63,9 @@ def test_the_chart_is_a_png_whose_alt_text_states_the_figures(
         alt = file.alt_txt or ""
         periods = dict(re.findall(r"(w/c \d+ \w+ \d{4}): ([^.]+(?:\.\d[^.]*)*)\.", alt))
         assert periods == {
-            "w/c 23 Nov 2026": "support 3.7, stress 3.2, 6 of 9 answered",
+            "w/c 23 Nov 2026": "support 3.7, stress 3.2, 6 of 8 answered",
             "w/c 30 Nov 2026": "not enough answers",
-            "w/c 7 Dec 2026": "support 2.4, stress 4.0, 5 of 9 answered",
+            "w/c 7 Dec 2026": "support 2.4, stress 4.0, 5 of 8 answered",
         }
         assert alt.index("23 Nov") < alt.index("30 Nov") < alt.index("7 Dec")
 
@@ -93,7 +93,7 @@ def test_sharing_posts_only_what_met_the_minimum_once_and_is_logged(
         [summary] = posted
         text = shown(summary.blocks)
         assert summary.text.startswith("How we've been, w/c 7 Dec 2026")
-        assert "5 of 9 of us checked in (56%)" in text
+        assert "5 of 8 of us checked in (62%)" in text
         assert "██░░░ 2.4 out of 5" in text and "████░ 4.0 out of 5" in text
         assert "“" in text and "██░░░ 2.0 out of 5 agreeing" in text
         assert f"Shared by <@{SUPERVISOR}>" in text

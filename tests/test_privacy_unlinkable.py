@@ -258,14 +258,22 @@ def own_database(database_url: str) -> Iterator[str]:
         server.dispose()
 
 
-def nothing_older_open(w: World) -> bool:
+def now_xid(w: World) -> str:
+    with raw(w) as conn:
+        return str(conn.execute(text("SELECT txid_current()")).scalar_one())
+
+
+def nothing_older_open(w: World, since: str) -> bool:
+    """No transaction anywhere on the server (other databases' count too: their transaction ids
+    hold back what VACUUM may remove) began before transaction `since`."""
     with raw(w) as conn:
         others = conn.execute(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() "
-                "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)"
-            )
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND ("
+                "age(backend_xmin) >= age(CAST(CAST(:since AS text) AS xid)) OR "
+                "age(backend_xid) >= age(CAST(CAST(:since AS text) AS xid)))"
+            ),
+            {"since": since},
         ).scalar_one()
     return bool(others == 0)
 
@@ -307,9 +315,12 @@ def test_postgres_pages_lose_the_open_week_at_the_next_housekeeping(
         wrapped, _secret = open_week_secret(w)
         keys = respondent_keys(w)
         w.next_week()
+        closed = now_xid(w)
         job = w.bot.runtime.scheduler.housekeeping
         assert job is not None
-        wait_until(lambda: nothing_older_open(w), what="older transactions to finish")
+        wait_until(
+            lambda: nothing_older_open(w, closed), 60, what="older transactions to finish"
+        )
         job()
         tables = ("week_keys", "roster_entries", "sealed_answers", "team_weeks", "answers")
         with raw(w) as conn:
