@@ -40,3 +40,40 @@ class ChannelMembers:
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+BOTS_TTL_SECONDS = 6 * 3600.0
+
+
+class WorkspaceBots:
+    """The bot and app users of each workspace (from `users.list`, paginated), remembered for
+    a few hours: a week's roster leaves them out, so they never count as members who did not
+    check in. One listing per workspace, not one call per channel member."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+        self._monotonic = monotonic
+
+    def of(self, client: WebClient, workspace_id: str) -> frozenset[str]:
+        now = self._monotonic()
+        with self._lock:
+            cached = self._cache.get(workspace_id)
+        if cached is not None and now - cached[0] < BOTS_TTL_SECONDS:
+            return cached[1]
+        bots: set[str] = set()
+        cursor: str | None = None
+        while True:
+            page = client.users_list(limit=200, cursor=cursor)
+            bots.update(
+                str(user["id"])
+                for user in page.get("members") or []
+                if user.get("is_bot") or user.get("is_app_user") or user.get("id") == "USLACKBOT"
+            )
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        result = frozenset(bots)
+        with self._lock:
+            self._cache[workspace_id] = (now, result)
+        return result

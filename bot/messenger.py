@@ -13,6 +13,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.membership import WorkspaceBots
 from bot.oauth import NotInstalled
 from bot.render.prompt import supervisor_reflections, weekly_prompt
 from bot.services import Services
@@ -58,8 +59,10 @@ class SlackMessenger:
         self.services = services
         self.client_for = client_for
         self.bot_user_for = bot_user_for
+        self.bots = WorkspaceBots()
 
     def members(self, team: Team) -> list[str]:
+        """The channel's people: neither this bot nor any other bot or app user."""
         members: set[str] = set()
         cursor: str | None = None
         try:
@@ -72,10 +75,11 @@ class SlackMessenger:
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
                 if not cursor:
                     break
+            bots = self.bots.of(client, team.workspace_id)
         except (SlackClientError, OSError) as error:
             raise _failure(error) from None
         members.discard(self.bot_user_for(team.workspace_id) or "")
-        return sorted(members)
+        return sorted(members - bots)
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
         library = self.services.library

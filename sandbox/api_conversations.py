@@ -1,4 +1,4 @@
-"""auth.test, conversations.open / members / info and users.info."""
+"""auth.test, conversations.open / members / info, users.info and users.list."""
 
 from __future__ import annotations
 
@@ -117,12 +117,36 @@ def users_info(ctx: CallContext) -> JSON:
     return {"ok": True, "user": user_object(user, ctx.state.app_id)}
 
 
+def users_list(ctx: CallContext) -> JSON:
+    """The workspace's users (bots and deleted users included, as Slack lists them), paged."""
+    limit_param = ctx.str_param("limit")
+    try:
+        limit = DEFAULT_PAGE if limit_param is None else int(limit_param)
+    except ValueError:
+        raise SlackError("invalid_limit", rejected=True) from None
+    if limit < 1:
+        raise SlackError("invalid_limit", rejected=True)
+    ids = sorted(u.id for u in ctx.state.users.values() if u.team_id == ctx.ws.team_id)
+    start = 0
+    cursor = ctx.str_param("cursor")
+    if cursor is not None:
+        start = _decode_cursor(cursor, ids)
+    page = ids[start : start + min(limit, MAX_PAGE)]
+    rest = ids[start + len(page) :]
+    return {
+        "ok": True,
+        "members": [user_object(ctx.state.users[i], ctx.state.app_id) for i in page],
+        "response_metadata": {"next_cursor": _encode_cursor(rest[0]) if rest else ""},
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "auth.test": auth_test,
     "conversations.open": conversations_open,
     "conversations.members": conversations_members,
     "conversations.info": conversations_info,
     "users.info": users_info,
+    "users.list": users_list,
 }
 
 

@@ -33,6 +33,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "files.getUploadURLExternal",
     "oauth.v2.access",
     "users.info",
+    "users.list",
     "views.open",
     "views.publish",
     "views.push",

@@ -69,7 +69,7 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     shown, quiet = rows
     assert shown["period_start"] == "2026-11-23" and shown["period_end"] == "2026-11-29"
     assert shown["themes"] == themes[0].title
-    assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "9", "67")
+    assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "8", "75")
     assert (shown["support_mean"], shown["stress_mean"]) == ("3.67", "3.17")
     belief = f"belief_{themes[0].key.replace('-', '_')}_mean"
     assert shown[belief] == "4.00"

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from experience import (
+    ADMIN,
     CHANNEL,
     OUTSIDER,
     SUPERVISOR,
@@ -31,12 +32,12 @@ OTHER_CHANNEL, OTHER_TEAM = "C0EXPOTHER", "Children in Care"
 
 
 def add_other_team(world: World, members: list[str]) -> None:
-    """A second team in the workspace, with its own channel and supervisor."""
+    """A second team in the workspace, with its own channel and supervisor (the admin)."""
     bot = world.bot
     bot.sandbox.add_channel(WORKSPACE, OTHER_CHANNEL, "cic", [BOT_USER, *members])
     services = bot.runtime.services
     with services.db.session() as session:
-        spec = TeamSpec(WORKSPACE, OTHER_CHANNEL, OTHER_TEAM, (member(7),))
+        spec = TeamSpec(WORKSPACE, OTHER_CHANNEL, OTHER_TEAM, (ADMIN,))
         add_team(session, spec, services.clock.now())
 
 
@@ -52,6 +53,7 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
 ) -> None:
     with experience(database_url, clock) as world:
         add_other_team(world, [member(7)])  # member 0 is not in this one
+        world.deliver()  # the other team's prompt goes out too: its week opens
         library = default_library()
         week = week_containing(clock.now(), "Europe/London").index
         domain = library.domain(world.domain_of(week))
@@ -96,7 +98,7 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
             member(7), other["action_id"], OTHER_CHANNEL, view_id=both["id"]
         )
         modal = wait_until(lambda: world.sandbox.open_views(member(7)))[-1]
-        assert json.loads(modal["private_metadata"]) == {"channel": OTHER_CHANNEL}
+        assert json.loads(modal["private_metadata"]) == {"channel": OTHER_CHANNEL, "week": week}
 
 
 def test_someone_in_no_team_gets_a_friendly_explanation(
@@ -144,11 +146,11 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
         oldest = lines[-1]
         assert domains[0].title in oldest
         assert "support ████░ 3.7" in oldest and "stress ███░░ 3.2" in oldest
-        assert "6 of 9 answered (67%" in oldest
+        assert "6 of 8 answered (75%" in oldest
         quiet = lines[-2]
         assert quiet.endswith("not enough answers")
         assert re.findall(r"\d", quiet.removeprefix("w/c 30 Nov 2026")) == []
-        assert "support ███░░ 3.0  stress ███░░ 3.0  5 of 9 answered" in lines[0]
+        assert "support ███░░ 3.0  stress ███░░ 3.0  5 of 8 answered" in lines[0]
 
         # The profile: each domain's belief over the rotation, the quiet week's in words.
         profile = next(t for t in texts_of(home) if "secure base profile" in t)

@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
-
 # The privacy promise, in the words PRIVACY.md uses; the check-in form, the README and the app's
 # manifest say the same (tests/test_privacy_document.py keeps them together).
 STORED_WITHOUT_NAME = (
