@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -138,7 +139,7 @@ class Period(Base):
 
     # False only for a week that was already open when sealed weeks came in (migration 0007):
     # it has no roster, so any non-supervisor in the channel may check in until it closes.
-    roster_known: Mapped[bool] = mapped_column(Boolean, default=True)
+    roster_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class WeekKey(Base):

@@ -8,6 +8,7 @@ through the session (`storage.db.keyring_of`), put there by `Database`.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Collection
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from practice.keys import KeyProblem
-from practice.sealing import WeekSeal, new_week_secret
+from practice.sealing import SealBroken, SealedValues, WeekSeal, new_week_secret
 from storage.db import SCRUB_WAL, keyring_of
 from storage.models import (
     Answer,
@@ -31,6 +32,8 @@ from storage.models import (
 )
 from storage.rotation import Rotation
 from storage.weeks import Week, week_containing
+
+log = logging.getLogger(__name__)
 
 
 def current_week(team: Team, now: datetime) -> Week:
@@ -160,7 +163,15 @@ def _unseal_anonymously(session: Session, period: Period) -> None:
             SealedAnswer.period_id == period.id
         )
     ).all()
-    values = [] if seal is None else [seal.open(row.respondent_key, row.sealed) for row in sealed]
+    values: list[SealedValues] = []
+    for row in sealed:
+        try:
+            if seal is None:
+                raise SealBroken("the week has no secret")
+            values.append(seal.open(row.respondent_key, row.sealed))
+        except SealBroken as broken:
+            # Never block the close (and every week after it) on one unreadable row: say so.
+            log.error("closing a week: one sealed check-in could not be opened (%s)", broken)
     for table in (SealedAnswer, RosterEntry, WeekKey):
         session.execute(delete(table).where(table.period_id == period.id))
     shuffler = random.SystemRandom()

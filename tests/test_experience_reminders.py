@@ -1,5 +1,6 @@
-"""The midweek reminder: one friendly DM to each member who has not checked in, in working hours
-of their own time zone, never twice in a week, never to someone who turned reminders off, and
+"""The midweek reminder: one friendly DM to every member of the week's roster, checked in or not
+(so Slack's history of who got one says nothing about who checked in), in working hours of
+their own time zone, never twice in a week, never to someone who turned reminders off, and
 without anyone (supervisor or database) being able to tell afterwards who was reminded."""
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from bot.render.prompt import OPEN_CHECKIN
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from bot.sandboxed import WORKSPACE, wait_until
 from scheduler.reminders import reminder_day
-from storage.checkins import respondent_key
 from storage.clock import ManualClock
-from storage.models import Answer, Delivery, Period, Team
-from storage.reminders import REMINDER, reminder_key
+from storage.models import Delivery, Period, RosterEntry, SealedAnswer, Team
+from storage.periods import week_seal
+from storage.reminders import REMINDER
+from storage.weeks import week_containing
 
+NOTE = "A midweek note"
 TOKYO, NEW_YORK = 7, 3  # members living elsewhere
 ZONES = {TOKYO: "Asia/Tokyo", NEW_YORK: "America/New_York"}
 
@@ -34,7 +37,7 @@ def reminded(world: World) -> list[str]:
     return [
         world.sandbox.channel(call.params["channel"]).im_user
         for call in world.sandbox.calls("chat.postMessage")
-        if call.ok and str(call.params.get("text", "")).startswith("A gentle nudge")
+        if call.ok and str(call.params.get("text", "")).startswith(NOTE)
     ]
 
 
@@ -59,30 +62,36 @@ def test_one_reminder_midweek_in_each_persons_own_working_hours(
         clock.set(at(2, 9, 59))
         assert world.remind() == 0
         clock.set(at(2, 10, 30))
-        assert world.remind() == 3
+        assert world.remind() == 5  # members 0, 1 (checked in), 4, 5 and 6
         assert world.remind() == 0  # never a second one
         clock.set(at(2, 15, 30))  # 10:30 in New York
         assert world.remind() == 1
         clock.set(at(3, 11))
         assert world.remind() == 0
-        assert sorted(reminded(world)) == sorted(member(n) for n in (3, 4, 5, 6, 7))
+        # Everyone but the one who turned reminders off: checking in changes nothing.
+        assert sorted(reminded(world)) == sorted(member(n) for n in (0, 1, 3, 4, 5, 6, 7))
 
         # The reminder: fallback text, a check-in button for the team, a way to stop them.
-        [dm] = [m for m in world.sandbox.dms(member(4)) if m.text.startswith("A gentle nudge")]
+        [dm] = [m for m in world.sandbox.dms(member(4)) if m.text.startswith(NOTE)]
         assert "Duty and Assessment" in dm.text
+        assert "If you've already checked in, thank you" in dm.text
         check_in = button(dm.blocks or [], OPEN_CHECKIN)
         assert check_in["value"] == CHANNEL
         assert button(dm.blocks or [], REMINDERS_OFF)
-        assert "Nobody, your supervisor included, is told who gets one" in shown(dm.blocks)
+        assert "whether they've checked in or not" in shown(dm.blocks)
+        # Someone who checked in got exactly the same note, and no other message at all.
+        [theirs] = world.sandbox.dms(member(0))
+        assert (theirs.text, shown(theirs.blocks)) == (dm.text, shown(dm.blocks))
         world.bot.driver.click_button(
             member(4), OPEN_CHECKIN, CHANNEL, channel_id=dm.channel, message_ts=dm.ts
         )
         modal = wait_until(lambda: world.sandbox.open_views(member(4)))[-1]
-        assert json.loads(modal["private_metadata"]) == {"channel": CHANNEL}
+        week = week_containing(clock.now(), "Europe/London").index
+        assert json.loads(modal["private_metadata"]) == {"channel": CHANNEL, "week": week}
 
         # The supervisor is told nothing about any of it.
         seen = world.everything_shown_to(SUPERVISOR)
-        assert "nudge" not in seen and not any(m in seen for m in world.members)
+        assert NOTE not in seen and not any(m in seen for m in world.members)
 
 
 def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
@@ -92,22 +101,24 @@ def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
         world.seed(member(0), 4, 2, 4)
         turn_off_from_home(world, member(1))
         clock.set(at(2, 11))
-        assert world.remind() == 6
+        assert world.remind() == 7
         db = world.bot.runtime.services.db
         with db.session() as session:
             recipients = set(
                 session.scalars(select(Delivery.recipient).where(Delivery.kind == REMINDER))
             )
             period = session.scalars(select(Period).where(Period.closed.is_(False))).one()
-            secret = period.secret
-            answer_keys = set(session.scalars(select(Answer.respondent_key)))
-        assert secret is not None and len(recipients) == 6
+            seal = week_seal(session, period)
+            sealed_keys = set(session.scalars(select(SealedAnswer.respondent_key)))
+            roster_keys = set(session.scalars(select(RosterEntry.member_key)))
+        assert seal is not None and len(recipients) == 7 and len(sealed_keys) == 1
         assert all(len(r) == 64 and int(r, 16) >= 0 for r in recipients)
         assert recipients.isdisjoint(world.members)
-        assert recipients.isdisjoint(answer_keys)
-        assert recipients.isdisjoint(respondent_key(secret, WORKSPACE, m) for m in world.members)
-        # While the week is open, the keys are the week's: the bot can tell, so as not to nag.
-        assert recipients == {reminder_key(secret, WORKSPACE, member(n)) for n in range(2, 8)}
+        assert recipients.isdisjoint(sealed_keys | roster_keys)
+        # While the week is open, the keys are the week's (only with the operator's key can the
+        # bot tell, so as not to nag twice).
+        expected = {seal.reminder_key(WORKSPACE, member(n)) for n in (0, *range(2, 8))}
+        assert recipients == expected
 
         clock.set(at(7, 0, 1))  # the week has ended
         world.remind()
@@ -129,7 +140,7 @@ def test_stopping_and_restarting_reminders(database_url: str, clock: ManualClock
     with experience(database_url, clock) as world:
         clock.set(at(2, 11))
         world.remind()
-        [dm] = [m for m in world.sandbox.dms(member(4)) if m.text.startswith("A gentle nudge")]
+        [dm] = [m for m in world.sandbox.dms(member(4)) if m.text.startswith(NOTE)]
         world.bot.driver.click_button(
             member(4), REMINDERS_OFF, "off", channel_id=dm.channel, message_ts=dm.ts
         )

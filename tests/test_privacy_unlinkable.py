@@ -318,9 +318,7 @@ def test_postgres_pages_lose_the_open_week_at_the_next_housekeeping(
         closed = now_xid(w)
         job = w.bot.runtime.scheduler.housekeeping
         assert job is not None
-        wait_until(
-            lambda: nothing_older_open(w, closed), 60, what="older transactions to finish"
-        )
+        wait_until(lambda: nothing_older_open(w, closed), 60, what="older transactions to finish")
         job()
         tables = ("week_keys", "roster_entries", "sealed_answers", "team_weeks", "answers")
         with raw(w) as conn:

@@ -241,7 +241,7 @@ def privacy_lines(anonymity_min: int) -> ContextBlock:
 
 def reminder_setting(on: bool) -> list[Block]:
     if on:
-        text = "*Reminders are on.* If you haven't checked in by midweek, I'll send one nudge."
+        text = "*Reminders are on.* Everyone in the team gets one midweek note a week."
         button = ButtonElement(text="Stop reminders", action_id=REMINDERS_OFF, value="off")
     else:
         text = "*Reminders are off.* You can still check in any time with `/checkin`."

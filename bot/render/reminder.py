@@ -62,10 +62,7 @@ def reminder(team_name: str, channel_id: str, domain: Domain) -> Message:
 
 def reminders_changed(on: bool) -> Message:
     if on:
-        text = (
-            "Reminders are back on: if you haven't checked in by midweek, I'll send you one "
-            "gentle nudge."
-        )
+        text = "Reminders are back on: one midweek note a week, the same for everyone in the team."
         button = ButtonElement(text="Stop these reminders", action_id=REMINDERS_OFF, value="off")
     else:
         text = (
