@@ -63,7 +63,16 @@ def test_demo_plays_three_weeks_and_shows_what_people_see(tmp_path: Path) -> Non
     assert "How stressed have you felt this week?" in out
     assert "(•) Most of the time" in out and "( ) Very much" in out
     assert "[ Cancel ] [ Send privately ]" in out
+    # Each check-in is confirmed in the form itself; no message is ever sent about one: every
+    # direct message in the demo goes to the supervisor (reflections and the chart).
+    assert out.count("The form turns into this note") == 7 + 3 + 8
     assert "It replaces the one you sent earlier this week." in out
+    assert out.count("a direct message:") == out.count("Secure Base sends Ruth Campbell a direct")
+    # Someone who joined after week 2's prompt is told kindly to wait, and checks in in week 3.
+    assert "Jess Turner joins the team today" in out
+    assert "You joined Northfield Family Support after this week's prompt went out" in out
+    assert "You're very welcome to check in from next week." in out
+    assert "Jess presses “Send privately”" in out
     assert "Team pulse: Northfield Family Support" in out
     assert "not enough answers to show without identifying" in out
     assert "only for a team's practice supervisors" in out
@@ -144,10 +153,12 @@ def test_sandbox_takes_a_piped_session_and_ends_at_end_of_input(tmp_path: Path) 
     assert "4) Most of the time" in out
     assert "Please type a number from 1 to 5." in out
     assert "The form is closed. Nothing was sent." in out
-    assert out.count("Secure Base sends") >= 5
+    # Five check-ins, each confirmed inside its form; the only DMs are Ruth's reflections.
+    assert out.count("The form turns into this note") == 5
+    assert out.count("Secure Base sends") == out.count("Secure Base sends Ruth Campbell")
     assert "only for a team's practice supervisors" in out  # Mei is not a supervisor
     # Five check-ins: support 4, 3, 5, 2, 4 and stress 3, 4, 2, 4, 3.
-    assert "5 of 9 answered" in out
+    assert "5 of 8 answered" in out  # the roster: the eight members, not the supervisor
     assert "mean 3.6 of 5" in out and "mean 3.2 of 5" in out
     assert "Thanks all." in out
     assert "Secure Base has no /frobnicate" in out
@@ -169,7 +180,7 @@ def test_mrkdwn_becomes_plain_words() -> None:
 
 def test_the_checkin_modal_reads_as_questions_with_options() -> None:
     library = default_library()
-    modal = checkin_modal(library, library.domains[0], "C1", "Duty", 5, None)
+    modal = checkin_modal(library, library.domains[0], "C1", 0, "Duty", 5, None)
 
     asked = questions(modal)
     assert [q.block_id for q in asked] == ["availability", "stress", "domain_item", "comment"]

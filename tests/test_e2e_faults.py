@@ -27,7 +27,7 @@ from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot, saved_view_title, wait_until
 from practice.checkin import Refusal, week_to_check_in
 from storage.clock import ManualClock
-from storage.models import Delivery, Period
+from storage.models import Period
 from storage.teams import get_team
 
 TEAM = "C0E2EFLT001"
@@ -112,15 +112,17 @@ def test_a_prompt_slack_keeps_failing_is_posted_once_on_a_later_sweep(bot: Sandb
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel"])
-def test_a_channel_error_keeps_the_week_closed_and_the_bot_carries_on(
+def test_a_channel_error_opens_no_week_and_the_bot_carries_on(
     bot: SandboxedBot, error: str
 ) -> None:
     """A week opens only with its roster, read from the channel as the prompt goes out: while
-    the channel cannot be read nothing is posted and nobody can check in; once it can, the
-    prompt goes out on the next sweep, once."""
+    the channel cannot be read nothing is posted there and nobody can check in. (That the error
+    is recorded once and shown to the installer is test_scale_slack_faults's.)"""
     bot.sandbox.faults.channel_error(TEAM, error)
-    assert bot.runtime.delivery.run_due() == 0
+    for _ in range(3):
+        bot.runtime.delivery.run_due()
     assert prompt_posts(bot) == 0
+    assert [c for c in bot.sandbox.calls("chat.postMessage") if c.params["channel"] == TEAM] == []
     with bot.runtime.services.db.session() as session:
         assert list(session.scalars(select(Period))) == []
     services = bot.runtime.services
@@ -129,15 +131,9 @@ def test_a_channel_error_keeps_the_week_closed_and_the_bot_carries_on(
     assert team is not None
     now = services.clock.now()
     assert week_to_check_in(services.db, team, MEMBERS[0].user_id, now) is Refusal.NOT_OPEN
-    assert bot.runtime.delivery.run_due() == 0  # still waiting, nothing posted twice
-
     bot.sandbox.faults.clear()
-    assert bot.runtime.delivery.run_due() == 2
-    assert prompt_posts(bot) == 1
-    with bot.runtime.services.db.session() as session:
-        ledger = {d.kind: d.status for d in session.scalars(select(Delivery))}
-    assert ledger == {"channel_prompt": "sent", "supervisor_dm": "sent"}
-    assert_still_working(bot)
+    health = httpx.get(bot.events_url.removesuffix("/slack/events") + "/healthz")
+    assert health.status_code == 200
 
 
 @pytest.mark.parametrize("fault", ["rate_limited", "server_error_500", "server_error_503", "slow"])

@@ -1,25 +1,38 @@
 """The weekly loop end to end: the real bot over HTTP, Slack played by the sandbox.
 
-Prompt and reflections go out once; members check in through the modal; the week closes;
-the supervisor's /teampulse shows exactly what was answered, and nobody else's does.
+Prompt and reflections go out once (the week opens with them); members check in through the
+modal, each confirmed inside it; the midweek note goes to everyone alike; the week closes; the
+supervisor's /teampulse shows exactly what was answered, and nobody else's does. Nothing in
+anyone's DMs says who checked in.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from experience import shown as text_of
+from sealed_weeks import unsealed
 from sqlalchemy import func, select
 
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.prompt import OPEN_CHECKIN
-from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, wait_until
+from bot.sandboxed import (
+    BOT_USER,
+    SAVED_TITLE,
+    WORKSPACE,
+    Person,
+    SandboxedBot,
+    saved_view_title,
+    wait_until,
+)
 from sandbox.state import Message
 from storage.clock import ManualClock
-from storage.models import Answer, Period, PulseView
+from storage.models import PulseView
+from storage.teams import get_team
 from storage.weeks import week_containing
 
 TZ = "Europe/London"
@@ -92,6 +105,15 @@ def next_monday_morning(clock: ManualClock) -> None:
     clock.set(monday + timedelta(hours=8))
 
 
+def open_answers(bot: SandboxedBot, channel: str) -> list[object]:
+    """The team's check-ins this open week (opened with the operator's key)."""
+    services = bot.runtime.services
+    with services.db.session() as session:
+        team = get_team(session, WORKSPACE, channel)
+    assert team is not None
+    return list(unsealed(services.db, team, services.clock.now()))
+
+
 def slash_reply(bot: SandboxedBot, user: str, command: str, text: str = "") -> Message:
     """Send a slash command and return the ephemeral reply it brought."""
     before = len(bot.sandbox.ephemerals(user))
@@ -127,14 +149,24 @@ def test_the_weekly_loop_from_prompt_to_team_pulse(bot: SandboxedBot, clock: Man
     assert f"<#{TEAM}>" in everything_in(reflections[0])
 
     for member, answers in zip(MEMBERS, ANSWERS, strict=False):
-        bot.check_in(member.user_id, TEAM, modal_answers(*answers))
-        assert "is saved" in bot.sandbox.dms(member.user_id)[-1].text
+        response = bot.check_in(member.user_id, TEAM, modal_answers(*answers))
+        assert "is saved" in text_of(response.json()["view"]["blocks"])  # in the modal only
+
+    # Wednesday 11:00: the midweek note goes to all 8 members, checked in or not.
+    clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
+    assert bot.runtime.reminders.run_due() == len(MEMBERS)
+    notes = [bot.sandbox.dms(member.user_id) for member in MEMBERS]
+    # A week of check-ins left nothing in anyone's DMs but that one note, the same for all:
+    # Slack's history cannot tell who checked in, or when.
+    assert all(len(dms) == 1 for dms in notes), notes
+    assert len({(dms[0].text, text_of(dms[0].blocks)) for dms in notes}) == 1
+    assert notes[0][0].text.startswith("A midweek note")
 
     next_monday_morning(clock)
     pulse = slash_reply(bot, SUPERVISOR.user_id, "/teampulse")
     support = [a[0] for a in ANSWERS]
     stress = [a[1] for a in ANSWERS]
-    assert "6 of 9 answered" in pulse.text  # 8 members and the supervisor in the channel
+    assert "6 of 8 answered" in pulse.text  # the 8 members: the supervisor is not counted
     assert f"support {sum(support) / 6:.1f}/5" in pulse.text
     assert f"stress {sum(stress) / 6:.1f}/5" in pulse.text
     shown = everything_in(pulse)
@@ -178,7 +210,9 @@ def test_a_member_of_two_teams_chooses_the_team_and_gets_its_modal(bot: Sandboxe
     other_supervisor = Person("U0E2ESUP002", "Mo Fostering")
     bot.add_people([other_supervisor])
     bot.add_team(OTHER_TEAM, "Fostering", [other_supervisor.user_id], [both.user_id])
+    assert bot.runtime.delivery.run_due() == 4  # both teams' prompts and supervisors' DMs
     dm = bot.sandbox.dm_channel_id(both.user_id)
+    week = week_containing(bot.runtime.services.clock.now(), TZ).index
 
     assert bot.driver.slash_command(both.user_id, dm, "/checkin").status_code == 200
     chooser = wait_until(lambda: bot.sandbox.ephemerals(both.user_id), what="the chooser")[0]
@@ -194,28 +228,24 @@ def test_a_member_of_two_teams_chooses_the_team_and_gets_its_modal(bot: Sandboxe
         both.user_id, fostering["action_id"], OTHER_TEAM, channel_id=dm, message_ts=chooser.ts
     )
     view = wait_until(lambda: bot.sandbox.open_views(both.user_id), what="the modal")[-1]
-    assert json.loads(view["private_metadata"]) == {"channel": OTHER_TEAM}
+    assert json.loads(view["private_metadata"]) == {"channel": OTHER_TEAM, "week": week}
     assert "Private check-in for Fostering" in json.dumps(view["blocks"])
-    bot.driver.answer_modal(both.user_id, view["id"], modal_answers(3, 3, None, None))
-    wait_until(lambda: bot.sandbox.dms(both.user_id), what="the confirmation")
-    assert "Fostering" in bot.sandbox.dms(both.user_id)[-1].text
+    sent = bot.driver.answer_modal(both.user_id, view["id"], modal_answers(3, 3, None, None))
+    assert saved_view_title(sent) == SAVED_TITLE
+    assert "Your check-in for Fostering is saved" in text_of(sent.json()["view"]["blocks"])
+    assert bot.sandbox.dms(both.user_id) == []
 
-    with bot.runtime.services.db.session() as session:
-        stored = dict(
-            session.execute(
-                select(Period.team_id, func.count(Answer.id))
-                .join(Answer, Answer.period_id == Period.id)
-                .group_by(Period.team_id)
-            ).all()
-        )
-    assert list(stored.values()) == [1]  # one answer, in one team: the one chosen
+    # One answer, in one team: the one chosen.
+    assert [len(open_answers(bot, team)) for team in (TEAM, OTHER_TEAM)] == [0, 1]
     # In a team's own channel, /checkin is for that team: no question asked.
-    assert bot.open_checkin(both.user_id, TEAM)["private_metadata"] == json.dumps({"channel": TEAM})
+    metadata = bot.open_checkin(both.user_id, TEAM)["private_metadata"]
+    assert json.loads(metadata) == {"channel": TEAM, "week": week}
 
 
 def test_checkin_opens_the_modal_within_the_trigger_window_when_slack_is_slow(
     bot: SandboxedBot,
 ) -> None:
+    bot.runtime.delivery.run_due()
     member = MEMBERS[1].user_id
     bot.sandbox.faults.slow("conversations.members", seconds=1.0)
     response = bot.driver.slash_command(member, TEAM, "/checkin")

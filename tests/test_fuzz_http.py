@@ -41,7 +41,8 @@ def slack(database_url: str, clock: ManualClock) -> Iterator[SandboxedBot]:
             [Person(SUPERVISOR, "Sam Supervisor")] + [Person(m, f"Member {m}") for m in MEMBERS]
         )
         running.add_team(CHANNEL, "Duty team", [SUPERVISOR], MEMBERS)
-        running.open_checkin(MEMBER, CHANNEL)  # this week's row exists before any counting
+        running.runtime.delivery.run_due()  # the prompt opens the week (before any counting)
+        running.open_checkin(MEMBER, CHANNEL)
         yield running
 
 

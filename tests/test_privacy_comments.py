@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from privacy_world import Shown, World, member, world
-from sqlalchemy import text
+from privacy_world import WORKSPACE, Shown, World, member, world
+from sealed_weeks import unsealed
 
+from bot.render.common import STORED_WITHOUT_NAME, supervisor_sees
 from storage.clock import ManualClock
+from storage.teams import get_team
 
 PRIVACY_URL = "https://intranet.example.gov.uk/secure-base/privacy"
 
@@ -29,8 +31,8 @@ def test_the_modal_says_how_answers_and_comments_are_handled_before_typing(
     blocks = view["blocks"]
     texts = _modal_texts(view)
     intro = texts[0]
-    assert "without your name" in intro and "anonymous totals" in intro
-    assert "once the week has ended" in intro and "at least 6 people" in intro
+    assert STORED_WITHOUT_NAME in intro and supervisor_sees(6) in intro
+    assert "without your name" in intro and "at least 6 people" in intro
     # One line links to the full account of privacy.
     privacy = [t for t in texts if "privacy" in t.lower()]
     assert privacy == [f"<{PRIVACY_URL}|How your privacy is protected>"]
@@ -125,8 +127,12 @@ def test_identifiers_are_removed_before_a_comment_is_stored(
     with world(database_url, clock) as w:
         for n in range(5):
             w.check_in(member(n), 3, 3, comment=typed if n == 0 else f"fine {n}")
-        with w.bot.runtime.services.db.engine.connect() as conn:
-            stored = conn.execute(text("SELECT body FROM comments")).scalars().all()
+        services = w.bot.runtime.services
+        with services.db.session() as session:
+            team = get_team(session, WORKSPACE, w.channel)
+        assert team is not None
+        # As stored (sealed until the week closes, opened here with the operator's key).
+        stored = [v.comment for v in unsealed(services.db, team, clock.now()) if v.comment]
         w.next_week()
         shown = w.pulse().everything
     [mine] = [body for body in stored if "said ring" in body]

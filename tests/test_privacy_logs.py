@@ -2,8 +2,9 @@
 
 The attacker reads the log files. The whole weekly loop runs with the root logger and Bolt's,
 slack_sdk's, SQLAlchemy's and APScheduler's at DEBUG, every record is kept, and no record may
-hold a member's id beside an answer or a comment, nor a week's secret or a respondent key at all
-(with those, a log kept past the close would undo it). The libraries do log such things at
+hold a member's id beside an answer or a comment, nor the operator's key, a week's secret
+(wrapped or not), a roster key or a respondent key at all (with those, a log kept past the
+close would undo it). The libraries do log such things at
 DEBUG (request bodies, SQL parameters, result rows) and Bolt logs a whole request body at INFO
 when a signature fails; bot.log_privacy withholds them.
 """
@@ -14,10 +15,12 @@ import logging
 
 import pytest
 from privacy_world import World, member, world
-from sqlalchemy import text
+from sqlalchemy import select
 
 from bot.log_privacy import WITHHELD, install, withhold
 from storage.clock import ManualClock
+from storage.models import Period, RosterEntry, SealedAnswer, WeekKey
+from storage.periods import week_seal
 
 DEBUG_LOGGERS = ("", "slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "securebase", "bot")
 
@@ -40,19 +43,25 @@ def _line(record: logging.LogRecord) -> str:
     return line
 
 
+def _forms(raw: bytes) -> set[str]:
+    return {raw.hex(), repr(raw)[2:-1]}
+
+
 def _secrets(w: World) -> set[str]:
-    """Every week's secret and respondent key in the database right now (the test is
-    omniscient here; the attacker only has the logs)."""
-    found: set[str] = set()
-    with w.bot.runtime.services.db.engine.connect() as conn:
-        for (secret,) in conn.execute(text("SELECT secret FROM week_secrets")):
-            if secret is not None:
-                raw = bytes(secret)
-                found |= {raw.hex(), repr(raw)[2:-1]}
-        for table in ("answers", "comments"):
-            for (key,) in conn.execute(text(f"SELECT respondent_key FROM {table}")):
-                if key is not None:
-                    found.add(key)
+    """The operator's key, every open week's secret (wrapped as stored, and unwrapped) and
+    every roster and respondent key in the database right now (the test is omniscient here;
+    the attacker only has the logs)."""
+    db = w.bot.runtime.services.db
+    found = _forms(db.keyring.current.raw)
+    with db.session() as session:
+        for period in session.scalars(select(Period).where(Period.closed.is_(False))):
+            seal = week_seal(session, period)
+            if seal is not None:
+                found |= _forms(seal.secret)
+        for wrapped in session.scalars(select(WeekKey.wrapped)):
+            found |= _forms(bytes(wrapped))
+        found |= set(session.scalars(select(RosterEntry.member_key)))
+        found |= set(session.scalars(select(SealedAnswer.respondent_key)))
     return found
 
 
@@ -73,7 +82,7 @@ def test_the_weekly_loop_at_debug_logs_nothing_that_links(
         w.home(member(1))
         w.pulse()
         secrets = _secrets(w)
-        assert secrets
+        assert len(secrets) > 4 + 8 + 6  # key, secret and wrapped secret; roster; answers
         w.next_week()
         w.pulse()
         w.command(member(2), "/teampulse", "log")

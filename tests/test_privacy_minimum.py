@@ -79,11 +79,11 @@ def test_the_minimum_itself_is_shown_and_one_fewer_is_not(
         w.next_week()
         shown = w.pulse()
         lines = shown.lines()
-        # The channel has the eight members and the supervisor.
-        assert any(line.startswith("*Responses:* 5 of 9 answered") for line in lines)
+        # The week's roster: the eight members (the supervisor is never counted).
+        assert any(line.startswith("*Responses:* 5 of 8 answered") for line in lines)
         trend = [line for line in lines if line.startswith("w/c ")]
         assert len(trend) == 2
-        assert "5 of 9 answered" in trend[0] and "not enough answers" in trend[1]
+        assert "5 of 8 answered" in trend[0] and "not enough answers" in trend[1]
         assert not re.search(r"\b4 (of|answers)\b|mean 2\.0", shown.everything)
 
 
@@ -94,7 +94,7 @@ def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: Ma
             w.check_in(member(i), 3, 3, 4 if i < 4 else None)
         w.next_week()
         first = w.pulse()
-        assert any(line.startswith("*Responses:* 6 of 9") for line in first.lines())
+        assert any(line.startswith("*Responses:* 6 of 8") for line in first.lines())
         assert "agreeing" not in first.everything and "4 answered" not in first.everything
         # Five of six answered it the next week: now it is shown.
         for i in range(6):
@@ -164,8 +164,8 @@ def test_a_pooled_block_appears_only_once_both_its_weeks_have_closed(
         assert during_153.everything == during_152.everything
         w.next_week()
         after = w.pulse()
-        # 4 + 3 answers from two weeks of a channel of five (four members, the supervisor).
-        assert any(line.startswith("*Responses:* 7 of 10") for line in after.lines())
+        # 4 + 3 answers from two weeks of a roster of four (the supervisor is not counted).
+        assert any(line.startswith("*Responses:* 7 of 8") for line in after.lines())
         [latest, earlier] = [line for line in after.lines() if line.startswith("w/c ")]
         assert _first_week(latest) == 152 and _weeks_in(latest) == 2
         assert _first_week(earlier) == 150 and "not enough answers" in earlier

@@ -6,12 +6,13 @@ supervisors included, is ever shown who has or has not checked in.
 from __future__ import annotations
 
 from privacy_world import WORKSPACE, World, member, world
+from sealed_weeks import member_check_in
 from sqlalchemy import text
 
 from bot.handlers.teampulse import NOT_SUPERVISOR
 from bot.sandboxed import BOT_USER, SIGNING_SECRET, Person, wait_until
+from practice.checkin import CheckinAnswers
 from sandbox.driver import SlackDriver
-from storage.checkins import CheckinAnswers, record_checkin
 from storage.clock import ManualClock
 from storage.periods import close_due_periods
 from storage.teams import TeamSpec, add_team
@@ -25,6 +26,7 @@ def _second_team(w: World) -> None:
     """A second team in the same workspace, with a closed week of unmistakable answers."""
     w.bot.add_people([Person(OTHER_SUPERVISOR, "Bea Harbour")])
     w.bot.add_team(OTHER_CHANNEL, OTHER_NAME, [OTHER_SUPERVISOR], [member(n) for n in range(8)])
+    w.deliver()  # Harbour's prompt goes out: its week opens
     for n in range(6):
         w.check_in(member(n), 5, 5, channel=OTHER_CHANNEL, comment=f"harbour note {n}")
 
@@ -59,11 +61,11 @@ def test_the_same_channel_id_in_another_workspace_is_another_team(
         with services.db.session() as session:
             spec = TeamSpec(ELSEWHERE, w.channel, ELSEWHERE_NAME, (w.supervisor,))
             elsewhere = add_team(session, spec, clock.now())
-            for n in range(6):
-                answers = CheckinAnswers(5, 5, 5, f"elsewhere note {n}")
-                record_checkin(
-                    session, elsewhere, member(n), answers, clock.now(), services.rotation
-                )
+        for n in range(6):
+            answers = CheckinAnswers(5, 5, 5, f"elsewhere note {n}")
+            member_check_in(
+                services.db, elsewhere, member(n), answers, clock.now(), services.rotation
+            )
         for n in range(3):  # here: three check-ins, below the minimum
             w.check_in(member(n), 1, 1)
         w.next_week()

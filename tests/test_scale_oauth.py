@@ -6,6 +6,7 @@ scheduled posts (rotating ones refreshed), and no way for one workspace to reach
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -17,13 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from bot.sandboxed import wait_until
+from bot.sandboxed import SAVED_TITLE, saved_view_title, wait_until
 from bot.settings import MANIFEST_SCOPES, SettingsError, load_settings
 from sandbox.driver import SlackDriver, sign_request
 from sandbox.webapi import SlackSandbox
 from storage.clock import ManualClock
-from storage.deliveries import last_error
-from storage.models import Answer, PulseView, Team
+from storage.models import Answer, Period, PulseView, SealedAnswer, Team
 from storage.teams import TeamSpec, add_team
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret"
@@ -48,7 +48,7 @@ A = Workspace(
     name="Northshire",
     installer="U0AINSTAL",
     supervisor="U0ASUPER1",
-    members=("U0AMEM01", "U0AMEM02"),
+    members=("U0AMEM01", "U0AMEM02", "U0AMEM03"),
     channel="C0ATEAM01",
     team_name="Northshire duty team",
 )
@@ -152,6 +152,7 @@ def start(database_url: str, *, token_rotation: bool = False) -> Iterator[Instal
             "SLACK_API_URL": sandbox.api_url,
             "DATABASE_URL": database_url,
             "SECUREBASE_ANONYMITY_MIN": "3",
+            "SECUREBASE_SECRET_KEY": os.urandom(32).hex(),
         }
     )
     clock = ManualClock(START)
@@ -219,9 +220,11 @@ def test_scheduled_posts_use_each_workspaces_own_token(slack: Installed) -> None
         assert len(slack.sandbox.dms(workspace.supervisor)) == 1
 
 
-def test_a_team_in_a_workspace_without_an_install_fails_once_and_says_so(
+def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_week(
     slack: Installed,
 ) -> None:
+    """Without an install the channel cannot be read, so B's week has no roster: it does not
+    open (nobody there can check in) and nothing is posted anywhere in B."""
     slack.install(A)
     slack.add_team(A)
     slack.add_team(B)  # B never installed the app
@@ -230,7 +233,7 @@ def test_a_team_in_a_workspace_without_an_install_fails_once_and_says_so(
     assert slack.runtime.delivery.run_due() == 0
     with slack.runtime.services.db.session() as session:
         team = session.scalars(select(Team).where(Team.workspace_id == B.team_id)).one()
-        assert last_error(session, team.id) == "not_installed"
+        assert session.scalars(select(Period).where(Period.team_id == team.id)).all() == []
     assert all(c.team_id == A.team_id for c in slack.sandbox.calls() if c.team_id)
 
 
@@ -258,11 +261,12 @@ def test_one_workspace_never_reaches_anothers_teams_or_pulse(slack: Installed) -
     slack.runtime.delivery.run_due()
     a, b = slack.driver(A), slack.driver(B)
     # Three of A's people check in, so A's week could be shown to A's supervisor.
-    for user in (*A.members, A.supervisor):
+    for user in A.members:
         assert a.slash_command(user, A.channel, "/checkin").status_code == 200
         view = wait_until(lambda u=user: slack.sandbox.open_views(u), what="A's modal")[-1]
-        a.answer_modal(user, view["id"], {"availability": "4", "stress": "2"})
-    wait_until(lambda: slack.count(Answer) == 3, what="A's three check-ins")
+        sent = a.answer_modal(user, view["id"], {"availability": "4", "stress": "2"})
+        assert saved_view_title(sent) == SAVED_TITLE
+    assert slack.count(SealedAnswer) == 3  # stored inside each acknowledgement
 
     # Signed for B, by B's supervisor, and by A's supervisor's id claimed from B: nothing of A.
     for user in (B.supervisor, A.supervisor, B.members[0]):
@@ -282,7 +286,7 @@ def test_one_workspace_never_reaches_anothers_teams_or_pulse(slack: Installed) -
     assert [w for viewer, w in looks if viewer in from_b] == [B.team_id, B.team_id]
 
     # A /checkin signed for B from A's channel, and a check-in naming A's channel.
-    answers = slack.count(Answer)
+    answers = slack.count(SealedAnswer)
     b.slash_command(B.members[0], A.channel, "/checkin")
     opened = wait_until(lambda: slack.sandbox.open_views(B.members[0]), what="B's modal")[-1]
     assert json.loads(opened["private_metadata"])["channel"] == B.channel  # their own team
@@ -291,7 +295,6 @@ def test_one_workspace_never_reaches_anothers_teams_or_pulse(slack: Installed) -
     view = wait_until(lambda: slack.sandbox.open_views(B.members[1]), what="B's modal")[-1]
     metadata = json.loads(view["private_metadata"])
     assert metadata["channel"] == B.channel
-    dms = len(slack.sandbox.dms(B.members[1]))
     submission = {
         "type": "view_submission",
         "user": {"id": B.members[1], "team_id": B.team_id},
@@ -315,9 +318,11 @@ def test_one_workspace_never_reaches_anothers_teams_or_pulse(slack: Installed) -
         },
     )
     assert answer.status_code == 200
-    wait_until(lambda: len(slack.sandbox.dms(B.members[1])) > dms, what="B member's DM")
-    assert slack.count(Answer) == answers  # nothing written to A's team (nor B's)
-    assert "not in a team" in slack.sandbox.dms(B.members[1])[-1].text
+    assert answer.json()["response_action"] == "update"  # said inside the modal, never a DM
+    assert "not in a team" in json.dumps(answer.json()["view"])
+    assert slack.count(SealedAnswer) == answers  # nothing written to A's team (nor B's)
+    assert slack.count(Answer) == 0
+    assert slack.sandbox.dms(B.members[1]) == []
 
 
 def test_oauth_settings() -> None:

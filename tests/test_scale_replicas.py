@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.sandboxed import wait_until
+from practice.keys import Keyring, SecretKey
 from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackSandbox
 from storage.db import Database
@@ -80,6 +81,7 @@ class Cluster:
     tmp: Path
     sandbox: SlackSandbox
     db: Database
+    secret_key: str  # every replica uses the same operator key
     replicas: list[Replica] = field(default_factory=list)
 
     def start(self) -> Replica:
@@ -92,6 +94,7 @@ class Cluster:
             "SLACK_API_URL": self.sandbox.api_url,
             "SLACK_APP_TOKEN": "",
             "DATABASE_URL": self.database_url,
+            "SECUREBASE_SECRET_KEY": self.secret_key,
             "PORT": str(port),
             "SECUREBASE_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS),
         }
@@ -160,9 +163,10 @@ class Cluster:
 def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
     sandbox = SlackSandbox().start()
     sandbox.add_workspace(WORKSPACE, "Replica Borough", bot_token=BOT_TOKEN, bot_user_id=BOT_USER)
-    db = Database(database_url)
+    secret_key = os.urandom(32).hex()
+    db = Database(database_url, Keyring(SecretKey(bytes.fromhex(secret_key))))
     upgrade(db)
-    found = Cluster(database_url, tmp_path, sandbox, db)
+    found = Cluster(database_url, tmp_path, sandbox, db, secret_key)
     try:
         yield found
     finally:
@@ -220,14 +224,15 @@ def test_a_replica_killed_mid_sweep_is_taken_over_after_its_lease(cluster: Clust
     killed = threading.Event()
 
     def kill_at_sixtieth(n: int) -> None:
-        # The 60th team's prompt is claimed and its channel is being counted: nothing for it has
-        # reached Slack yet. SIGKILL leaves that claim behind, held by a dead process.
+        # The 60th team's supervisor DM is claimed and its DM channel is being opened: the DM
+        # itself has not reached Slack yet. SIGKILL leaves that claim behind, held by a dead
+        # process.
         if n == 60:
             first.process.send_signal(signal.SIGKILL)
             first.process.wait()
             killed.set()
 
-    on_call(cluster.sandbox, "conversations.members", kill_at_sixtieth)
+    on_call(cluster.sandbox, "conversations.open", kill_at_sixtieth)
     assert killed.wait(WORK_TIMEOUT), f"never reached team 60:\n{first.log.read_text()}"
     assert first.process.returncode == -signal.SIGKILL
     sent_before = cluster.ledger(SENT)

@@ -1,14 +1,17 @@
 """`securebase demo`: three weeks of the demo team, played through the real bot.
 
-Week 1 six people check in (one by the button under the prompt, one changes their mind later
-in the week), week 2 only three do, so that week stays hidden, week 3 seven do. Then the
-supervisor looks at the team pulse, and a member who tries to is politely refused. At the
+Week 1 someone who joins the team just after the prompt is told kindly to check in from next
+week, and six people check in (one by the button under the prompt, one changes their mind
+later in the week); week 2 only three do, so that week stays hidden; week 3 eight do, the new
+joiner among them. Then the supervisor looks at the team pulse, and a member who tries to is
+politely refused. At the
 end the demo checks the pulse against the answers it gave, so a lost or doubled check-in
 fails the demo.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +19,15 @@ from typing import Literal
 
 from bot.demo.feed import Seen
 from bot.demo.show import Printer
-from bot.demo.team import MEMBERS, SUPERVISOR, TEAM_NAME, TEAM_TZ, DemoError, DemoTeam
+from bot.demo.team import (
+    LATE_JOINER,
+    MEMBERS,
+    SUPERVISOR,
+    TEAM_NAME,
+    TEAM_TZ,
+    DemoError,
+    DemoTeam,
+)
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.text import framed, message_lines, view_lines
 from bot.sandboxed import wait_until
@@ -91,9 +102,10 @@ PLAN: tuple[tuple[str, tuple[Visit, ...]], ...] = (
         ),
     ),
     (
-        "Seven people check in.",
+        f"Eight people check in, {LATE_JOINER.name.split()[0]} (who joined in week 1) among them.",
         (
             Visit(0, "10:20", "Bethan", Answers(4, 3, 4), via="button"),
+            Visit(0, "11:40", "Jess", Answers(4, 2, 4)),
             Visit(0, "15:05", "Tom", Answers(4, 3, 4, "The Thursday 'door open' slot worked.")),
             Visit(1, "08:50", "Aisha", Answers(5, 2, 5)),
             Visit(1, "12:30", "Gareth", Answers(4, 3, 4)),
@@ -125,6 +137,8 @@ def play(team: DemoTeam, show: Printer) -> None:
         show.say(story)
         show.moment("The weekly prompt goes out.")
         show.new_messages()
+        if number == 1:
+            late_joiner_waits(team, show)
         for index, visit in enumerate(visits):
             again = visit.who in given[number]
             play_visit(team, show, visit, full_form=index == 0, again=again)
@@ -165,11 +179,36 @@ def play_visit(
     if sent.errors:
         reasons = "; ".join(sent.errors.values())
         raise DemoError(f"Secure Base turned down {first}'s answers: {reasons}")
+    if not sent.saved or sent.showing is None:
+        raise DemoError(f"{first}'s check-in was not saved")
     show.line(f"  {first} presses “Send privately”.")
-    if sent.showing is not None:
-        show.replaced_form(person, sent.showing)
-        team.cancel(person, sent.showing)
-    show.new_messages()
+    show.replaced_form(person, sent.showing)
+    team.cancel(person, sent.showing)
+    if show.new_messages():
+        raise DemoError(f"a message was sent about {first}'s check-in")
+
+
+def late_joiner_waits(team: DemoTeam, show: Printer) -> None:
+    """Someone added to the channel after the week's prompt is not on its roster: they are
+    told kindly why, and check in from next week (so nobody can be added to pad a quiet week)."""
+    first = LATE_JOINER.name.split()[0]
+    team.move_to(0, "09:45")
+    show.moment(
+        f"{LATE_JOINER.name} joins the team today and is added to {team.channel_name}, just "
+        "after the prompt went out. She types /checkin."
+    )
+    team.join_channel(LATE_JOINER)
+    notice = team.slash(LATE_JOINER, "/checkin").view
+    if notice is None or "from next week" not in json.dumps(notice["blocks"]):
+        show.new_messages()
+        raise DemoError(f"{LATE_JOINER.name} was not told she can check in from next week")
+    show.notice(LATE_JOINER, notice)
+    team.cancel(LATE_JOINER, notice)
+    show.say(
+        f"Each week counts only the people who were in the channel when its prompt went out, "
+        f"so nobody can be added to make a quiet week show. {first} can check in from next week.",
+        indent="  ",
+    )
 
 
 def supervisor_looks(

@@ -74,6 +74,12 @@ class Printer:
         self.line(f"  The form turns into this note, for {first} only, who then closes it:")
         self.line(framed(view_lines(view, self.team.name)))
 
+    def notice(self, person: Person, view: Mapping[str, Any]) -> None:
+        """A note the bot opened instead of the form."""
+        first = person.name.split()[0]
+        self.line(f"  Instead of the form, {first} sees this note (only {first} sees it):")
+        self.line(framed(view_lines(view, self.team.name)))
+
     def answers(
         self, person: Person, view: Mapping[str, Any], answers: Mapping[str, str | None]
     ) -> None:
