@@ -37,6 +37,15 @@ class ChannelMembers:
             self._cache[key] = (now, result)
         return result
 
+    def includes(self, client: WebClient, workspace_id: str, channel_id: str, user: str) -> bool:
+        """Whether `user` is in the channel. A miss is asked of Slack again before it counts, so
+        someone who has just joined is never told they're not in the team."""
+        if user in self.of(client, workspace_id, channel_id):
+            return True
+        with self._lock:
+            self._cache.pop((workspace_id, channel_id), None)
+        return user in self.of(client, workspace_id, channel_id)
+
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()

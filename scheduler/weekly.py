@@ -19,7 +19,7 @@ from storage import deliveries
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import Period, Team
-from storage.periods import close_due_periods, current_week, find_period, open_period
+from storage.periods import close_due_periods, current_week, find_period, open_period, planned
 from storage.rotation import Rotation
 from storage.teams import DAYS, list_teams
 from storage.weeks import Week
@@ -84,14 +84,14 @@ class WeeklyDelivery:
                 return 0
             week = current_week(team, now)
             period = find_period(session, team.id, week.index)
+            domain, prompt_index = planned(session, team, week, self.rotation)
         supervisors = [s.user_id for s in team.supervisors]
-        if period is None:
+        if period is None and not self._prompt_given_up(team, week):
             period = self._open_week(team, week, supervisors)
-            if period is None:
-                return 0
-        domain, prompt_index = period.domain, period.prompt_index
+            if period is None and not self._prompt_given_up(team, week):
+                return 0  # members unreadable for now: the next sweep tries again
         made = 0
-        if self._claim(team_id, week, PROMPT, team.channel_id):
+        if period is not None and self._claim(team_id, week, PROMPT, team.channel_id):
             made += self._post_prompt(team, week, domain, prompt_index)
         for supervisor in supervisors:
             if self._claim(team_id, week, REFLECTIONS, supervisor):
@@ -107,19 +107,47 @@ class WeeklyDelivery:
     def _open_week(self, team: Team, week: Week, supervisors: list[str]) -> Period | None:
         """Open the week with its roster: the channel's members now, less the supervisors. A
         week is never opened without one: if Slack can't say who is in the channel, the prompt
-        waits for the next sweep."""
+        waits for the next sweep, or, when Slack says it never will (channel gone, bot removed,
+        token revoked), is recorded as failed for good, once, like a post that failed."""
         try:
             people = self.messenger.members(team)
         except DeliveryError as error:
-            log.warning(
-                "team %s: the prompt waits: channel members unreadable: %s",
-                team.channel_id,
-                error.code,
-            )
+            if error.permanent and self._claim(team.id, week, PROMPT, team.channel_id):
+                log.error(
+                    "team %s: channel_prompt failed for good: %s", team.channel_id, error.code
+                )
+                with self.db.session() as session:
+                    deliveries.finish(
+                        session,
+                        team_id=team.id,
+                        week_index=week.index,
+                        kind=PROMPT,
+                        recipient=team.channel_id,
+                        worker=self.worker,
+                        error=error.code,
+                    )
+            elif not error.permanent:
+                log.warning(
+                    "team %s: the prompt waits: channel members unreadable: %s",
+                    team.channel_id,
+                    error.code,
+                )
             return None
         roster = [person for person in people if person not in supervisors]
         with self.db.session() as session:
             return open_period(session, team, week, self.rotation, roster)
+
+    def _prompt_given_up(self, team: Team, week: Week) -> bool:
+        """This week's prompt failed for good (the channel's members were unreadable for good):
+        no week opens, and the supervisors still get their reflections."""
+        with self.db.session() as session:
+            return deliveries.settled(
+                session,
+                team_id=team.id,
+                week_index=week.index,
+                kind=PROMPT,
+                recipient=team.channel_id,
+            )
 
     def _post_prompt(self, team: Team, week: Week, domain: str, prompt_index: int) -> int:
         return self._attempt(

@@ -124,6 +124,19 @@ def finish(
     )
 
 
+def settled(session: Session, *, team_id: int, week_index: int, kind: str, recipient: str) -> bool:
+    """The delivery was made, or failed for good: nothing more to try."""
+    status = session.scalar(
+        select(Delivery.status).where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.recipient == recipient,
+        )
+    )
+    return status in (SENT, FAILED)
+
+
 def last_error(session: Session, team_id: int) -> str | None:
     """The newest permanent failure for a team, for `securebase team list`."""
     return session.scalar(

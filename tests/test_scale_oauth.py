@@ -23,6 +23,7 @@ from bot.settings import MANIFEST_SCOPES, SettingsError, load_settings
 from sandbox.driver import SlackDriver, sign_request
 from sandbox.webapi import SlackSandbox
 from storage.clock import ManualClock
+from storage.deliveries import last_error
 from storage.models import Answer, Period, PulseView, SealedAnswer, Team
 from storage.teams import TeamSpec, add_team
 
@@ -224,7 +225,8 @@ def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_wee
     slack: Installed,
 ) -> None:
     """Without an install the channel cannot be read, so B's week has no roster: it does not
-    open (nobody there can check in) and nothing is posted anywhere in B."""
+    open (nobody there can check in), nothing is posted anywhere in B, and the failure is
+    recorded once for `securebase team list`."""
     slack.install(A)
     slack.add_team(A)
     slack.add_team(B)  # B never installed the app
@@ -234,6 +236,7 @@ def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_wee
     with slack.runtime.services.db.session() as session:
         team = session.scalars(select(Team).where(Team.workspace_id == B.team_id)).one()
         assert session.scalars(select(Period).where(Period.team_id == team.id)).all() == []
+        assert last_error(session, team.id) == "not_installed"
     assert all(c.team_id == A.team_id for c in slack.sandbox.calls() if c.team_id)
 
 

@@ -425,18 +425,17 @@ def test_the_prompt_opens_the_week_with_its_roster(db: Database, clock: ManualCl
         assert session.scalar(select(func.count()).select_from(RosterEntry)) == 14
 
 
-@pytest.mark.parametrize("permanent", [False, True], ids=["transient", "permanent"])
 def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
-    db: Database, clock: ManualClock, permanent: bool
+    db: Database, clock: ManualClock
 ) -> None:
-    """A week is never opened without a roster: if Slack cannot say who is in the channel,
-    nothing is posted or claimed, and the next sweep tries again."""
+    """A week is never opened without a roster: if Slack cannot say for now who is in the
+    channel, nothing is posted or claimed, and the next sweep tries again."""
     first = make_team(db, clock, "C0FIRST")
     second = make_team(db, clock, "C0SECOND")
     messenger = FakeMessenger(members=5)
     delivery = make_delivery(db, clock, messenger)
     clock.set(MON_23_NOV_0930)
-    messenger.fail_next("members", "ratelimited", permanent=permanent)
+    messenger.fail_next("members", "ratelimited", permanent=False)
     assert delivery.run_due() == 3  # one team waits; the other is not held up
     week = week_of_date(date(2026, 11, 23))
     [(waiting, opened)] = [
@@ -452,6 +451,30 @@ def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
     assert period is not None and period.member_count == 5
     assert sorted(p[0] for p in messenger.prompts) == ["C0FIRST", "C0SECOND"]
     assert messenger.calls["post_prompt"] == 2
+
+
+def test_members_unreadable_for_good_is_a_prompt_failed_once_and_reflections_still_go(
+    db: Database, clock: ManualClock
+) -> None:
+    """The channel is gone (or the bot removed): the prompt is recorded as failed, once, for
+    `team list`; no week opens (no roster); the supervisors still get their reflections; later
+    sweeps do not ask Slack again."""
+    team_id = make_team(db, clock, "C0GONE")
+    messenger = FakeMessenger(members=5)
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    messenger.fail_next("members", "channel_not_found", permanent=True)
+    assert delivery.run_due() == 2  # the two supervisors' reflections
+    week = week_of_date(date(2026, 11, 23))
+    assert period_of(db, team_id, week) is None
+    [prompt] = [row for row in ledger(db, team_id) if row.kind == PROMPT]
+    assert (prompt.status, prompt.error) == ("failed", "channel_not_found")
+    asked = messenger.calls["members"]
+    for _ in range(3):
+        clock.advance(timedelta(minutes=1))
+        assert delivery.run_due() == 0
+    assert messenger.calls["members"] == asked
+    assert messenger.prompts == []
 
 
 # --- exactly once under concurrency ------------------------------------------------------

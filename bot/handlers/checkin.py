@@ -46,11 +46,17 @@ def my_teams(
     (the usual case, answered without loading every team in the workspace)."""
     with services.db.session() as session:
         here = get_team(session, workspace, channel) if channel else None
-    if here is not None and user in members.of(client, workspace, here.channel_id):
+    if here is not None and members.includes(client, workspace, here.channel_id, user):
         return [here]
     with services.db.session() as session:
         teams = list(list_teams(session, workspace))
     return [t for t in teams if user in members.of(client, workspace, t.channel_id)]
+
+
+COULD_NOT_LOOK = (
+    "Sorry, Secure Base couldn't check which teams you're in just then (Slack was busy). "
+    "Please try again in a moment with `/checkin`."
+)
 
 
 COULD_NOT_OPEN = (
@@ -164,7 +170,13 @@ def register(
     ) -> None:
         ack()
         user, workspace = command["user_id"], context.team_id or command.get("team_id", "")
-        teams = my_teams(services, members, client, workspace, user, command.get("channel_id"))
+        try:
+            teams = my_teams(services, members, client, workspace, user, command.get("channel_id"))
+        except (SlackApiError, SlackClientError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("/checkin could not read channel members: %s", reason)
+            respond(text=COULD_NOT_LOOK, response_type="ephemeral")
+            return
         if not teams:
             respond(text=NO_TEAM, response_type="ephemeral")
         elif len(teams) == 1:
@@ -196,7 +208,12 @@ def register(
         channel = body["actions"][0].get("value", "")
         with services.db.session() as session:
             team = get_team(session, workspace, channel)
-        if team is None or user not in members.of(client, workspace, channel):
+        try:
+            member = team is not None and members.includes(client, workspace, channel, user)
+        except (SlackApiError, SlackClientError, OSError):
+            tell_privately(client, body, respond, channel, COULD_NOT_LOOK)
+            return
+        if team is None or not member:
             form = view.notice_view(NO_TEAM)
         else:
             form = form_for(services, team, user)
