@@ -1,6 +1,12 @@
 """The anonymised team picture. Aggregation happens in SQL; a period resting on fewer answers
 than the anonymity minimum is filtered out by the query itself (HAVING), so its figures are
-never computed for display.
+never computed for display. The same holds for each item on its own: an item with fewer
+answers than the minimum has no figures.
+
+Each item is reported in three bands, never per level: low (1–2), middle (3) and high (4–5),
+with how many answered and the mean. When one band holds every answer the mean is withheld
+(NULL from the query itself): the band says all there is to say, and a mean of, say, 5.0 or
+4.8 would give away exactly what each person chose.
 
 Weeks are reported in fixed, non-overlapping blocks of `team.pool_weeks` (1, 2 or 4 weeks,
 decided when the team is set up), and only once every week of a block has closed.
@@ -14,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,14 +28,26 @@ from storage.models import Answer, Comment, Period, PulseView, Team
 from storage.periods import close_due_periods, current_week
 from storage.weeks import Week
 
-LEVELS = (1, 2, 3, 4, 5)
+BANDS = ("low", "middle", "high")  # 1–2, 3, 4–5
 
 
 @dataclass(frozen=True)
-class Distribution:
-    counts: tuple[int, ...]  # how many chose 1..5
-    total: int
-    mean: float
+class Bands:
+    """One item's answers as a supervisor may see them."""
+
+    answered: int
+    low: int  # answered 1 or 2
+    middle: int  # answered 3
+    high: int  # answered 4 or 5
+    mean: float | None  # None when one band holds every answer
+
+    @property
+    def one_band(self) -> str | None:
+        """The band holding every answer ("low", "middle" or "high"), if there is one."""
+        return next(
+            (band for band in BANDS if getattr(self, band) == self.answered),
+            None,
+        )
 
 
 @dataclass(frozen=True)
@@ -54,9 +72,9 @@ class BlockFigures:
     block: Block
     responses: int
     members: int | None
-    availability: Distribution
-    stress: Distribution
-    domain_items: dict[str, Distribution] = field(default_factory=dict)
+    availability: Bands
+    stress: Bands
+    domain_items: dict[str, Bands] = field(default_factory=dict)
 
     @property
     def participation(self) -> float | None:
@@ -88,20 +106,33 @@ def participation_reading(rate: float) -> str:
     return "low"
 
 
-def _distribution_columns(
-    column: InstrumentedAttribute[Any], prefix: str
-) -> list[ColumnElement[Any]]:
-    counts: list[ColumnElement[Any]] = [
-        func.sum(case((column == level, 1), else_=0)).label(f"{prefix}_{level}") for level in LEVELS
+def _band_columns(column: InstrumentedAttribute[Any], prefix: str) -> list[ColumnElement[Any]]:
+    """How many answered the item, how many in each band, and the mean unless one band holds
+    every answer. Unanswered (NULL) items count in none of them."""
+    answered = func.count(column)
+    low = func.sum(case((column <= 2, 1), else_=0))
+    middle = func.sum(case((column == 3, 1), else_=0))
+    high = func.sum(case((column >= 4, 1), else_=0))
+    one_band = or_(low == answered, middle == answered, high == answered)
+    mean = case((one_band, None), else_=func.avg(cast(column, Float)))
+    return [
+        answered.label(f"{prefix}_answered"),
+        low.label(f"{prefix}_low"),
+        middle.label(f"{prefix}_middle"),
+        high.label(f"{prefix}_high"),
+        mean.label(f"{prefix}_mean"),
     ]
-    return [*counts, func.count(column).label(f"{prefix}_n")]
 
 
-def _distribution(row: object, prefix: str) -> Distribution:
-    counts = tuple(int(getattr(row, f"{prefix}_{level}") or 0) for level in LEVELS)
-    total = int(getattr(row, f"{prefix}_n") or 0)
-    mean = sum(level * n for level, n in zip(LEVELS, counts, strict=True)) / total if total else 0.0
-    return Distribution(counts, total, mean)
+def _bands(row: object, prefix: str) -> Bands:
+    mean = getattr(row, f"{prefix}_mean")
+    return Bands(
+        answered=int(getattr(row, f"{prefix}_answered")),
+        low=int(getattr(row, f"{prefix}_low")),
+        middle=int(getattr(row, f"{prefix}_middle")),
+        high=int(getattr(row, f"{prefix}_high")),
+        mean=None if mean is None else float(mean),
+    )
 
 
 def team_pulse(
@@ -137,24 +168,30 @@ def team_pulse(
         select(
             block_of,
             func.count(Answer.id).label("responses"),
-            *_distribution_columns(Answer.availability, "availability"),
-            *_distribution_columns(Answer.stress, "stress"),
+            *_band_columns(Answer.availability, "availability"),
+            *_band_columns(Answer.stress, "stress"),
         )
         .join(Period, Answer.period_id == Period.id)
         .where(in_range)
         .group_by(block_of)
-        .having(func.count(Answer.id) >= anonymity_min)
+        .having(
+            # Each item on its own too: an item left unanswered by some (as the domain item
+            # may be) must not be shown on the strength of the block's answers.
+            func.count(Answer.id) >= anonymity_min,
+            func.count(Answer.availability) >= anonymity_min,
+            func.count(Answer.stress) >= anonymity_min,
+        )
     ).all()
     domain_rows = session.execute(
-        select(block_of, Period.domain, *_distribution_columns(Answer.domain_item, "item"))
+        select(block_of, Period.domain, *_band_columns(Answer.domain_item, "item"))
         .join(Period, Answer.period_id == Period.id)
         .where(in_range)
         .group_by(block_of, Period.domain)
         .having(func.count(Answer.domain_item) >= anonymity_min)
     ).all()
-    items: dict[int, dict[str, Distribution]] = {}
+    items: dict[int, dict[str, Bands]] = {}
     for item_row in domain_rows:
-        items.setdefault(int(item_row.block), {})[item_row.domain] = _distribution(item_row, "item")
+        items.setdefault(int(item_row.block), {})[item_row.domain] = _bands(item_row, "item")
 
     shown = {int(row.block): row for row in figures}
     readings: list[Reading] = []
@@ -176,8 +213,8 @@ def team_pulse(
                 members=None
                 if any(c is None for c in members_known)
                 else sum(c or 0 for c in members_known),
-                availability=_distribution(row, "availability"),
-                stress=_distribution(row, "stress"),
+                availability=_bands(row, "availability"),
+                stress=_bands(row, "stress"),
                 domain_items=items.get(index, {}),
             )
         )

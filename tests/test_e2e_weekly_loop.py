@@ -67,9 +67,10 @@ def modal_answers(
     }
 
 
-def counts(values: list[int]) -> str:
-    """A distribution as the pulse writes it: "1: 0 · 2: 1 · …"."""
-    return " · ".join(f"{level}: {values.count(level)}" for level in range(1, 6))
+def bands(values: list[int]) -> str:
+    """How the pulse writes an item's bands: "Low (1–2): 1 · Middle (3): 1 · High (4–5): 4"."""
+    low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
+    return f"Low (1–2): {low} · Middle (3): {middle} · High (4–5): {high}"
 
 
 @pytest.fixture
@@ -138,8 +139,8 @@ def test_the_weekly_loop_from_prompt_to_team_pulse(bot: SandboxedBot, clock: Man
     assert f"support {sum(support) / 6:.1f}/5" in pulse.text
     assert f"stress {sum(stress) / 6:.1f}/5" in pulse.text
     shown = everything_in(pulse)
-    assert counts(support) in shown
-    assert counts(stress) in shown
+    assert bands(support) in shown
+    assert bands(stress) in shown
     assert "Thanks for the cover on Tuesday, [someone]." in shown
     assert "Duty has been relentless." in shown
     for person in MEMBERS:

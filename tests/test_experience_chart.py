@@ -94,8 +94,13 @@ def test_sharing_posts_only_what_met_the_minimum_once_and_is_logged(
         text = shown(summary.blocks)
         assert summary.text.startswith("How we've been, w/c 7 Dec 2026")
         assert "5 of 9 of us checked in (56%)" in text
-        assert "██░░░ 2.4 out of 5" in text and "████░ 4.0 out of 5" in text
-        assert "“" in text and "██░░░ 2.0 out of 5 agreeing" in text
+        assert "always): ██░░░ 2.4 out of 5 · Low (1–2): 3 · Middle (3): 2 · High (4–5): 0" in text
+        assert "very much): ████░ 4.0 out of 5 · Low (1–2): 0 · Middle (3): 1 · High (4–5): 4" in (
+            text
+        )
+        # Everyone answered 2 to the week's statement: its band, and no mean that would show it.
+        assert "“" in text and "strongly agree), 5 answered: Low (1–2): all 5" in text
+        assert "2.0" not in text
         assert f"Shared by <@{SUPERVISOR}>" in text
         assert not any(member(n) in summary.text + text for n in range(8))
         wait_until(lambda: "Shared w/c 7 Dec 2026" in world.everything_shown_to(SUPERVISOR))

@@ -71,8 +71,14 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     assert shown["themes"] == themes[0].title
     assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "9", "67")
     assert (shown["support_mean"], shown["stress_mean"]) == ("3.67", "3.17")
-    belief = f"belief_{themes[0].key.replace('-', '_')}_mean"
-    assert shown[belief] == "4.00"
+    # Support (5, 4, 4, 3, 2, 4) and stress (2, 3, 2, 4, 5, 3) in bands: low 1-2, middle 3,
+    # high 4-5.
+    figures = ("answered", "low", "middle", "high")
+    assert [shown[f"support_{f}"] for f in figures] == ["6", "1", "1", "4"]
+    assert [shown[f"stress_{f}"] for f in figures] == ["6", "2", "2", "2"]
+    # Everyone agreed 4 with the statement: all six in the high band, and no mean.
+    belief = f"belief_{themes[0].key.replace('-', '_')}"
+    assert [shown[f"{belief}_{f}"] for f in (*figures, "mean")] == ["6", "0", "0", "6", ""]
     assert quiet["period_start"] == "2026-11-30" and quiet["themes"] == themes[1].title
     figures = [c for c in COLUMNS if c not in ("period_start", "period_end", "weeks", "themes")]
     assert [quiet[c] for c in figures] == [""] * len(figures)

@@ -16,9 +16,9 @@ from storage.db import Database
 from storage.models import Period, Team
 from storage.periods import current_week, ensure_period
 from storage.pulse import (
+    Bands,
     Block,
     BlockFigures,
-    Distribution,
     Reading,
     Suppressed,
     block_comments,
@@ -91,9 +91,11 @@ def comments_of(db: Database, team: Team, block: Block, minimum: int = MIN) -> l
         return block_comments(s, team, block, minimum)
 
 
-def dist(values: Sequence[int]) -> Distribution:
-    counts = tuple(values.count(level) for level in range(1, 6))
-    return Distribution(counts, len(values), sum(values) / len(values))
+def bands(values: Sequence[int]) -> Bands:
+    """The figures worked out by hand, the long way round."""
+    low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
+    one_band = len(values) in (low, middle, high)
+    return Bands(len(values), low, middle, high, None if one_band else sum(values) / len(values))
 
 
 SIX: list[Row] = [(1, 3, 2), (2, 3, 2), (2, 3, 3), (4, 4, None), (5, 4, 5), (5, 1, 1)]
@@ -130,11 +132,51 @@ def test_figures_match_hand_computation(db: Database, clock: ManualClock) -> Non
     assert reading.members == 8
     assert reading.participation == pytest.approx(0.75)
     assert participation_reading(0.75) == "good"
-    assert reading.availability == Distribution((1, 2, 0, 1, 2), 6, pytest.approx(19 / 6))
-    assert reading.stress == Distribution((1, 0, 3, 2, 0), 6, 3.0)
+    # Support (1, 2, 2, 4, 5, 5): three low, none middle, three high.
+    assert reading.availability == Bands(6, 3, 0, 3, pytest.approx(19 / 6))
+    # Stress (3, 3, 3, 4, 4, 1).
+    assert reading.stress == Bands(6, 1, 3, 2, pytest.approx(3.0))
     # Five of the six answered the domain item: (2, 2, 3, 5, 1).
-    assert reading.domain_items == {domain: Distribution((1, 2, 1, 0, 1), 5, 2.6)}
-    assert reading.availability == dist([r[0] for r in SIX])
+    assert reading.domain_items == {domain: Bands(5, 3, 1, 1, pytest.approx(2.6))}
+    assert reading.availability == bands([r[0] for r in SIX])
+
+
+def test_nothing_per_level_is_carried() -> None:
+    """An item's figures are its answered count, its bands and its mean: there is nowhere to
+    put a count per level."""
+    assert [f.name for f in dataclasses.fields(Bands)] == [
+        "answered",
+        "low",
+        "middle",
+        "high",
+        "mean",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("support", "expected"),
+    [
+        ([5, 5, 5, 5, 5], Bands(5, 0, 0, 5, None)),  # unanimous
+        ([5, 5, 5, 5, 4], Bands(5, 0, 0, 5, None)),  # near-unanimous, still one band
+        ([1, 2, 2, 1, 2, 1], Bands(6, 6, 0, 0, None)),
+        ([3, 3, 3, 3, 3], Bands(5, 0, 5, 0, None)),
+        ([5, 5, 5, 5, 3], Bands(5, 0, 1, 4, pytest.approx(4.6))),  # two bands: mean shown
+        ([1, 3, 5, 4, 2, 3], Bands(6, 2, 2, 2, pytest.approx(3.0))),
+    ],
+)
+def test_one_band_has_no_mean(
+    db: Database, clock: ManualClock, support: list[int], expected: Bands
+) -> None:
+    """When every answer falls in one band, the query itself withholds the mean: it would
+    show exactly what people chose (a mean of 5.0 is five 5s; 4.8 is four 5s and a 4)."""
+    team = make_team(db, clock.now())
+    domain = fill(db, team, THIS_WEEK, [(a, 3, a) for a in support])
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.availability == expected
+    assert reading.domain_items == {domain: expected}
+    assert reading.stress == Bands(len(support), 0, len(support), 0, None)
+    assert (expected.mean is None) == (expected.one_band is not None)
 
 
 def test_domain_items_need_the_minimum_of_their_own(db: Database, clock: ManualClock) -> None:
@@ -202,9 +244,10 @@ def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualCl
     assert reading.responses == 8
     assert reading.members == 15
     assert reading.participation == pytest.approx(8 / 15)
-    assert reading.availability == dist([1] * 5 + [2, 5, 4])
-    # The first week's item has five answers; the second's only two.
-    assert reading.domain_items == {d1: dist([1] * 5)}
+    assert reading.availability == bands([1] * 5 + [2, 5, 4])
+    assert reading.availability == Bands(8, 6, 0, 2, pytest.approx(2.0))
+    # The first week's item has five answers (all low: no mean); the second's only two.
+    assert reading.domain_items == {d1: Bands(5, 5, 0, 0, None)}
     assert sorted(comments_of(db, team, reading.block)) == ["w1 a", "w1 b", "w2 a"]
 
 

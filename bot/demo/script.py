@@ -21,7 +21,7 @@ from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.text import framed, message_lines, view_lines
 from bot.sandboxed import wait_until
 from storage.models import Team
-from storage.pulse import BlockFigures, Suppressed, team_pulse
+from storage.pulse import Bands, BlockFigures, Suppressed, team_pulse
 from storage.weeks import Week
 
 CHART_DIR = Path("demo-out")
@@ -264,19 +264,20 @@ def check_pulse(team: DemoTeam, weeks: list[Week], given: dict[int, dict[str, An
             continue
         if not isinstance(reading, BlockFigures):
             raise DemoError(f"week {number} has no figures in the team pulse")
-        support = [a.support for a in answers]
-        stress = [a.stress for a in answers]
-        if (
-            reading.responses != len(answers)
-            or reading.availability.counts != _counts(support)
-            or reading.stress.counts != _counts(stress)
-        ):
+        support = _bands([a.support for a in answers])
+        stress = _bands([a.stress for a in answers])
+        shown = (reading.availability, reading.stress)
+        if reading.responses != len(answers) or shown != (support, stress):
             raise DemoError(
                 f"week {number}: the pulse shows {reading.responses} check-ins with support "
-                f"{reading.availability.counts} and stress {reading.stress.counts}, but the demo "
-                f"gave {len(answers)} with {_counts(support)} and {_counts(stress)}"
+                f"{reading.availability} and stress {reading.stress}, but the demo gave "
+                f"{len(answers)} with {support} and {stress}"
             )
 
 
-def _counts(values: list[int]) -> tuple[int, ...]:
-    return tuple(values.count(level) for level in range(1, 6))
+def _bands(values: list[int]) -> Bands:
+    """The figures the demo's own answers should show, worked out the long way round."""
+    low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
+    one_band = len(values) in (low, middle, high)
+    mean = None if one_band else sum(values) / len(values)
+    return Bands(len(values), low, middle, high, mean)
