@@ -104,13 +104,14 @@ def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float
     for x, reading in enumerate(oldest_first):
         if not isinstance(reading, BlockFigures):
             continue
-        for bands, shift, colour, align in (
-            (reading.availability, -NUDGE, SUPPORT_COLOUR, "bottom"),
-            (reading.stress, NUDGE, STRESS_COLOUR, "top"),
+        for name, bands, shift, colour, align in (
+            ("support", reading.availability, -NUDGE, SUPPORT_COLOUR, "bottom"),
+            ("stress", reading.stress, NUDGE, STRESS_COLOUR, "top"),
         ):
             band = bands.one_band
             if bands.mean is None and band is not None:
-                words = f"all {BAND_WORDS[band]}"
+                # Named as well as coloured, so it reads without colour.
+                words = f"{name}: all\n{BAND_WORDS[band]}"
                 labels.append((x + shift, BAND_HEIGHTS[band], words, colour, align))
     return labels
 
