@@ -128,7 +128,15 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--weeks", type=_weeks, default=52, help="finished weeks (52; 1 to 520)")
     export.add_argument("--output", default=None, help="file to write (default: standard output)")
     export.add_argument(
-        "--by", type=_slack_id("UW"), default=None, help="your Slack id, for the team's view log"
+        "--by",
+        type=_slack_id("UW"),
+        default=None,
+        help="required: the Slack id of the person the export is for (in the team's view log)",
+    )
+    export.add_argument(
+        "--reason",
+        default=None,
+        help="required: why it is exported, in a few words (in the team's view log)",
     )
     export.add_argument("--workspace", type=_slack_id("TE"), default=None)
 

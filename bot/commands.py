@@ -150,18 +150,24 @@ def forget(args: argparse.Namespace, db: Database) -> int:
 def export(
     args: argparse.Namespace, settings: Settings, db: Database, clock: Clock | None = None
 ) -> int:
-    """`securebase export`: the team's anonymous figures per period, as CSV."""
-    from bot.export import CLI_VIEWER, ExportError, export_team
+    """`securebase export`: the team's anonymous figures per period, as CSV. Refuses, before
+    anything is read or written, without `--by` (who it is for) and `--reason`."""
+    from bot.export import ExportError, check_reason, export_team
 
+    if args.by is None or args.reason is None:
+        raise ExportError(
+            'an export needs --by U… (the Slack id of who it is for) and --reason "…", '
+            "which the team sees in its view log"
+        )
+    reason = check_reason(args.reason)
     found = _find(db, args)
     services = Services.create(settings, db, clock)
-    viewer = args.by or CLI_VIEWER
     if args.output is None:
-        export_team(services, found, args.weeks, viewer, sys.stdout)
+        export_team(services, found, args.weeks, args.by, reason, sys.stdout)
         return 0
     try:
         with open(args.output, "w", newline="", encoding="utf-8") as stream:
-            written = export_team(services, found, args.weeks, viewer, stream)
+            written = export_team(services, found, args.weeks, args.by, reason, stream)
     except OSError as error:
         raise ExportError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"Wrote {written} periods of {found.name} to {args.output}.", file=sys.stderr)

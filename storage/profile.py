@@ -1,7 +1,7 @@
 """The team's secure-base profile: how far people agreed with each domain's belief over the
 last full rotation of the five domains.
 
-It is built only from figures `storage.pulse.team_pulse` already shows: for each domain, its
+It is built only from figures `storage.pulse.read_pulse_for` already shows: for each domain, its
 belief item in the newest closed block of the window that contains that domain, held to the
 same anonymity minimum. So it adds no new slice of the answers that could be set against
 another to single anyone out.
@@ -59,7 +59,7 @@ def rotation_blocks(pool_weeks: int, domains: int) -> int:
 def secure_base_profile(
     readings: Sequence[Reading], order: Sequence[str], pool_weeks: int
 ) -> Profile:
-    """`readings` newest first, as team_pulse gives them (enough of them to cover a rotation)."""
+    """`readings` newest first, as read_pulse_for gives them (enough of them to cover a rotation)."""
     window = tuple(readings[: rotation_blocks(pool_weeks, len(order))])
     domains: list[DomainReading] = []
     for key in order:

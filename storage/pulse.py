@@ -10,6 +10,10 @@ with how many answered and the mean. When one band holds every answer the mean i
 
 Weeks are reported in fixed, non-overlapping blocks of `team.pool_weeks` (1, 2 or 4 weeks,
 decided when the team is set up), and only once every week of a block has closed.
+
+Every look goes through `read_pulse_for`, which writes the look into the team's view log in
+the same transaction as the read: nothing outside storage calls `team_pulse` or
+`block_comments` (tests/test_privacy_transparency.py checks the imports).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.blocks import first_kept_week
 from storage.models import Answer, Comment, Period, PulseView, Team
 from storage.periods import close_due_periods, current_week
 from storage.weeks import Week
@@ -136,15 +142,23 @@ def _bands(row: object, prefix: str) -> Bands:
 
 
 def team_pulse(
-    session: Session, team: Team, weeks: int, anonymity_min: int, now: datetime
+    session: Session,
+    team: Team,
+    weeks: int,
+    anonymity_min: int,
+    now: datetime,
+    *,
+    oldest_week: int = 0,
 ) -> list[Reading]:
-    """The closed blocks covering the last `weeks` complete weeks, newest first."""
+    """The closed blocks covering the last `weeks` complete weeks, newest first: whole blocks
+    (the one the oldest of those weeks is in counts from its first week), none starting before
+    `oldest_week`."""
     close_due_periods(session, now, team.id)
     pool = team.pool_weeks
     this_week = current_week(team, now).index
     # Only whole blocks that have fully ended; never the block the current week is in.
     last_block = this_week // pool - 1
-    first_block = max(0, (this_week - weeks) // pool)
+    first_block = max(0, (this_week - weeks) // pool, -(-oldest_week // pool))
     if last_block < first_block:
         return []
     lo, hi = first_block * pool, (last_block + 1) * pool - 1
@@ -247,14 +261,95 @@ def block_comments(session: Session, team: Team, block: Block, anonymity_min: in
     return bodies
 
 
-def record_view(session: Session, team: Team, viewer_id: str, what: str, now: datetime) -> None:
-    session.add(PulseView(team_id=team.id, viewer_id=viewer_id, viewed_at=now, what=what[:200]))
+class Surface(StrEnum):
+    """Where a look at the figures was shown."""
+
+    TEAMPULSE = "/teampulse"
+    CHART = "chart"
+    HOME = "App Home"
+    SHARE = "share"
+    EXPORT = "export"
 
 
-def view_log(session: Session, team: Team, limit: int = 20) -> Sequence[PulseView]:
-    return session.scalars(
+@dataclass(frozen=True)
+class Pulse:
+    """What one look read: the blocks, newest first, and (when asked for) the newest block's
+    comments."""
+
+    readings: list[Reading]
+    comments: list[str]
+
+
+REASON_MAX = 200
+
+
+def read_pulse_for(
+    session: Session,
+    viewer: str,
+    team: Team,
+    surface: Surface,
+    *,
+    weeks: int,
+    anonymity_min: int,
+    retention_weeks: int,
+    now: datetime,
+    newest: int | None = None,
+    block: int | None = None,
+    comments: bool = False,
+    detail: str = "",
+    reason: str | None = None,
+) -> Pulse:
+    """The only way to read a team's figures: `viewer` looks at the blocks of the last `weeks`
+    finished weeks (at most the `newest` ones, or only the one starting at week `block`), and
+    the look is written into the team's view log in this same transaction, before any figure is
+    handed back. A look that finds nothing to show is logged too.
+
+    `detail` says more about the look in the log (e.g. "12 weeks"); `reason` is why an export
+    was made. Blocks past retention are never read (storage.blocks).
+    """
+    oldest = first_kept_week(current_week(team, now).index, team.pool_weeks, retention_weeks)
+    readings = team_pulse(session, team, weeks, anonymity_min, now, oldest_week=oldest)
+    if block is not None:
+        readings = [r for r in readings if r.block.first_week == block]
+    if newest is not None:
+        readings = readings[:newest]
+    latest = readings[0] if readings else None
+    said = (
+        block_comments(session, team, latest.block, anonymity_min)
+        if comments and isinstance(latest, BlockFigures)
+        else []
+    )
+    labels = dict.fromkeys(r.block.label() for r in (readings[-1:] + readings[:1]))
+    shown = " to ".join(labels) or "nothing to show"
+    session.add(
+        PulseView(
+            team_id=team.id,
+            viewer_id=viewer,
+            viewed_at=now,
+            surface=surface.value,
+            first_week=readings[-1].block.first_week if readings else None,
+            last_week=readings[0].block.last_week if readings else None,
+            reason=None if reason is None else reason[:REASON_MAX],
+            what=f"{' '.join(filter(None, (surface.value, detail)))}: {shown}"[:200],
+        )
+    )
+    session.flush()  # the look is in the log (this transaction) before its figures leave
+    return Pulse(readings, said)
+
+
+def view_log_page(
+    session: Session, team: Team, page: int, per_page: int
+) -> tuple[Sequence[PulseView], int]:
+    """One page of the team's view log, newest first (page 1 is the newest), and how many
+    looks the log holds in all (every look within the retention period)."""
+    total = session.scalar(
+        select(func.count()).select_from(PulseView).where(PulseView.team_id == team.id)
+    )
+    looks = session.scalars(
         select(PulseView)
         .where(PulseView.team_id == team.id)
         .order_by(PulseView.viewed_at.desc(), PulseView.id.desc())
-        .limit(limit)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
+    return looks, int(total or 0)

@@ -24,8 +24,7 @@ from storage.checkins import CheckinAnswers, record_checkin
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import claim
-from storage.models import Team
-from storage.pulse import record_view
+from storage.models import PulseView, Team
 from storage.retention import purge_older_than
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
@@ -55,7 +54,14 @@ def fill(db: Database, team: Team, weeks: range, note: str) -> None:
                 record_checkin(session, team, member(n), answers, now, ROTATION)
             args: dict[str, Any] = {"team_id": team.id, "week_index": week, "kind": "prompt"}
             claim(session, **args, recipient=team.channel_id, worker="w1", now=now)
-            record_view(session, team, "U0RSUPER01", f"{note} look {week}", now)
+            session.add(
+                PulseView(
+                    team_id=team.id,
+                    viewer_id="U0RSUPER01",
+                    viewed_at=now,
+                    what=f"{note} look {week}",
+                )
+            )
 
 
 def count(db: Database, sql: str) -> int:

@@ -30,7 +30,7 @@ from storage.db import Database
 from storage.deliveries import claim, finish
 from storage.models import Team
 from storage.periods import close_due_periods
-from storage.pulse import record_view, team_pulse
+from storage.pulse import Surface, read_pulse_for
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
@@ -89,8 +89,17 @@ def run_a_week(db: Database, clock: ManualClock, members: int) -> Truth:
             key = {"team_id": team.id, "week_index": 151, "kind": kind, "recipient": recipient}
             assert claim(s, **key, worker="replica-1", now=now)
             finish(s, **key, worker="replica-1", slack_ts="1764000000.000200")
-        record_view(s, team, SUPERVISOR, "/teampulse 4 weeks", now)
-        team_pulse(s, team, 4, 5, now)
+        read_pulse_for(
+            s,
+            SUPERVISOR,
+            team,
+            Surface.TEAMPULSE,
+            weeks=4,
+            anonymity_min=5,
+            retention_weeks=104,
+            now=now,
+            detail="4 weeks",
+        )
     return Truth(team, answers, comments, arrival)
 
 

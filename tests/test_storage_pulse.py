@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,11 +22,12 @@ from storage.pulse import (
     BlockFigures,
     Reading,
     Suppressed,
+    Surface,
     block_comments,
     participation_reading,
-    record_view,
+    read_pulse_for,
     team_pulse,
-    view_log,
+    view_log_page,
 )
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
@@ -345,18 +347,79 @@ def test_other_teams_answers_never_mix_in(db: Database, clock: ManualClock) -> N
     assert comments_of(db, red, red_reading.block, minimum=1) == []  # red had no comments
 
 
-def test_view_log_newest_first(db: Database, clock: ManualClock) -> None:
+def look(
+    db: Database, team: Team, now: datetime, surface: Surface = Surface.TEAMPULSE, **how: Any
+) -> list[Reading]:
+    with db.session() as s:
+        return read_pulse_for(
+            s,
+            "USUPER01",
+            s.merge(team),
+            surface,
+            anonymity_min=MIN,
+            retention_weeks=how.pop("retention_weeks", 104),
+            now=now,
+            **{"weeks": 8, **how},
+        ).readings
+
+
+def test_every_read_writes_one_look_in_the_same_transaction(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now(), pool=2)
+    for week in range(THIS_WEEK - 4, THIS_WEEK):
+        fill(db, team, week, SIX[:3])
+    now = during(THIS_WEEK)
+    assert [r.block.first_week for r in look(db, team, now, weeks=4)] == [148, 146]
+    assert look(db, team, now, Surface.CHART, weeks=8, newest=1)[0].block.first_week == 148
+    assert [r.block.first_week for r in look(db, team, now, Surface.SHARE, block=146)] == [146]
+    assert look(db, team, now - timedelta(weeks=40), Surface.HOME) == []  # nothing yet: logged
+    assert look(db, team, now, Surface.EXPORT, reason="x" * 300, detail="CSV")
+    with db.session() as s:
+        looks, total = view_log_page(s, team, 1, 10)
+    assert total == 5
+    # Newest first (the one dated 40 weeks back is last): where, which weeks, why.
+    logged = [(v.surface, v.first_week, v.last_week, v.what) for v in looks]
+    assert logged == [
+        ("export", 146, 149, "export CSV: w/c 19 Oct 2026 (+1 wk) to w/c 2 Nov 2026 (+1 wk)"),
+        ("share", 146, 147, "share: w/c 19 Oct 2026 (+1 wk)"),
+        ("chart", 148, 149, "chart: w/c 2 Nov 2026 (+1 wk)"),
+        ("/teampulse", 146, 149, "/teampulse: w/c 19 Oct 2026 (+1 wk) to w/c 2 Nov 2026 (+1 wk)"),
+        ("App Home", None, None, "App Home: nothing to show"),
+    ]
+    assert looks[0].reason == "x" * 200 and [v.reason for v in looks[1:]] == [None] * 4
+    assert all(v.viewer_id == "USUPER01" and v.viewed_at.tzinfo for v in looks)
+
+    # A read whose transaction fails leaves no look, and hands back no figures.
+    with pytest.raises(RuntimeError), db.session() as s:
+        read_pulse_for(
+            s,
+            "USUPER01",
+            s.merge(team),
+            Surface.TEAMPULSE,
+            weeks=4,
+            anonymity_min=MIN,
+            retention_weeks=104,
+            now=now,
+        )
+        raise RuntimeError("the reply could not be sent")
+    with db.session() as s:
+        assert view_log_page(s, team, 1, 10)[1] == 5
+
+
+def test_the_view_log_pages_through_every_look(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
+    for n in range(7):
+        look(db, team, clock.now() + timedelta(minutes=n), detail=f"look {n}")
     with db.session() as s:
-        for i in range(3):
-            record_view(s, team, "USUPER01", f"look {i} " + "x" * 300, clock.now())
-            clock.advance(timedelta(minutes=5))
-    with db.session() as s:
-        views = view_log(s, team, limit=2)
-        assert [v.what[:6] for v in views] == ["look 2", "look 1"]
-        assert all(len(v.what) == 200 for v in views)
-        assert views[0].viewed_at == clock.now() - timedelta(minutes=5)
-        assert views[0].viewed_at.tzinfo is not None
+        pages = [view_log_page(s, team, page, 3) for page in (1, 2, 3, 4)]
+    assert [[v.what.split(":")[0] for v in looks] for looks, _ in pages] == [
+        ["/teampulse look 6", "/teampulse look 5", "/teampulse look 4"],
+        ["/teampulse look 3", "/teampulse look 2", "/teampulse look 1"],
+        ["/teampulse look 0"],
+        [],
+    ]
+    assert {total for _, total in pages} == {7}
 
 
 def test_current_week_helper(db: Database, clock: ManualClock) -> None:

@@ -21,7 +21,7 @@ from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.text import framed, message_lines, view_lines
 from bot.sandboxed import wait_until
 from storage.models import Team
-from storage.pulse import Bands, BlockFigures, Suppressed, team_pulse
+from storage.pulse import Bands, BlockFigures, Suppressed, Surface, read_pulse_for
 from storage.weeks import Week
 
 CHART_DIR = Path("demo-out")
@@ -182,7 +182,6 @@ def supervisor_looks(
     show.new_messages()
     if reply.view is not None or "Team pulse" not in pulse:
         raise DemoError(f"{SUPERVISOR.name} did not get the team pulse")
-    check_pulse(team, weeks, given)
     show.line()
     show.say(
         f"Week 2 had only {len(given[2])} check-ins, so it is shown only as “not enough "
@@ -204,6 +203,7 @@ def supervisor_looks(
         raise DemoError(f"the view log does not show that {SUPERVISOR.name} looked")
 
     show_home_and_chart(team, show)
+    check_pulse(team, weeks, given)
 
     team.check_sandbox()
     show.heading("That's the demo")
@@ -247,13 +247,24 @@ def _replies(team: DemoTeam, seen: list[Seen]) -> str:
 
 def check_pulse(team: DemoTeam, weeks: list[Week], given: dict[int, dict[str, Answers]]) -> None:
     """The stored figures are exactly the answers the demo gave: last answer per person per
-    week, nothing lost, nothing counted twice, small weeks hidden."""
+    week, nothing lost, nothing counted twice, small weeks hidden. Read like any export (and
+    logged as one), after the demo has shown the view log."""
     services = team.bot.runtime.services
     minimum = services.settings.anonymity_min
     with services.db.session() as session:
         stored = session.get(Team, team.team_id)
         assert stored is not None
-        readings = team_pulse(session, stored, len(weeks), minimum, team.clock.now())
+        readings = read_pulse_for(
+            session,
+            SUPERVISOR.user_id,
+            stored,
+            Surface.EXPORT,
+            weeks=len(weeks),
+            anonymity_min=minimum,
+            retention_weeks=services.settings.retention_weeks,
+            now=team.clock.now(),
+            reason="the demo checks the figures against the answers it gave",
+        ).readings
     by_week = {reading.block.first_week: reading for reading in readings}
     for number, week in enumerate(weeks, start=1):
         answers = list(given[number].values())
