@@ -13,11 +13,6 @@ purge left with weeks missing).
 from __future__ import annotations
 
 
-def block_start(week_index: int, pool_weeks: int) -> int:
-    """The first week of the block `week_index` is in."""
-    return week_index // pool_weeks * pool_weeks
-
-
 def first_kept_week(this_week: int, pool_weeks: int, retention_weeks: int) -> int:
     """The first week of the oldest block still kept in `this_week`: every block starting
     earlier is past retention (its first week is more than `retention_weeks` ago)."""

@@ -59,7 +59,7 @@ def rotation_blocks(pool_weeks: int, domains: int) -> int:
 def secure_base_profile(
     readings: Sequence[Reading], order: Sequence[str], pool_weeks: int
 ) -> Profile:
-    """`readings` newest first, as read_pulse_for gives them (enough of them to cover a rotation)."""
+    """`readings` newest first, as read_pulse_for gives them (enough to cover a rotation)."""
     window = tuple(readings[: rotation_blocks(pool_weeks, len(order))])
     domains: list[DomainReading] = []
     for key in order:

@@ -337,14 +337,21 @@ def read_pulse_for(
     return Pulse(readings, said)
 
 
-def view_log_page(
-    session: Session, team: Team, page: int, per_page: int
-) -> tuple[Sequence[PulseView], int]:
-    """One page of the team's view log, newest first (page 1 is the newest), and how many
-    looks the log holds in all (every look within the retention period)."""
+@dataclass(frozen=True)
+class LogSlice:
+    looks: Sequence[PulseView]  # newest first
+    page: int  # 1 is the newest
+    pages: int
+
+
+def view_log_page(session: Session, team: Team, page: int, per_page: int) -> LogSlice:
+    """One page of the team's view log, which holds every look within the retention period
+    (a page number out of range gives the nearest page)."""
     total = session.scalar(
         select(func.count()).select_from(PulseView).where(PulseView.team_id == team.id)
     )
+    pages = max(1, -(-int(total or 0) // per_page))
+    page = min(max(1, page), pages)
     looks = session.scalars(
         select(PulseView)
         .where(PulseView.team_id == team.id)
@@ -352,4 +359,4 @@ def view_log_page(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return looks, int(total or 0)
+    return LogSlice(looks, page, pages)

@@ -376,8 +376,9 @@ def test_every_read_writes_one_look_in_the_same_transaction(
     assert look(db, team, now - timedelta(weeks=40), Surface.HOME) == []  # nothing yet: logged
     assert look(db, team, now, Surface.EXPORT, reason="x" * 300, detail="CSV")
     with db.session() as s:
-        looks, total = view_log_page(s, team, 1, 10)
-    assert total == 5
+        found = view_log_page(s, team, 1, 10)
+    looks = found.looks
+    assert (found.page, found.pages, len(looks)) == (1, 1, 5)
     # Newest first (the one dated 40 weeks back is last): where, which weeks, why.
     logged = [(v.surface, v.first_week, v.last_week, v.what) for v in looks]
     assert logged == [
@@ -404,7 +405,7 @@ def test_every_read_writes_one_look_in_the_same_transaction(
         )
         raise RuntimeError("the reply could not be sent")
     with db.session() as s:
-        assert view_log_page(s, team, 1, 10)[1] == 5
+        assert len(view_log_page(s, team, 1, 10).looks) == 5
 
 
 def test_the_view_log_pages_through_every_look(db: Database, clock: ManualClock) -> None:
@@ -412,14 +413,21 @@ def test_the_view_log_pages_through_every_look(db: Database, clock: ManualClock)
     for n in range(7):
         look(db, team, clock.now() + timedelta(minutes=n), detail=f"look {n}")
     with db.session() as s:
-        pages = [view_log_page(s, team, page, 3) for page in (1, 2, 3, 4)]
-    assert [[v.what.split(":")[0] for v in looks] for looks, _ in pages] == [
+        pages = [view_log_page(s, team, page, 3) for page in (1, 2, 3, 4, 0)]
+    assert [[v.what.split(":")[0] for v in found.looks] for found in pages] == [
         ["/teampulse look 6", "/teampulse look 5", "/teampulse look 4"],
         ["/teampulse look 3", "/teampulse look 2", "/teampulse look 1"],
         ["/teampulse look 0"],
-        [],
+        ["/teampulse look 0"],  # past the end: the last page
+        ["/teampulse look 6", "/teampulse look 5", "/teampulse look 4"],  # before: the first
     ]
-    assert {total for _, total in pages} == {7}
+    assert [(found.page, found.pages) for found in pages] == [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+        (3, 3),
+        (1, 3),
+    ]
 
 
 def test_current_week_helper(db: Database, clock: ManualClock) -> None:

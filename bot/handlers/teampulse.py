@@ -144,14 +144,10 @@ def log_for(services: Services, team: Team, page: int) -> tuple[str, list[dict[s
     """Page `page` of the team's view log (the last page when asked for one past it)."""
     with services.db.session() as session:
         team = session.merge(team)
-        _, total = view_log_page(session, team, 1, 1)
-        pages = max(1, -(-total // LOOKS_PER_PAGE))
-        page = min(max(1, page), pages)
-        looks, _ = view_log_page(session, team, page, LOOKS_PER_PAGE)
-        shown = LogPage(
-            team.name, team.channel_id, looks, page, pages, services.settings.retention_weeks
+        found = view_log_page(session, team, page, LOOKS_PER_PAGE)
+        return log_page(
+            LogPage(team.name, team.channel_id, found, services.settings.retention_weeks)
         )
-        return log_page(shown)
 
 
 def show_logs(

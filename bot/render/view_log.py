@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.render.common import as_dicts, escape
 from storage.models import PulseView
-from storage.pulse import Surface
+from storage.pulse import LogSlice, Surface
 
 OLDER, NEWER = "view_log_older", "view_log_newer"
 NOBODY = "• Nobody has looked at the results yet."
@@ -31,9 +30,7 @@ SLACK_ID = re.compile(r"[UW][A-Z0-9]+")
 class LogPage:
     team_name: str
     channel_id: str
-    looks: Sequence[PulseView]  # newest first
-    page: int  # 1 is the newest
-    pages: int
+    log: LogSlice
     retention_weeks: int
 
 
@@ -63,9 +60,10 @@ def _button(text: str, action_id: str, channel_id: str, page: int) -> ButtonElem
 def log_page(page: LogPage) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks for one page of a team's view log."""
     title = f"*Who has looked at {escape(page.team_name)}'s results*"
-    if page.pages > 1:
-        title += f" (page {page.page} of {page.pages})"
-    lines = [look_line(view) for view in page.looks] or [NOBODY]
+    log = page.log
+    if log.pages > 1:
+        title += f" (page {log.page} of {log.pages})"
+    lines = [look_line(view) for view in log.looks] or [NOBODY]
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]
     blocks += [SectionBlock(text=MarkdownTextObject(text=line)) for line in lines]
     blocks.append(
@@ -79,10 +77,10 @@ def log_page(page: LogPage) -> tuple[str, list[dict[str, Any]]]:
         )
     )
     buttons = []
-    if page.page > 1:
-        buttons.append(_button("Newer looks", NEWER, page.channel_id, page.page - 1))
-    if page.page < page.pages:
-        buttons.append(_button("Older looks", OLDER, page.channel_id, page.page + 1))
+    if log.page > 1:
+        buttons.append(_button("Newer looks", NEWER, page.channel_id, log.page - 1))
+    if log.page < log.pages:
+        buttons.append(_button("Older looks", OLDER, page.channel_id, log.page + 1))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return ("\n".join([title, *lines]))[:3900], as_dicts(blocks)
