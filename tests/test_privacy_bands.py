@@ -85,7 +85,7 @@ def every_surface(world: World) -> Surfaces:
     )
     [summary] = wait_until(lambda: world.sandbox.timeline(CHANNEL)[before:], what="the share")
     csv = io.StringIO()
-    export_team(world.bot.runtime.services, world.team(), 4, SUPERVISOR, csv)
+    export_team(world.bot.runtime.services, world.team(), 4, SUPERVISOR, "band check", csv)
 
     def as_sent(text: str, blocks: object) -> str:
         return text + "\n" + json.dumps(blocks, ensure_ascii=False)
