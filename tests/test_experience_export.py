@@ -122,10 +122,8 @@ def test_bad_input_is_one_line(
 ) -> None:
     db = Database(database_url)
     db.dispose()
-    assert (
-        main(["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"])
-        == 0
-    )
+    add = ["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"]
+    assert main([*add, "--name", "Duty team"]) == 0
     capsys.readouterr()
     missing = tmp_path / "no-such-folder" / "x.csv"
     assert main(["export", "--channel", CHANNEL, *FOR_RECORDS, "--output", str(missing)]) == 2

@@ -220,7 +220,7 @@ def test_no_command_can_change_pool_weeks_once_set(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     add = ["team", "add", "--channel", CHANNEL, "--supervisor", "U0SUP0001"]
-    add += ["--workspace", "T0POOL0001"]
+    add += ["--workspace", "T0POOL0001", "--name", "Pooled team"]
     assert main([*add, "--pool-weeks", "2"]) == 0
     capsys.readouterr()
     # Adding it again with another block size is refused in one line, and changes nothing.
