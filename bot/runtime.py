@@ -9,7 +9,6 @@ import signal
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from starlette.applications import Starlette
 from bot import log_privacy, oauth
 from bot.app import LISTENER_THREADS, build_app, web_client
 from bot.handlers.reminders import SlackReminderMessenger
+from bot.listener_pool import ListenerPool
 from bot.messenger import SlackMessenger
 from bot.oauth import Installations
 from bot.server import create_web_app
@@ -43,7 +43,7 @@ class Runtime:
     delivery: WeeklyDelivery
     scheduler: PromptScheduler
     bot_user_id: str | None  # one-workspace mode; per workspace from `installations` in OAuth
-    listeners: ThreadPoolExecutor
+    listeners: ListenerPool
     reminders: ReminderDelivery
     installations: Installations | None = None
     _servers: list[uvicorn.Server] = field(default_factory=list)
@@ -54,7 +54,7 @@ class Runtime:
         db = Database(settings.database_url)
         upgrade(db)
         services = Services.create(settings, db, clock)
-        listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener")
+        listeners = ListenerPool(LISTENER_THREADS)
         installations: Installations | None = None
         if settings.oauth:
             # Many workspaces: each one's token comes from the installation store.

@@ -90,6 +90,12 @@ class SandboxedBot:
         if exc is None and not self.expect_rejections:
             assert_clean(self.sandbox)
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has finished every piece of work its requests started (Slack's
+        ack comes first, the replies after); TimeoutError if it is still busy after `timeout`."""
+        if not self.runtime.listeners.wait_idle(timeout):
+            raise TimeoutError(f"the bot was still busy after {timeout}s")
+
     def add_people(self, people: list[Person]) -> None:
         for person in people:
             self.sandbox.add_user(
