@@ -156,10 +156,8 @@ def test_an_export_says_for_whom_and_why_or_nothing_is_exported(
     given: list[str],
     said: str,
 ) -> None:
-    assert (
-        main(["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"])
-        == 0
-    )
+    add = ["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"]
+    assert main([*add, "--name", "Duty team"]) == 0
     capsys.readouterr()
     out = tmp_path / "x.csv"
     assert main(["export", "--channel", CHANNEL, "--output", str(out), *given]) == 2
