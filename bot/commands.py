@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
@@ -29,22 +28,9 @@ log = logging.getLogger("securebase")
 
 
 def run(settings: Settings) -> int:
-    runtime = Runtime.create(settings)
-    runtime.scheduler.start()
-    try:
-        if settings.app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.serve import serve
 
-            log.info("Secure Base is running in Socket Mode")
-            handler = SocketModeHandler(runtime.app, settings.app_token)
-            signal.signal(signal.SIGTERM, lambda *_: handler.close())  # type: ignore[no-untyped-call]
-            handler.start()  # type: ignore[no-untyped-call]
-        else:
-            log.info("Secure Base is listening on port %s (POST /slack/events)", settings.port)
-            runtime.serve_http("0.0.0.0", settings.port)
-    finally:
-        runtime.stop()
-    return 0
+    return serve(settings)
 
 
 def _workspace(args: argparse.Namespace, db: Database) -> str:

@@ -1,4 +1,5 @@
-"""The weekly loop end to end: the real bot over HTTP, Slack played by the sandbox.
+"""The weekly loop end to end: the real bot over HTTP and over Socket Mode, Slack played by the
+sandbox (each test runs once per mode).
 
 Prompt and reflections go out once; members check in through the modal; the week closes;
 the supervisor's /teampulse shows exactly what was answered, and nobody else's does.
@@ -73,9 +74,12 @@ def bands(values: list[int]) -> str:
     return f"Low (1–2): {low} · Middle (3): {middle} · High (4–5): {high}"
 
 
-@pytest.fixture
-def bot(database_url: str, clock: ManualClock) -> Iterator[SandboxedBot]:
-    with SandboxedBot(database_url, clock) as running:
+@pytest.fixture(params=["http", "socket_mode"])
+def bot(
+    request: pytest.FixtureRequest, database_url: str, clock: ManualClock
+) -> Iterator[SandboxedBot]:
+    socket_mode = request.param == "socket_mode"
+    with SandboxedBot(database_url, clock, socket_mode=socket_mode) as running:
         running.add_people([SUPERVISOR, *MEMBERS, OUTSIDER])
         running.add_team(TEAM, "Duty and Assessment", [SUPERVISOR.user_id], ids(MEMBERS))
         everyone = [BOT_USER, SUPERVISOR.user_id, *ids(MEMBERS), OUTSIDER.user_id]
@@ -237,7 +241,10 @@ def test_app_home_shows_this_weeks_domain_and_a_checkin_button(bot: SandboxedBot
     assert [(e["action_id"], e["value"]) for e in buttons] == [(OPEN_CHECKIN, TEAM)]
 
 
-def test_health_check_answers_200(bot: SandboxedBot) -> None:
-    response = httpx.get(bot.events_url.removesuffix("/slack/events") + "/healthz")
+def test_health_and_readiness_answer_200(bot: SandboxedBot) -> None:
+    response = httpx.get(bot.base_url + "/healthz")
     assert response.status_code == 200
     assert response.json() == {"ok": True}
+    ready = httpx.get(bot.base_url + "/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ok": True, "database": "ok", "slack": "ok"}
