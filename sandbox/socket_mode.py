@@ -165,6 +165,12 @@ class SocketModeServer:
             thread.join(timeout=5)
         self._server = self._thread = None
 
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the Socket Mode server is not started")
+        return int(self._server.socket.getsockname()[1])
+
     # -- apps.connections.open -----------------------------------------------------------------
 
     def issue_url(self) -> str:
@@ -292,6 +298,15 @@ class SocketModeServer:
         """Send one envelope on the newest link and wait for its ack; returns the envelope
         with the ack's payload. Raises NoLink when the app is not connected and
         NotAcknowledged when no ack comes within `timeout` (Slack's 3 s)."""
+        envelope_id = self.post(
+            type, payload, retry_attempt=retry_attempt, retry_reason=retry_reason
+        )
+        return self.acknowledged(envelope_id, timeout)
+
+    def post(
+        self, type: EnvelopeType, payload: JSON, *, retry_attempt: int = 0, retry_reason: str = ""
+    ) -> str:
+        """Send one envelope without waiting for its ack; returns its envelope_id."""
         accepts = type == "slash_commands" or (
             type == "interactive" and payload.get("type") in ANSWERED_INTERACTIONS
         )
@@ -308,11 +323,17 @@ class SocketModeServer:
                 sent_at=self._time(),
             )
             self._envelopes[envelope.envelope_id] = envelope
+            frame = json.dumps(envelope.message())
         try:
-            link.connection.send(json.dumps(envelope.message()))
+            link.connection.send(frame)
         except ConnectionClosed:
             raise NoLink(f"link {link.number} closed while sending") from None
+        return envelope.envelope_id
+
+    def acknowledged(self, envelope_id: str, timeout: float = ACK_SECONDS) -> Envelope:
+        """The envelope once acknowledged; NotAcknowledged if that takes over `timeout`."""
         with self._lock:
+            envelope = self._envelopes[envelope_id]
             if not self._lock.wait_for(lambda: envelope.acked, timeout):
                 raise NotAcknowledged(copy.deepcopy(envelope))
             return copy.deepcopy(envelope)
