@@ -109,7 +109,8 @@ class Runtime:
         scheduler.scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
         readiness = readiness or Readiness()
         readiness.database = db
-        readiness.slack = SlackWebApi(settings.api_url)
+        if settings.app_token is None:  # in Socket Mode, the link says (open_socket_mode)
+            readiness.slack = SlackWebApi(settings.api_url)
         return cls(
             services,
             app,

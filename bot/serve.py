@@ -58,31 +58,29 @@ def _serve(settings: Settings, stop: threading.Event) -> int:
     db: Database | None = None
     runtime: Runtime | None = None
     try:
+        startup.keep_trying(lambda: startup.slack(settings), stop)
         db = startup.keep_trying(lambda: startup.database(settings), stop)
-        if db is None:
-            return 0
-        ready_db = db
+        readiness.database = ready_db = db
         runtime = startup.keep_trying(
             lambda: startup.runtime(
                 settings, lambda: Runtime.assemble(settings, ready_db, readiness=readiness)
             ),
             stop,
         )
-        if runtime is None:
-            return 0
         runtime.adopt(listener)
         running.append(runtime)
         runtime.scheduler.start()
         if settings.app_token is not None:
             link = runtime.open_socket_mode(settings.app_token)
-            if startup.keep_trying(lambda: startup.socket_link(settings, link), stop) is None:
-                return 0
+            startup.keep_trying(lambda: startup.socket_link(settings, link), stop)
             log.info("Secure Base is running in Socket Mode (health on port %s)", settings.port)
         else:
             log.info("Secure Base is listening on port %s (POST /slack/events)", settings.port)
         while not stop.wait(1.0):
             pass
         log.info("Secure Base is stopping")
+        return 0
+    except startup.Stopped:
         return 0
     finally:
         readiness.stopping = True

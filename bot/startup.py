@@ -5,7 +5,8 @@ coming up after the bot) keeps trying with backoff and says so once a minute, on
 traceback; `/readyz` answers 503 meanwhile. Only what trying again cannot mend stops it with
 one line (exit 2): a malformed setting, a missing database driver, credentials the database or
 Slack refuses. Each step below sorts what it meets into those two kinds: `Unavailable` (try
-again) or SettingsError (stop).
+again) or SettingsError (stop). The steps run in this order: Slack's answer to the tokens, the
+database (migrated), the bot, and in Socket Mode its first link.
 """
 
 from __future__ import annotations
@@ -53,14 +54,18 @@ class Unavailable(Exception):
     """Something the bot needs does not answer yet; the message says what, in one line."""
 
 
+class Stopped(Exception):
+    """Asked to stop (SIGTERM, Ctrl-C) while still waiting."""
+
+
 def keep_trying(
     attempt: Callable[[], T],
     stop: threading.Event,
     *,
     clock: Callable[[], float] = time.monotonic,
     say_every: float = SAY_EVERY,
-) -> T | None:
-    """`attempt()`'s result once it succeeds; None if `stop` is set first. Unavailable is
+) -> T:
+    """`attempt()`'s result once it succeeds; Stopped if `stop` is set first. Unavailable is
     tried again after 0.5 s, 1 s, 2 s, … up to 30 s between tries, and logged once a minute;
     anything else is raised."""
     wait = FIRST_WAIT
@@ -77,7 +82,7 @@ def keep_trying(
         if stop.wait(wait):
             break
         wait = min(wait * 2, LONGEST_WAIT)
-    return None
+    raise Stopped
 
 
 def database(settings: Settings) -> Database:
@@ -110,14 +115,24 @@ def _connection_failed(error: DBAPIError) -> bool:
     return type(error).__name__ in ("OperationalError", "InterfaceError")
 
 
-def runtime(settings: Settings, build: Callable[[], Runtime]) -> Runtime:
-    """The bot, once Slack has answered (and taken the bot token, with one workspace)."""
+def slack(settings: Settings) -> None:
+    """Slack answers and takes the bot's credentials: the bot token (one workspace; with OAuth
+    only Slack's answer to `api.test`) and, in Socket Mode, the app token. Checked before
+    anything else, so a refused token is the one line the bot prints."""
     client = WebClient(base_url=settings.api_url, timeout=SLACK_TIMEOUT)
     with _from_slack(settings, "SLACK_BOT_TOKEN"):
         if settings.oauth:
             client.api_test()
         else:
             client.auth_test(token=settings.bot_token)
+    if settings.app_token is not None:
+        with _from_slack(settings, "SLACK_APP_TOKEN"):
+            client.apps_connections_open(app_token=settings.app_token)  # the URL goes unused
+
+
+def runtime(settings: Settings, build: Callable[[], Runtime]) -> Runtime:
+    """The bot (which asks Slack who it is once more)."""
+    with _from_slack(settings, "SLACK_BOT_TOKEN"):
         try:
             return build()
         except BoltError as error:  # Bolt's own auth.test, if Slack went away just now
