@@ -200,7 +200,12 @@ def parser() -> argparse.ArgumentParser:
         dest="db_command", required=True, metavar="ACTION"
     )
     db.add_parser("upgrade", help="apply migrations up to the latest")
-    commands.add_parser("demo", help="play three weeks offline against the Slack sandbox")
+    demo = commands.add_parser("demo", help="play three weeks offline against the Slack sandbox")
+    demo.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="reach the bot over Socket Mode instead of HTTP (the story is the same)",
+    )
     sandbox = commands.add_parser("sandbox", help="act as a member of the demo team, interactively")
     sandbox.add_argument(
         "--history",
@@ -243,7 +248,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo()
+        return run_demo(socket_mode=args.socket_mode)
     if args.command == "sandbox":
         from bot.demo import run_interactive
 

@@ -154,6 +154,30 @@ def test_demo_fits_a_narrow_terminal(tmp_path: Path) -> None:
     assert "═" * 60 in lines  # the headings' rules are as wide as the terminal
 
 
+def test_demo_over_socket_mode_tells_the_same_story(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    runs = {  # both at once, each in the same kind of empty folder
+        mode: subprocess.Popen(
+            [sys.executable, "-c", CLI, "demo", *flags],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path / mode,
+            env=env,
+        )
+        for mode, flags in (("http", []), ("socket", ["--socket-mode"]))
+        if not (tmp_path / mode).mkdir()
+    }
+    outputs = {mode: run.communicate(timeout=120) for mode, run in runs.items()}
+    assert [run.returncode for run in runs.values()] == [0, 0], outputs
+    assert [err for _, err in outputs.values()] == ["", ""]
+    http, socket_mode = (
+        out.replace(str(tmp_path / mode), "FOLDER") for mode, (out, _) in outputs.items()
+    )
+    assert "Team pulse: Northfield Family Support" in socket_mode
+    assert socket_mode == http
+
+
 def test_demo_runs_on_the_test_database_too(database_url: str) -> None:
     out = io.StringIO()
     assert run_demo(out, database_url) == 0

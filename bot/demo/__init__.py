@@ -31,10 +31,13 @@ def _quiet() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def run_demo(out: TextIO | None = None, database_url: str | None = None) -> int:
-    """Play three weeks of the demo team; 0 when everything happened as it should."""
+def run_demo(
+    out: TextIO | None = None, database_url: str | None = None, *, socket_mode: bool = False
+) -> int:
+    """Play three weeks of the demo team (Slack reaching the bot over HTTP, or over Socket
+    Mode); 0 when everything happened as it should."""
     try:
-        with _quiet(), demo_team(database_url) as team:
+        with _quiet(), demo_team(database_url, socket_mode=socket_mode) as team:
             play(team, Printer(team, out or sys.stdout))
     except (DemoError, OSError) as error:
         print(f"securebase demo: {error}", file=sys.stderr)

@@ -1,9 +1,9 @@
 """The demo team in the sandbox: eight social workers and their practice supervisor, a clock
 that moves only when told, and the moves a person can make in Slack.
 
-Everything goes through the real bot over HTTP (signed requests from the sandbox's driver);
-each move waits for its visible effect and raises DemoError, one readable line, when the
-effect never comes.
+Everything goes through the real bot, over HTTP (signed requests from the sandbox's driver) or
+over Socket Mode (envelopes on the bot's link); each move waits for its visible effect and
+raises DemoError, one readable line, when the effect never comes.
 """
 
 from __future__ import annotations
@@ -298,13 +298,14 @@ class DemoTeam:
 
 
 @contextmanager
-def demo_team(database_url: str | None = None) -> Iterator[DemoTeam]:
+def demo_team(database_url: str | None = None, *, socket_mode: bool = False) -> Iterator[DemoTeam]:
     """The sandbox and the bot with the demo team set up, on a fresh SQLite file in a temporary
-    folder (or on `database_url`), at the demo's start time."""
+    folder (or on `database_url`), at the demo's start time; Slack reaches the bot over HTTP,
+    or with `socket_mode` over Socket Mode."""
     with tempfile.TemporaryDirectory(prefix="securebase-demo-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'securebase-demo.db'}"
         clock = ManualClock(START)
-        with SandboxedBot(url, clock) as bot:
+        with SandboxedBot(url, clock, socket_mode=socket_mode) as bot:
             bot.add_people(list(PEOPLE))
             team_id = bot.add_team(
                 TEAM_CHANNEL,
