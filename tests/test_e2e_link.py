@@ -137,3 +137,17 @@ def test_a_redelivered_submission_gets_the_same_answer_and_one_confirmation(
     assert (again.status_code, again.content) == (200, first.content)
     settle()
     assert len(bot.sandbox.dms(member)) == 1
+
+
+def test_an_ack_that_updates_the_form_reaches_slack(bot: SandboxedBot) -> None:
+    """A view submission's ack with `response_action: update` (here the support note after a
+    hard week) turns the form into the new view, over HTTP and over Socket Mode alike."""
+    member = MEMBERS[2].user_id
+    view = bot.open_checkin(member, TEAM)
+    answers = {AVAILABILITY: "2", STRESS: "5", DOMAIN_ITEM: None, COMMENT: None}
+    sent = bot.driver.answer_modal(member, view["id"], answers)
+    assert sent.json()["response_action"] == "update"
+    (shown,) = bot.sandbox.open_views(member)
+    assert shown["id"] == view["id"]  # the same modal, now showing the bot's answer
+    assert "It sounds like this week has been heavy." in str(shown["blocks"])
+    wait_until(lambda: bot.sandbox.dms(member), what="the confirmation")
