@@ -174,6 +174,6 @@ def test_drop_closes_every_link(sandbox: SlackSandbox) -> None:
         with pytest.raises(ConnectionClosed):
             connection.recv(timeout=5)
         assert connection.close_code == 1001
-    assert sandbox.socket_mode.links() == 0
+    sandbox.wait_until(lambda: sandbox.socket_mode.links() == 0)
     with pytest.raises(NoLink):
         sandbox.socket_mode.post("events_api", {})
