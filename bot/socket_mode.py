@@ -68,6 +68,9 @@ client_log.setLevel(logging.WARNING)
 client_log.addFilter(OncePerMinute())
 
 
+QUIET_SECONDS = 0.3  # on close: no envelope for this long means none is still on its way
+
+
 class SocketModeLink:
     def __init__(self, app: App, app_token: str, *, ping_interval: float = PING_SECONDS) -> None:
         self.app = app
@@ -79,6 +82,7 @@ class SocketModeLink:
         client.socket_mode_request_listeners[:] = [self._handle]
         client.on_message_listeners.append(self._received)
         self._open: Counter[str] = Counter()  # envelope id -> received minus finished
+        self._last_received = time.monotonic()
         self._idle = threading.Condition()
         self._closing = threading.Event()
         self._keeper = threading.Thread(target=self._keep, name="socket-keeper", daemon=True)
@@ -100,8 +104,17 @@ class SocketModeLink:
         """Acknowledge every envelope already received (waiting up to `timeout`), then close
         the link and the client's threads."""
         self._closing.set()
+        deadline = time.monotonic() + timeout
         with self._idle:
-            if not self._idle.wait_for(lambda: not self._open, timeout):
+            # Envelopes Slack sent just before the signal may still be on their way in: wait
+            # for a short quiet spell first, so they are received and acknowledged too.
+            settle_by = time.monotonic() + min(QUIET_SECONDS * 5, timeout)
+            while (
+                time.monotonic() - self._last_received < QUIET_SECONDS
+                and time.monotonic() < settle_by
+            ):
+                self._idle.wait(QUIET_SECONDS / 3)
+            if not self._idle.wait_for(lambda: not self._open, deadline - time.monotonic()):
                 log.warning("closing with %d envelopes not yet acknowledged", len(self._open))
         self._wake_threads()
         self.handler.close()  # type: ignore[no-untyped-call]
@@ -128,6 +141,7 @@ class SocketModeLink:
         envelope_id = _envelope_id(raw)
         if envelope_id is not None:
             with self._idle:
+                self._last_received = time.monotonic()
                 self._count(envelope_id, +1)
 
     def _finished(self, envelope_id: str) -> None:

@@ -285,7 +285,7 @@ def test_sigterm_acknowledges_envelopes_in_flight_then_exits_0(
 
         links = sandbox.socket_mode
         sent = [
-            links.post("slash_commands", teampulse_payload(sandbox, SUPERVISOR)) for _ in range(12)
+            links.post("slash_commands", teampulse_payload(sandbox, SUPERVISOR)) for _ in range(30)
         ]
         in_flight = sum(1 for e in links.envelopes() if e.envelope_id in sent and not e.acked)
         code, took = bot.terminate()
@@ -296,7 +296,7 @@ def test_sigterm_acknowledges_envelopes_in_flight_then_exits_0(
         assert all(links.acknowledged(envelope_id, 0).acked for envelope_id in sent)
         assert links.problems() == []  # every ack within Slack's 3 s
         # The work after each ack finished too: every /teampulse was answered.
-        assert len(sandbox.ephemerals(SUPERVISOR)) == 12
+        assert len(sandbox.ephemerals(SUPERVISOR)) == 30
     log = bot.text()
     assert "Scheduler has been shut down" in log
     assert "Traceback" not in log
