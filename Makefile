@@ -2,29 +2,39 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# What each target needs installed: the demo only the bot itself; tests, lint and benchmarks
+# also the dev tools and PostgreSQL's driver.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: install test lint test-sqlite test-postgres demo bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) --upgrade pip
 
-install: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
 
-lint: $(STAMP)
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev,postgres]'
+	touch $@ $(RUN_STAMP)
+
+install: $(DEV_STAMP)
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
 # The same suite again on PostgreSQL when one answers at 127.0.0.1:5432 (as on CI).
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	@if $(BIN)/python -m storage.reachable "$(PG_URL)"; then \
 		SECUREBASE_TEST_DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -q; \
 	else \
@@ -33,10 +43,10 @@ test-postgres: $(STAMP)
 
 test: lint test-sqlite test-postgres
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/securebase demo
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -2,9 +2,9 @@
 (`bot.server.create_web_app` under uvicorn, configured as `securebase run` configures it).
 
 Run as `python -m bench.bare_app` with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL,
-DATABASE_URL (only /healthz touches it), PORT and LISTENER_THREADS (the bot's
-`bot.app.LISTENER_THREADS`, passed in so that this process need not import the bot's handlers:
-its memory is the baseline for the bot's) in the environment.
+DATABASE_URL (only /readyz touches it, and Slack's api.test), PORT and LISTENER_THREADS (the
+bot's `bot.app.LISTENER_THREADS`, passed in so that this process need not import the bot's
+handlers: its memory is the baseline for the bot's) in the environment.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uvicorn
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.health import Readiness, SlackWebApi
 from bot.render.checkin import CALLBACK_ID
 from bot.server import create_web_app
 from storage.db import Database
@@ -49,8 +50,10 @@ def main() -> None:
         env["SLACK_API_URL"],
         int(env["LISTENER_THREADS"]),
     )
+    readiness = Readiness(Database(env["DATABASE_URL"]))
+    readiness.slack = SlackWebApi(env["SLACK_API_URL"])
     config = uvicorn.Config(
-        create_web_app(app, Database(env["DATABASE_URL"]), env["SLACK_SIGNING_SECRET"]),
+        create_web_app(readiness, env["SLACK_SIGNING_SECRET"], lambda: app),
         host="127.0.0.1",
         port=int(env["PORT"]),
         log_level="warning",

@@ -100,12 +100,13 @@ class Server:
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
                 raise RuntimeError(f"{self.name} exited early: {' '.join(tail)}")
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                # /readyz: /healthz answers as soon as the process runs, before it can serve.
+                if httpx.get(f"{self.base_url}/readyz", timeout=5.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout:.0f}s")
+        raise RuntimeError(f"{self.name} was not ready (/readyz) within {timeout:.0f}s")
 
     def memory_kib(self) -> dict[str, int]:
         return memory_kib(self.process.pid)

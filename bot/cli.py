@@ -18,7 +18,7 @@ from bot.settings import SettingsError, load_settings, timezone_name
 from practice.keys import KeyProblem
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.teams import DAYS, TeamError
+from storage.teams import DAY_NAMES, DAYS, TeamError
 
 log = logging.getLogger("securebase")
 
@@ -35,19 +35,41 @@ def _time(value: str) -> int:
 
 
 def _day(value: str) -> int:
-    key = value.strip().lower()[:3]
-    if key not in DAYS:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use one of {', '.join(DAYS)}")
-    return DAYS.index(key)
+    """Monday to Sunday, or mon to sun, in any case; nothing else ("monkey" is not Monday)."""
+    key = value.strip().lower()
+    for index, name in enumerate(DAY_NAMES):
+        if key in (name.lower(), DAYS[index]):
+            return index
+    raise argparse.ArgumentTypeError(f"{value!r} is not a day: use Monday to Sunday, or mon to sun")
 
 
-def _slack_id(prefixes: str) -> Callable[[str], str]:
+# What each kind of Slack id looks like, and where a person finds it: the real rule, said whole.
+SLACK_IDS = {
+    "channel": (
+        "CG",
+        "a channel id starts with C (G for an older private channel), like C0123ABCD: "
+        "in Slack, open the channel's details and copy the Channel ID at the bottom",
+    ),
+    "member": (
+        "UW",
+        "a member id starts with U or W, like U0123ABCD: in Slack, open the person's "
+        "profile, then ⋮ → Copy member ID",
+    ),
+    "workspace": (
+        "T",
+        "a workspace id starts with T, like T0123ABCD: it is the T… part of your "
+        "workspace's address in a browser, app.slack.com/client/T…",
+    ),
+}
+
+
+def _slack_id(kind: str) -> Callable[[str], str]:
+    prefixes, rule = SLACK_IDS[kind]
+
     def check(value: str) -> str:
         value = value.strip()
         if not re.fullmatch(rf"[{prefixes}][A-Z0-9]{{2,}}", value):
-            raise argparse.ArgumentTypeError(
-                f"{value!r} does not look like a Slack id (starts with {'/'.join(prefixes)})"
-            )
+            raise argparse.ArgumentTypeError(f"{value!r} is not a {kind} id: {rule}")
         return value
 
     return check
@@ -73,6 +95,13 @@ def _support(value: str) -> str:
     return text
 
 
+CHANNEL_HELP = "the team's Slack channel id, C… (G… for an older private channel)"
+WORKSPACE_HELP = (
+    "the Slack workspace id, T…: needed when SLACK_CLIENT_ID is set (installed through OAuth), "
+    "or when one channel id is set up in several workspaces"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="securebase", description="Secure Base: a Slack bot for social work teams."
@@ -84,12 +113,34 @@ def parser() -> argparse.ArgumentParser:
         dest="team_command", required=True, metavar="ACTION"
     )
     add = team.add_parser("add", help="set up a team in a channel")
-    add.add_argument("--channel", required=True, type=_slack_id("CG"))
-    add.add_argument("--supervisor", required=True, action="append", type=_slack_id("UW"))
-    add.add_argument("--day", type=_day, default=0, help="day of the weekly prompt (mon)")
-    add.add_argument("--time", type=_time, default=9 * 60 + 30, help="local time (09:30)")
-    add.add_argument("--tz", type=_zone, default=None, help="IANA zone (SECUREBASE_TIMEZONE)")
-    add.add_argument("--name", default=None, help="team name shown to people")
+    add.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
+    add.add_argument(
+        "--supervisor",
+        required=True,
+        action="append",
+        type=_slack_id("member"),
+        help="a practice supervisor's Slack member id, U…; repeat it for each supervisor",
+    )
+    add.add_argument(
+        "--day",
+        type=_day,
+        default=0,
+        help="day of the weekly prompt: Monday to Sunday, or mon to sun (Monday)",
+    )
+    add.add_argument(
+        "--time", type=_time, default=9 * 60 + 30, help="local time of the prompt, HH:MM (09:30)"
+    )
+    add.add_argument(
+        "--tz",
+        type=_zone,
+        default=None,
+        help="the team's IANA time zone, e.g. Europe/London (SECUREBASE_TIMEZONE)",
+    )
+    add.add_argument(
+        "--name",
+        default=None,
+        help="team name shown to people (the channel's name, e.g. #duty-team, if left out)",
+    )
     add.add_argument(
         "--pool-weeks",
         type=int,
@@ -97,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
         default=1,
         help="report weeks in fixed blocks of this many (for small teams); fixed for good",
     )
-    add.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    add.add_argument("--workspace", type=_slack_id("workspace"), default=None, help=WORKSPACE_HELP)
     add.add_argument(
         "--support",
         type=_support,
@@ -106,32 +157,45 @@ def parser() -> argparse.ArgumentParser:
     )
     team.add_parser("list", help="list teams")
     remove = team.add_parser("remove", help="remove a team and erase its data (same as forget)")
-    remove.add_argument("--channel", required=True, type=_slack_id("CG"))
-    remove.add_argument("--workspace", type=_slack_id("TE"), default=None)
-    remove.add_argument("--yes", action="store_true", help="erase without asking")
     forget = team.add_parser(
         "forget", help="erase everything stored about a team (asks you to confirm)"
     )
-    forget.add_argument("--channel", required=True, type=_slack_id("CG"))
-    forget.add_argument("--workspace", type=_slack_id("TE"), default=None)
-    forget.add_argument("--yes", action="store_true", help="erase without asking")
+    for erase in (remove, forget):
+        erase.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
+        erase.add_argument(
+            "--workspace", type=_slack_id("workspace"), default=None, help=WORKSPACE_HELP
+        )
+        erase.add_argument("--yes", action="store_true", help="erase without asking")
 
     prompt = commands.add_parser("prompt", help="post this week's prompt now")
-    prompt.add_argument("--channel", required=True, type=_slack_id("CG"))
+    prompt.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
     prompt.add_argument("--dry-run", action="store_true", help="print Block Kit JSON instead")
-    prompt.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    prompt.add_argument(
+        "--workspace", type=_slack_id("workspace"), default=None, help=WORKSPACE_HELP
+    )
 
     export = commands.add_parser(
         "export", help="write a team's anonymous figures per period (for supervision records)"
     )
-    export.add_argument("--channel", required=True, type=_slack_id("CG"))
-    export.add_argument("--format", choices=FORMATS, default="csv")
+    export.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
+    export.add_argument("--format", choices=FORMATS, default="csv", help="file format (csv)")
     export.add_argument("--weeks", type=_weeks, default=52, help="finished weeks (52; 1 to 520)")
     export.add_argument("--output", default=None, help="file to write (default: standard output)")
     export.add_argument(
-        "--by", type=_slack_id("UW"), default=None, help="your Slack id, for the team's view log"
+        "--by",
+        type=_slack_id("member"),
+        default=None,
+        help="required: the Slack member id (U…) of the person the export is for (in the "
+        "team's view log)",
     )
-    export.add_argument("--workspace", type=_slack_id("TE"), default=None)
+    export.add_argument(
+        "--reason",
+        default=None,
+        help="required: why it is exported, in a few words (in the team's view log)",
+    )
+    export.add_argument(
+        "--workspace", type=_slack_id("workspace"), default=None, help=WORKSPACE_HELP
+    )
 
     db = commands.add_parser("db", help="database tasks").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
@@ -147,8 +211,18 @@ def parser() -> argparse.ArgumentParser:
         help="give up open weeks sealed under a lost key (their check-ins are lost for good)",
     )
     abandon.add_argument("--yes", action="store_true", help="give them up without asking")
-    commands.add_parser("demo", help="play three weeks offline against the Slack sandbox")
-    commands.add_parser("sandbox", help="act as a member of the demo team, interactively")
+    demo = commands.add_parser("demo", help="play three weeks offline against the Slack sandbox")
+    demo.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="reach the bot over Socket Mode instead of HTTP (the story is the same)",
+    )
+    sandbox = commands.add_parser("sandbox", help="act as a member of the demo team, interactively")
+    sandbox.add_argument(
+        "--history",
+        action="store_true",
+        help="start with eight weeks already answered, so /teampulse and the chart have a story",
+    )
     return root
 
 
@@ -185,11 +259,11 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo()
+        return run_demo(socket_mode=args.socket_mode)
     if args.command == "sandbox":
         from bot.demo import run_interactive
 
-        return run_interactive()
+        return run_interactive(history=args.history)
     # Alembic's INFO chatter would bury the one line these commands answer with.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings(need_slack=False)

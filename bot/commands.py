@@ -6,15 +6,16 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.oauth import NotInstalled
 from bot.runtime import Runtime
 from bot.services import Services
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from practice.keys import KeyProblem
 from storage.clock import Clock
 from storage.db import Database
@@ -29,22 +30,9 @@ log = logging.getLogger("securebase")
 
 
 def run(settings: Settings) -> int:
-    runtime = Runtime.create(settings)
-    runtime.scheduler.start()
-    try:
-        if settings.app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.serve import serve
 
-            log.info("Secure Base is running in Socket Mode")
-            handler = SocketModeHandler(runtime.app, settings.app_token)
-            signal.signal(signal.SIGTERM, lambda *_: handler.close())  # type: ignore[no-untyped-call]
-            handler.start()  # type: ignore[no-untyped-call]
-        else:
-            log.info("Secure Base is listening on port %s (POST /slack/events)", settings.port)
-            runtime.serve_http("0.0.0.0", settings.port)
-    finally:
-        runtime.stop()
-    return 0
+    return serve(settings)
 
 
 def _workspace(args: argparse.Namespace, db: Database) -> str:
@@ -52,34 +40,87 @@ def _workspace(args: argparse.Namespace, db: Database) -> str:
     if args.workspace:
         return str(args.workspace)
     if os.environ.get("SLACK_CLIENT_ID", "").strip():
-        raise TeamError("installed in several workspaces (OAuth): add --workspace T…")
+        raise TeamError(
+            "SLACK_CLIENT_ID is set (installed through OAuth, possibly in several workspaces), "
+            "so say which workspace: add --workspace T…"
+        )
     with db.session() as session:
         known = {t.workspace_id for t in list_teams(session)}
     if len(known) == 1:
         return known.pop()
+    try:
+        return str(_slack(db, None).auth_test()["team_id"])
+    except SettingsError as error:
+        raise TeamError(
+            f"{error} (it is needed to ask Slack for the workspace's id; or add --workspace T…)"
+        ) from None
+
+
+def _slack(db: Database, workspace: str | None) -> WebClient:
+    """A Web API client for `workspace`: SLACK_BOT_TOKEN's, or its OAuth installation's."""
     slack = load_settings()
-    identity = WebClient(token=slack.bot_token, base_url=slack.api_url).auth_test()
-    return str(identity["team_id"])
+    if slack.oauth and workspace is not None:
+        from bot.app import web_client
+        from bot.oauth import Installations, installation_store
+
+        services = Services.create(slack, db)
+        store = installation_store(slack, db)
+        token = Installations(slack, store, web_client(services)).bot_token(workspace)
+        return web_client(services, token)
+    return WebClient(token=slack.bot_token, base_url=slack.api_url)
+
+
+def _channel_name(db: Database, workspace: str, channel: str) -> str:
+    """A new team's name when --name is left out: its channel's name, as /securebase does."""
+    try:
+        info = _slack(db, workspace).conversations_info(channel=channel)["channel"]
+    except SettingsError as error:
+        raise TeamError(
+            f"{error} (it is needed to look up the channel's name; or add --name)"
+        ) from None
+    except NotInstalled as error:
+        raise TeamError(
+            f"{error}: install it through /slack/install first, or add --name"
+        ) from None
+    except SlackApiError as error:
+        if error.response.get("error") != "channel_not_found":
+            raise
+        raise TeamError(
+            f"Slack has no channel {channel} that Secure Base can see: check the id, and for "
+            "a private channel invite the bot first (/invite @Secure Base)"
+        ) from None
+    name = info.get("name") if isinstance(info, dict) else None
+    return f"#{name}" if name else f"Team in {channel}"
 
 
 def _find(db: Database, args: argparse.Namespace) -> Team:
     with db.session() as session:
         matches = [t for t in list_teams(session) if t.channel_id == args.channel]
+    elsewhere = sorted(t.workspace_id for t in matches)
     if args.workspace:
         matches = [t for t in matches if t.workspace_id == args.workspace]
     if not matches:
-        raise TeamError(f"no team is set up in channel {args.channel}")
+        where = f" of workspace {args.workspace}" if args.workspace else ""
+        also = f" (it is set up in {', '.join(elsewhere)})" if elsewhere else ""
+        raise TeamError(f"no team is set up in channel {args.channel}{where}{also}")
     if len(matches) > 1:
-        raise TeamError(f"channel {args.channel} is in several workspaces: add --workspace T…")
+        raise TeamError(
+            f"channel {args.channel} is set up in several workspaces ({', '.join(elsewhere)}): "
+            "add --workspace with one of them"
+        )
     return matches[0]
+
+
+LIST_COLUMNS = ("WORKSPACE", "CHANNEL", "NAME", "PROMPT", "SUPERVISORS", "STATUS", "LAST ERROR")
 
 
 def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     if args.team_command == "add":
+        workspace = _workspace(args, db)
         spec = TeamSpec(
-            workspace_id=_workspace(args, db),
+            workspace_id=workspace,
             channel_id=args.channel,
-            name=args.name or f"Team in {args.channel}",
+            name=args.name or _channel_name(db, workspace, args.channel),
             supervisors=tuple(args.supervisor),
             post_day=args.day,
             post_minute=args.time,
@@ -101,15 +142,21 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
                 print(
                     "No teams yet. Add one with: securebase team add --channel C… --supervisor U…"
                 )
-            for t in teams:
-                problem = last_error(session, t.id)
-                status = "paused" if t.paused else "active"
-                print(
-                    f"{t.workspace_id} {t.channel_id}  {t.name}  {DAYS[t.post_day]} "
-                    f"{t.post_minute // 60:02d}:{t.post_minute % 60:02d} {t.timezone}  "
-                    f"supervisors: {', '.join(s.user_id for s in t.supervisors)}  {status}"
-                    + (f"  LAST ERROR: {problem}" if problem else "")
+                return 0
+            rows = [
+                (
+                    t.workspace_id,
+                    t.channel_id,
+                    t.name,
+                    f"{DAYS[t.post_day]} {t.post_minute // 60:02d}:{t.post_minute % 60:02d} "
+                    f"{t.timezone}",
+                    ", ".join(s.user_id for s in t.supervisors),
+                    "paused" if t.paused else "active",
+                    last_error(session, t.id) or "",
                 )
+                for t in teams
+            ]
+        print(_table([LIST_COLUMNS, *rows]))
         return 0
     if args.team_command in ("remove", "forget"):
         # Removing a team is erasing it: nothing of a removed team is worth keeping, and half
@@ -126,6 +173,13 @@ def _confirmed(question: str, word: str) -> bool:
         return input(question).strip() == word
     except EOFError:
         return False
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Rows as left-aligned columns two spaces apart (the first row is the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
 
 
 def forget(args: argparse.Namespace, db: Database) -> int:
@@ -162,18 +216,24 @@ def forget(args: argparse.Namespace, db: Database) -> int:
 def export(
     args: argparse.Namespace, settings: Settings, db: Database, clock: Clock | None = None
 ) -> int:
-    """`securebase export`: the team's anonymous figures per period, as CSV."""
-    from bot.export import CLI_VIEWER, ExportError, export_team
+    """`securebase export`: the team's anonymous figures per period, as CSV. Refuses, before
+    anything is read or written, without `--by` (who it is for) and `--reason`."""
+    from bot.export import ExportError, check_reason, export_team
 
+    if args.by is None or args.reason is None:
+        raise ExportError(
+            'an export needs --by U… (the Slack id of who it is for) and --reason "…", '
+            "which the team sees in its view log"
+        )
+    reason = check_reason(args.reason)
     found = _find(db, args)
     services = Services.create(settings, db, clock)
-    viewer = args.by or CLI_VIEWER
     if args.output is None:
-        export_team(services, found, args.weeks, viewer, sys.stdout)
+        export_team(services, found, args.weeks, args.by, reason, sys.stdout)
         return 0
     try:
         with open(args.output, "w", newline="", encoding="utf-8") as stream:
-            written = export_team(services, found, args.weeks, viewer, stream)
+            written = export_team(services, found, args.weeks, args.by, reason, stream)
     except OSError as error:
         raise ExportError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"Wrote {written} periods of {found.name} to {args.output}.", file=sys.stderr)

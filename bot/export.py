@@ -1,8 +1,12 @@
 """`securebase export`: a team's anonymous period figures as CSV, for supervision records.
 
-Exactly what `/teampulse` would show: a period below the anonymity minimum is a row with its
-dates and themes and every figure blank. Each export is recorded in the team's view log, which
-the team can read.
+Exactly what `/teampulse` would show: whole reporting blocks only, and a period below the
+anonymity minimum is a row with its dates and themes and every figure blank, and so is an item
+below it (a week's belief item that too few answered). Each item has how many answered it, its
+mean, and how many answered in the low (1–2), middle (3) and high (4–5) bands; never a count per
+level. An item whose answers all fell in one band has its mean blank, as `/teampulse` shows
+none. Each export is recorded in the team's view log, which the team can read: for whom it was
+made (a Slack id) and why.
 """
 
 from __future__ import annotations
@@ -15,11 +19,18 @@ from typing import TextIO
 from bot.content import DOMAIN_ORDER, Library
 from bot.services import Services
 from storage.models import Team
-from storage.pulse import BlockFigures, Reading, record_view, team_pulse
+from storage.pulse import BANDS, REASON_MAX, Bands, BlockFigures, Reading, Surface, read_pulse_for
 from storage.weeks import Week
 
 FORMATS = ("csv",)
-CLI_VIEWER = "CLI"  # the view log's viewer when the person exporting gave no Slack id
+
+
+def _belief(key: str) -> str:
+    return f"belief_{key.replace('-', '_')}"
+
+
+ITEMS = ("support", "stress", *(_belief(key) for key in DOMAIN_ORDER))
+FIGURES = ("answered", "mean", *BANDS)
 COLUMNS = (
     "period_start",
     "period_end",
@@ -28,14 +39,19 @@ COLUMNS = (
     "answers",
     "members",
     "participation_percent",
-    "support_mean",
-    "stress_mean",
-    *(f"belief_{key.replace('-', '_')}_mean" for key in DOMAIN_ORDER),
+    *(f"{item}_{figure}" for item in ITEMS for figure in FIGURES),
 )
 
 
 class ExportError(Exception):
     """The export cannot be written, said in one line."""
+
+
+def _item(row: dict[str, str], item: str, bands: Bands) -> None:
+    row[f"{item}_answered"] = str(bands.answered)
+    row[f"{item}_mean"] = "" if bands.mean is None else f"{bands.mean:.2f}"
+    for band in BANDS:
+        row[f"{item}_{band}"] = str(getattr(bands, band))
 
 
 def rows(library: Library, oldest_first: Iterable[Reading]) -> list[dict[str, str]]:
@@ -52,10 +68,10 @@ def rows(library: Library, oldest_first: Iterable[Reading]) -> list[dict[str, st
             row["members"] = "" if reading.members is None else str(reading.members)
             rate = reading.participation
             row["participation_percent"] = "" if rate is None else f"{rate * 100:.0f}"
-            row["support_mean"] = f"{reading.availability.mean:.2f}"
-            row["stress_mean"] = f"{reading.stress.mean:.2f}"
+            _item(row, "support", reading.availability)
+            _item(row, "stress", reading.stress)
             for key, item in reading.domain_items.items():
-                row[f"belief_{key.replace('-', '_')}_mean"] = f"{item.mean:.2f}"
+                _item(row, _belief(key), item)
         table.append(row)
     return table
 
@@ -66,16 +82,36 @@ def write_csv(stream: TextIO, table: Sequence[dict[str, str]]) -> None:
     writer.writerows(table)
 
 
-def export_team(services: Services, team: Team, weeks: int, viewer: str, stream: TextIO) -> int:
-    """Write the team's last `weeks` finished weeks to `stream`, oldest first; returns rows."""
-    now = services.clock.now()
+def check_reason(text: str) -> str:
+    """An export's reason, as it goes in the view log; ExportError when there is none or it is
+    too long to read at a glance."""
+    reason = " ".join(text.split())
+    if not reason:
+        raise ExportError('say why in --reason "…" (the team sees it in its view log)')
+    if len(reason) > REASON_MAX:
+        raise ExportError(f"--reason is {len(reason)} characters: keep it to {REASON_MAX}")
+    return reason
+
+
+def export_team(
+    services: Services, team: Team, weeks: int, viewer: str, reason: str, stream: TextIO
+) -> int:
+    """Write the team's last `weeks` finished weeks to `stream`, oldest first; returns rows.
+    `viewer` is who the export is for and `reason` why: both go in the team's view log."""
     with services.db.session() as session:
         team = session.merge(team)
-        readings = team_pulse(session, team, weeks, services.settings.anonymity_min, now)
-        shown = (
-            f"{readings[-1].block.label()} to {readings[0].block.label()}" if readings else "none"
-        )
-        record_view(session, team, viewer, f"export (CSV): {shown}", now)
+        readings = read_pulse_for(
+            session,
+            viewer,
+            team,
+            Surface.EXPORT,
+            weeks=weeks,
+            anonymity_min=services.settings.anonymity_min,
+            retention_weeks=services.settings.retention_weeks,
+            now=services.clock.now(),
+            detail="CSV",
+            reason=check_reason(reason),
+        ).readings
     table = rows(services.library, reversed(readings))
     write_csv(stream, table)
     return len(table)

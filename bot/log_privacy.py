@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 WITHHELD = "<withheld>"
-SLACK_LOGGERS = ("slack_bolt", "slack_sdk", "securebase.bolt")
+SLACK_LOGGERS = ("slack_bolt", "slack_sdk", "securebase.bolt", "securebase.socket")
 SQL_LOGGERS = ("sqlalchemy.engine",)
 # printf-style directives, including "%(name)s"; "%%" is a literal percent sign.
 _DIRECTIVE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[a-zA-Z]")

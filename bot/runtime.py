@@ -1,30 +1,29 @@
 """Everything `securebase run` starts, assembled in one place so tests and the demo can start
-the very same bot in-process (with their own clock and the sandbox's URL)."""
+the very same bot in-process (with their own clock and the sandbox's URL). The order in which
+`securebase run` waits for it and stops it is in bot.service."""
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import uvicorn
 from slack_bolt import App
 from starlette.applications import Starlette
 
 from bot import log_privacy, oauth
 from bot.app import LISTENER_THREADS, build_app, web_client
 from bot.handlers.reminders import SlackReminderMessenger
+from bot.health import Readiness, SlackWebApi
+from bot.listener_pool import ListenerPool
 from bot.messenger import SlackMessenger
 from bot.oauth import Installations
-from bot.server import create_web_app
+from bot.server import Listener, create_web_app
 from bot.services import Services
 from bot.settings import Settings
+from bot.socket_mode import SocketModeLink
 from scheduler.reminders import REMINDER_SWEEP, ReminderDelivery
 from scheduler.service import PromptScheduler
 from scheduler.weekly import WeeklyDelivery
@@ -44,24 +43,34 @@ class Runtime:
     delivery: WeeklyDelivery
     scheduler: PromptScheduler
     bot_user_id: str | None  # one-workspace mode; per workspace from `installations` in OAuth
-    listeners: ThreadPoolExecutor
+    listeners: ListenerPool
     reminders: ReminderDelivery
     installations: Installations | None = None
-    _servers: list[uvicorn.Server] = field(default_factory=list)
+    readiness: Readiness = field(default_factory=Readiness)
+    socket_link: SocketModeLink | None = None
+    _listeners: list[Listener] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        """The whole bot at once (tests, the demo, one-off commands): fails if the database
+        or Slack cannot be reached."""
+        return cls.assemble(settings, open_database(settings), clock)
+
+    @classmethod
+    def assemble(
+        cls,
+        settings: Settings,
+        db: Database,
+        clock: Clock | None = None,
+        readiness: Readiness | None = None,
+    ) -> Runtime:
+        """The bot on a database already migrated. Asks Slack who the bot is (one workspace),
+        so it raises what slack_sdk raises when Slack refuses the token or cannot be reached.
+        `readiness` (the HTTP listener's, when it was up first) learns of the database and
+        Slack here."""
         log_privacy.install()  # before anything can log a request, a row or a parameter
-        db = Database(settings.database_url, settings.require_keyring())
-        upgrade(db)
-        with db.session() as session:
-            # Refuses to start (KeyProblem) if an open week's key is not ours; re-wraps weeks
-            # sealed under SECUREBASE_SECRET_KEY_PREVIOUS.
-            moved = rewrap_open_weeks(session)
-        if moved:
-            log.info("%d open week(s) re-wrapped under the new secret key", moved)
         services = Services.create(settings, db, clock)
-        listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener")
+        listeners = ListenerPool(LISTENER_THREADS)
         installations: Installations | None = None
         if settings.oauth:
             # Many workspaces: each one's token comes from the installation store.
@@ -99,59 +108,79 @@ class Runtime:
             lease=timedelta(seconds=settings.claim_lease_seconds),
         )
         scheduler.scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
+        readiness = readiness or Readiness()
+        readiness.database = db
+        if settings.app_token is None:  # in Socket Mode, the link says (open_socket_mode)
+            readiness.slack = SlackWebApi(settings.api_url)
         return cls(
-            services, app, delivery, scheduler, bot_user_id, listeners, reminders, installations
+            services,
+            app,
+            delivery,
+            scheduler,
+            bot_user_id,
+            listeners,
+            reminders,
+            installations,
+            readiness,
         )
 
-    def _web_app(self) -> Starlette:
-        return create_web_app(self.app, self.services.db, self.services.settings.signing_secret)
-
-    def serve_http(self, host: str, port: int) -> None:
-        """Serve until SIGINT/SIGTERM; uvicorn lets in-flight requests finish first.
-
-        uvicorn raises the SIGTERM it caught again once it has shut down, which would kill the
-        process before `stop()` drains the listeners and the scheduler; a no-op handler
-        swallows that second delivery, so SIGTERM ends in a clean exit 0.
-        """
-        config = uvicorn.Config(
-            self._web_app(),
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=10,
+    def web_app(self, *, slack_requests: bool = True) -> Starlette:
+        """The HTTP listener's app: health, and Slack's requests unless in Socket Mode."""
+        settings = self.services.settings
+        return create_web_app(
+            self.readiness,
+            settings.signing_secret,
+            (lambda: self.app) if slack_requests else None,
+            oauth=settings.oauth,
         )
-        previous = signal.signal(signal.SIGTERM, lambda *_: None)
-        try:
-            uvicorn.Server(config).run()
-        finally:
-            signal.signal(signal.SIGTERM, previous)
 
-    def serve_http_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Start serving in a background thread; returns the base URL (for tests and the demo)."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        config = uvicorn.Config(
-            self._web_app(),
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the bot's HTTP server did not start")
-            time.sleep(0.01)
-        self._servers.append(server)
-        bound_port = sock.getsockname()[1]
-        return f"http://{host}:{bound_port}"
+    def open_socket_mode(self, app_token: str) -> SocketModeLink:
+        """The Socket Mode link (not yet connected: `connect()` it); from now on readiness
+        means that the link is open."""
+        link = self.socket_link = SocketModeLink(self.app, app_token)
+        self.readiness.slack = link.is_connected
+        return link
+
+    def adopt(self, listener: Listener) -> None:
+        """Stop `listener` (already serving) with the rest of the bot."""
+        self._listeners.append(listener)
+
+    def serve_http_in_thread(
+        self, host: str = "127.0.0.1", port: int = 0, *, slack_requests: bool = True
+    ) -> str:
+        """Start the HTTP listener in a background thread; returns its base URL (for tests
+        and the demo)."""
+        listener = Listener(self.web_app(slack_requests=slack_requests), host, port, grace=5)
+        url = listener.start()
+        self._listeners.append(listener)
+        return url
 
     def stop(self) -> None:
-        """Stop taking requests, let running jobs and listeners finish, then close the pool."""
-        for server in self._servers:
-            server.should_exit = True
+        """Stop taking requests (Socket Mode: once every envelope received is acknowledged;
+        HTTP: once requests in flight are answered), let running jobs and listeners finish,
+        then close the pool."""
+        self.readiness.stopping = True
+        if self.socket_link is not None:
+            self.socket_link.close()
+        for listener in self._listeners:
+            listener.stop()
         self.scheduler.shutdown()
         self.listeners.shutdown(wait=True)
         self.services.db.dispose()
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, migrated to the latest schema, with the operator's key (the engine is
+    closed again on failure). Refuses (KeyProblem) when an open week is sealed under a key this
+    process does not have; re-wraps weeks sealed under SECUREBASE_SECRET_KEY_PREVIOUS."""
+    db = Database(settings.database_url, settings.require_keyring())
+    try:
+        upgrade(db)
+        with db.session() as session:
+            moved = rewrap_open_weeks(session)
+    except BaseException:
+        db.dispose()
+        raise
+    if moved:
+        log.info("%d open week(s) re-wrapped under the new secret key", moved)
+    return db

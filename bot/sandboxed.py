@@ -1,5 +1,5 @@
-"""The real bot, over real HTTP, wired to the local Slack sandbox: shared by the demo, the
-interactive sandbox, the end-to-end tests and the benchmarks."""
+"""The real bot wired to the local Slack sandbox, over HTTP or over Socket Mode: shared by the
+demo, the interactive sandbox, the end-to-end tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ class Person:
 
 @dataclass
 class SandboxedBot:
-    """Starts the sandbox and the bot's HTTP server; use as a context manager."""
+    """Starts the sandbox and the bot, with its HTTP listener (health; Slack's requests too
+    unless `socket_mode`, when Slack's requests come over the bot's Socket Mode link); use as
+    a context manager."""
 
     database_url: str
     clock: Clock | None = None
@@ -45,10 +47,12 @@ class SandboxedBot:
     # A test that means to provoke malformed Web API calls sets this; otherwise leaving the
     # context raises AssertionError if the sandbox rejected any call (see assert_clean).
     expect_rejections: bool = False
+    socket_mode: bool = False
     sandbox: SlackSandbox = field(init=False)
     runtime: Runtime = field(init=False)
     driver: SlackDriver = field(init=False)
-    events_url: str = field(init=False)
+    base_url: str = field(init=False)  # the bot's HTTP listener: /healthz, /readyz
+    events_url: str = field(init=False)  # HTTP mode's POST /slack/events ("" in Socket Mode)
 
     def __enter__(self) -> SandboxedBot:
         self.sandbox = SlackSandbox().start()
@@ -71,10 +75,17 @@ class SandboxedBot:
             }
             settings: Settings = replace(load_settings(env), app_token=None)
             self.runtime = Runtime.create(settings, self.clock)
-            self.events_url = self.runtime.serve_http_in_thread() + "/slack/events"
-            self.driver = SlackDriver(
-                self.events_url, SIGNING_SECRET, self.sandbox, team_id=WORKSPACE
-            )
+            if self.socket_mode:
+                self.base_url = self.runtime.serve_http_in_thread(slack_requests=False)
+                self.events_url = ""
+                self.runtime.open_socket_mode(self.sandbox.add_app_token()).connect()
+                self.driver = SlackDriver.over_socket_mode(self.sandbox, team_id=WORKSPACE)
+            else:
+                self.base_url = self.runtime.serve_http_in_thread()
+                self.events_url = self.base_url + "/slack/events"
+                self.driver = SlackDriver(
+                    self.events_url, SIGNING_SECRET, self.sandbox, team_id=WORKSPACE
+                )
         except BaseException:
             self.sandbox.stop()
             raise
@@ -92,6 +103,12 @@ class SandboxedBot:
             self.sandbox.stop()
         if exc is None and not self.expect_rejections:
             assert_clean(self.sandbox)
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has finished every piece of work its requests started (Slack's
+        ack comes first, the replies after); TimeoutError if it is still busy after `timeout`."""
+        if not self.runtime.listeners.wait_idle(timeout):
+            raise TimeoutError(f"the bot was still busy after {timeout}s")
 
     def add_people(self, people: list[Person]) -> None:
         for person in people:
@@ -185,7 +202,8 @@ def saved_view_title(response: httpx.Response) -> str | None:
 
 def assert_clean(sandbox: SlackSandbox) -> None:
     """Raise AssertionError listing every Web API call the sandbox rejected as malformed
-    (bad parameters, invalid Block Kit, unknown methods): the bot must never make one."""
+    (bad parameters, invalid Block Kit, unknown methods) and everything on the Socket Mode
+    link Slack would not accept (late or stray acks): the bot must never do either."""
     rejected = sandbox.rejected_calls()
     if rejected:
         details = "; ".join(
@@ -194,6 +212,9 @@ def assert_clean(sandbox: SlackSandbox) -> None:
             for call in rejected
         )
         raise AssertionError(f"the Slack sandbox rejected {len(rejected)} call(s): {details}")
+    problems = sandbox.socket_mode.problems()
+    if problems:
+        raise AssertionError(f"Socket Mode problems: {'; '.join(problems)}")
 
 
 def wait_until(probe: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:

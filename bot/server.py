@@ -1,5 +1,8 @@
-"""HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz (Starlette, uvicorn),
-and in OAuth mode the install flow at GET /slack/install and GET /slack/oauth_redirect.
+"""The bot's HTTP listener on PORT (Starlette under uvicorn, in a thread of its own): health at
+GET /healthz and GET /readyz in both modes (bot.health); in HTTP mode also Slack's requests at
+POST /slack/events, and in OAuth mode the install flow at GET /slack/install and
+GET /slack/oauth_redirect. It is up before the bot has reached its database and Slack, so
+/readyz can say "not yet"; until then Slack's requests get a 503 (Slack tries again).
 
 Bolt's dispatch is synchronous, so it runs in a worker thread and the event loop keeps
 accepting requests while a handler works. Before Bolt sees a request: bodies are read with a
@@ -11,8 +14,13 @@ gets a one-line 4xx, where Bolt would fail inside its parser with a 500 and a tr
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+import uvicorn
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.request.internals import build_context
@@ -23,7 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from storage.db import Database
+from bot.health import Readiness, health_routes
+from bot.oauth import INSTALL_PATH, REDIRECT_PATH
+from bot.redelivery import Redeliveries
 
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything absurd early.
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
@@ -45,10 +55,33 @@ async def _capped_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def create_web_app(bolt: App, db: Database, signing_secret: str) -> Starlette:
+def _starting() -> Response:
+    return PlainTextResponse("starting: try again shortly", status_code=503)
+
+
+def create_web_app(
+    readiness: Readiness,
+    signing_secret: str,
+    bolt: Callable[[], App | None] | None = None,
+    *,
+    oauth: bool = False,
+) -> Starlette:
+    """Health routes; with `bolt` (HTTP mode) Slack's requests too, and with `oauth` the
+    install flow. `bolt()` is None until the bot has started."""
+    routes = health_routes(readiness)
+    if bolt is not None:
+        routes += _slack_routes(bolt, signing_secret, oauth)
+    return Starlette(routes=routes)
+
+
+def _slack_routes(bolt: Callable[[], App | None], signing_secret: str, oauth: bool) -> list[Route]:
     verifier = SignatureVerifier(signing_secret)
+    redeliveries = Redeliveries()
 
     async def events(request: Request) -> Response:
+        app = bolt()
+        if app is None:
+            return _starting()
         try:
             body = await _capped_body(request)
         except BodyTooLarge:
@@ -68,24 +101,22 @@ def create_web_app(bolt: App, db: Database, signing_secret: str) -> Starlette:
             bolt_request = _bolt_request(request, body, content_type)
         except (ValueError, TypeError, AttributeError, KeyError):  # Bolt's parser on bad JSON
             return PlainTextResponse("request body is not a Slack payload", status_code=400)
-        response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        response = await run_in_threadpool(
+            redeliveries.answer,
+            bolt_request.body,
+            _retry_num(request),
+            lambda: app.dispatch(bolt_request),
+        )
         return to_starlette_response(response)
 
-    async def healthz(_: Request) -> Response:
-        try:
-            await run_in_threadpool(_ping, db)
-        except Exception:
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
-
-    routes = [
-        Route("/slack/events", events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ]
-    flow = bolt.oauth_flow
-    if flow is not None:
+    routes = [Route("/slack/events", events, methods=["POST"])]
+    if oauth:
 
         async def install(request: Request) -> Response:
+            app = bolt()
+            flow = None if app is None else app.oauth_flow
+            if flow is None:
+                return _starting()
             step = flow.handle_installation
             if request.url.path == flow.redirect_uri_path:
                 step = flow.handle_callback
@@ -93,10 +124,15 @@ def create_web_app(bolt: App, db: Database, signing_secret: str) -> Starlette:
             return to_starlette_response(answer)
 
         routes += [
-            Route(flow.install_path, install, methods=["GET"]),
-            Route(flow.redirect_uri_path, install, methods=["GET"]),
+            Route(INSTALL_PATH, install, methods=["GET"]),
+            Route(REDIRECT_PATH, install, methods=["GET"]),
         ]
-    return Starlette(routes=routes)
+    return routes
+
+
+def _retry_num(request: Request) -> int | None:
+    value = request.headers.get("x-slack-retry-num", "")
+    return int(value) if value.isdigit() else None
 
 
 def _bolt_request(request: Request, body: bytes, content_type: str) -> BoltRequest:
@@ -120,6 +156,42 @@ def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
         return False
 
 
-def _ping(db: Database) -> None:
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
+class Listener:
+    """uvicorn serving `app` in a background thread, so the main thread stays free to wait
+    for SIGTERM and shut the bot down in order. `stop()` lets requests in flight finish."""
+
+    def __init__(self, app: Starlette, host: str, port: int, grace: float = 10.0) -> None:
+        self.app, self.host, self.port, self.grace = app, host, port, grace
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        """Bind and serve; returns the base URL once it answers. Raises OSError when the
+        port cannot be had."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        config = uvicorn.Config(
+            self.app, log_level="warning", timeout_graceful_shutdown=int(self.grace)
+        )
+        server = self._server = uvicorn.Server(config)
+        thread = self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="http-listener", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the bot's HTTP listener did not start")
+            time.sleep(0.01)
+        return f"http://{self.host}:{sock.getsockname()[1]}"
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=self.grace + 2)

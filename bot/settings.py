@@ -6,12 +6,13 @@ says where to get a good value; the CLI prints that line and exits, never a trac
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring, SecretKey, parse_key
 
@@ -115,10 +116,23 @@ def timezone_name(value: str, variable: str = "SECUREBASE_TIMEZONE") -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
-        raise SettingsError(
-            f"{variable}={value!r} is not an IANA time zone (e.g. Europe/London)"
-        ) from None
+        near = _zone_like(value)
+        hint = f"did you mean {near}?" if near else "e.g. Europe/London"
+        raise SettingsError(f"{variable}={value!r} is not an IANA time zone ({hint})") from None
     return value
+
+
+def _zone_like(value: str) -> str | None:
+    """The zone someone probably meant: the same name in another case (europe/london), else
+    a near spelling (Europe/Londn)."""
+    zones = available_timezones()
+    wanted = value.strip().replace(" ", "_").casefold()
+    same = sorted(zone for zone in zones if zone.casefold() == wanted)
+    if same:
+        return same[0]
+    by_fold = {zone.casefold(): zone for zone in zones}
+    close = difflib.get_close_matches(wanted, by_fold, n=1, cutoff=0.85)
+    return by_fold[close[0]] if close else None
 
 
 def _oauth(env: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -18,6 +18,7 @@ class CallContext:
     base_url: str  # "http://127.0.0.1:PORT", for URLs the sandbox hands out
     warnings: list[str] = field(default_factory=list)
     basic_auth: tuple[str, str] | None = None
+    socket_url: Callable[[], str] | None = None  # a new Socket Mode link's URL (one use)
 
     @property
     def ws(self) -> Workspace:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from sandbox import api_chat, api_conversations, api_files, api_oauth, api_views
+from sandbox import api_apps, api_chat, api_conversations, api_files, api_oauth, api_views
 from sandbox.context import CallContext, Handler, channel_keys
 from sandbox.errors import SlackError
 from sandbox.faults import FaultInjector, Injected
@@ -17,13 +17,15 @@ from sandbox.state import JSON, ApiCall, SandboxState, Workspace
 from sandbox.validation import check_required
 
 HANDLERS: dict[str, Handler] = {
+    **api_apps.HANDLERS,
     **api_chat.HANDLERS,
     **api_conversations.HANDLERS,
     **api_files.HANDLERS,
     **api_oauth.HANDLERS,
     **api_views.HANDLERS,
 }
-NO_AUTH_METHODS = frozenset({"oauth.v2.access"})
+NO_AUTH_METHODS = frozenset({"oauth.v2.access", "api.test"})
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # app-level (xapp-) tokens only
 RESPONSE_URL = "response_url"  # pseudo method names in the call record and for faults
 UPLOAD = "files.upload"
 VIEW_SUBMISSION = "view_submission"
@@ -63,12 +65,14 @@ class Dispatcher:
         lock: threading.Condition,
         stopping: threading.Event,
         base_url: Callable[[], str],
+        socket_url: Callable[[], str],
     ) -> None:
         self.state = state
         self.faults = faults
         self.lock = lock  # a Condition: notified whenever a call is recorded
         self.stopping = stopping
         self.base_url = base_url
+        self.socket_url = socket_url
         self.required = required_params()
 
     # -- entry points --------------------------------------------------------------------------
@@ -188,7 +192,9 @@ class Dispatcher:
         if parse_error is not None:
             raise parse_error
         workspace: Workspace | None = None
-        if method not in NO_AUTH_METHODS:
+        if method in APP_TOKEN_METHODS:
+            self._authenticate_app(token)
+        elif method not in NO_AUTH_METHODS:
             workspace = self._authenticate(token)
             self._team_id = workspace.team_id
             failure = self.faults.channel_failure(method, keys)
@@ -204,11 +210,15 @@ class Dispatcher:
     def _context(
         self, workspace: Workspace | None, params: JSON, basic: tuple[str, str] | None = None
     ) -> CallContext:
-        return CallContext(self.state, workspace, params, self.base_url(), self._warnings, basic)
+        return CallContext(
+            self.state, workspace, params, self.base_url(), self._warnings, basic, self.socket_url
+        )
 
     def _authenticate(self, token: str | None) -> Workspace:
         if not token:
             raise SlackError("not_authed", rejected=True)
+        if token in self.state.app_tokens:
+            raise SlackError("not_allowed_token_type")
         info = self.state.tokens.get(token)
         if info is None:
             raise SlackError("invalid_auth")
@@ -220,6 +230,15 @@ class Dispatcher:
         if not workspace.installed:
             raise SlackError("invalid_auth")
         return workspace
+
+    def _authenticate_app(self, token: str | None) -> None:
+        """Socket Mode methods take the app-level token; a bot or user token is the wrong kind."""
+        if not token:
+            raise SlackError("not_authed", rejected=True)
+        if token in self.state.tokens:
+            raise SlackError("not_allowed_token_type")
+        if token not in self.state.app_tokens:
+            raise SlackError("invalid_auth")
 
     def _inject(self, method: str, keys: Collection[str]) -> None:
         injected = self.faults.injected(method, keys)

@@ -1,10 +1,15 @@
-"""``SlackDriver``: plays Slack towards the bot's HTTP endpoint, signing every request.
+"""``SlackDriver``: plays Slack towards the bot, over HTTP or over Socket Mode.
 
 It builds the payloads Slack's servers send (slash commands, block_actions, view_submission,
 view_closed, event_callback, url_verification), with trigger_ids and response_urls from the
-sandbox, so the bot's replies land back in the sandbox. Every method returns the bot's
-``httpx.Response`` and takes ``timestamp=`` (override the signed timestamp), ``signature=``
-(forge one) and ``retry_num=`` / ``retry_reason=`` (Slack's retry headers).
+sandbox, so the bot's replies land back in the sandbox. Over HTTP each one is a signed request
+to the bot's endpoint; over Socket Mode (``SlackDriver.over_socket_mode``) it is an envelope on
+the bot's link, and the ack stands in for the HTTP response. Every method returns an
+``httpx.Response`` either way (over Socket Mode: status 200, the ack's payload as JSON) and
+takes ``retry_num=`` / ``retry_reason=`` (Slack's retry headers, or the envelope's
+``retry_attempt`` / ``retry_reason``); over HTTP also ``timestamp=`` (override the signed
+timestamp) and ``signature=`` (forge one). ``redeliver()`` sends the last request again, as
+Slack does when it thinks the first one went unanswered.
 """
 
 from __future__ import annotations
@@ -15,18 +20,34 @@ import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
 from sandbox.modal_answers import Answer, ModalAnswerError, build_state_values
+from sandbox.socket_mode import EnvelopeType, SocketModeServer
 from sandbox.webapi import SlackSandbox
 
 __all__ = ["ModalAnswerError", "SlackDriver", "sign_request"]
 
 JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One thing Slack sends the app: its kind (named as Socket Mode names it) and payload."""
+
+    type: EnvelopeType
+    payload: JSON
+
+
+class Transport(Protocol):
+    def deliver(self, delivery: Delivery, **options: Any) -> httpx.Response: ...
+
+    def close(self) -> None: ...
 
 
 def sign_request(signing_secret: str, timestamp: int | str, body: bytes | str) -> str:
@@ -37,7 +58,8 @@ def sign_request(signing_secret: str, timestamp: int | str, body: bytes | str) -
 
 
 class SlackDriver:
-    """Sends what Slack would send to the bot at ``bot_events_url``."""
+    """Sends what Slack would send to the bot: signed requests to ``bot_events_url``, or
+    envelopes on its Socket Mode link (``over_socket_mode``)."""
 
     def __init__(
         self,
@@ -49,21 +71,37 @@ class SlackDriver:
         verification_token: str = "sandbox-verification-token",
         timeout: float = 10.0,
         client: httpx.Client | None = None,
+        transport: Transport | None = None,
     ) -> None:
-        self.url = bot_events_url
-        self.signing_secret = signing_secret
         self.sandbox = sandbox
         self.team_id = team_id
         self.verification_token = verification_token
-        self._client = client or httpx.Client(timeout=timeout)
-        self._owns_client = client is None
+        self._transport = transport or _Http(bot_events_url, signing_secret, client, timeout)
         self._ids: Iterator[int] = itertools.count(1)
         self.last_response_url: str | None = None
         self.last_trigger_id: str | None = None
+        self.last_delivery: Delivery | None = None
+
+    @classmethod
+    def over_socket_mode(
+        cls,
+        sandbox: SlackSandbox,
+        team_id: str = "T0001",
+        *,
+        verification_token: str = "sandbox-verification-token",
+    ) -> SlackDriver:
+        """A driver that sends envelopes on the bot's Socket Mode link to the sandbox."""
+        return cls(
+            "",
+            "",
+            sandbox,
+            team_id,
+            verification_token=verification_token,
+            transport=_SocketMode(sandbox.socket_mode),
+        )
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> SlackDriver:
         return self
@@ -101,7 +139,7 @@ class SlackDriver:
             "response_url": self.last_response_url,
             "trigger_id": self.last_trigger_id,
         }
-        return self._send_form(form, **signing)
+        return self._deliver(Delivery("slash_commands", form), signing)
 
     # -- interactivity -------------------------------------------------------------------------
 
@@ -176,7 +214,7 @@ class SlackDriver:
         if button.get("style"):
             action["style"] = button["style"]
         payload["actions"] = [action]
-        return self._send_payload(payload, **signing)
+        return self._deliver(Delivery("interactive", payload), signing)
 
     def submit_view(
         self,
@@ -197,7 +235,7 @@ class SlackDriver:
         payload = self._interaction("view_submission", user_id)
         payload["view"] = view
         payload["response_urls"] = []
-        response = self._send_payload(payload, **signing)
+        response = self._deliver(Delivery("interactive", payload), signing)
         if response.status_code == 200:
             self.sandbox.apply_view_submission_reply(user_id, view_id, _json_or_none(response))
         return response
@@ -224,7 +262,7 @@ class SlackDriver:
         payload = self._interaction("view_closed", user_id)
         payload["view"] = view
         payload["is_cleared"] = False
-        return self._send_payload(payload, **signing)
+        return self._deliver(Delivery("interactive", payload), signing)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -263,17 +301,30 @@ class SlackDriver:
             ],
             "is_ext_shared_channel": False,
         }
-        return self._send_json(body, **signing)
+        return self._deliver(Delivery("events_api", body), signing)
 
     def url_verification(
         self, challenge: str = "sandbox-challenge", **signing: Any
     ) -> httpx.Response:
+        """HTTP only: Slack checks a new Request URL this way (Socket Mode has no URL)."""
+        if not isinstance(self._transport, _Http):
+            raise TypeError("url_verification is for HTTP mode: Socket Mode has no Request URL")
         body = {
             "token": self.verification_token,
             "challenge": challenge,
             "type": "url_verification",
         }
-        return self._send_json(body, **signing)
+        return self._transport.post_json(body, **signing)
+
+    def redeliver(
+        self, retry_num: int = 1, retry_reason: str = "timeout", **signing: Any
+    ) -> httpx.Response:
+        """Send the last request again, unchanged (same trigger_id, same event_id), marked as
+        Slack's retry number `retry_num`."""
+        if self.last_delivery is None:
+            raise LookupError("nothing has been sent yet")
+        options = {**signing, "retry_num": retry_num, "retry_reason": retry_reason}
+        return self._transport.deliver(self.last_delivery, **options)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -308,15 +359,39 @@ class SlackDriver:
             raise LookupError(f"view {view_id} is not the top open view of {user_id} ({open_ids})")
         return stack[-1]
 
-    def _send_payload(self, payload: JSON, **signing: Any) -> httpx.Response:
-        return self._send_form({"payload": json.dumps(payload)}, **signing)
+    def _deliver(self, delivery: Delivery, options: Mapping[str, Any]) -> httpx.Response:
+        self.last_delivery = delivery
+        return self._transport.deliver(delivery, **options)
 
-    def _send_form(self, form: Mapping[str, str], **signing: Any) -> httpx.Response:
+
+class _Http:
+    """Each delivery as Slack's signed HTTP request: slash commands as a form, interactions as
+    a form with one `payload` field of JSON, events as JSON."""
+
+    def __init__(
+        self, url: str, signing_secret: str, client: httpx.Client | None, timeout: float
+    ) -> None:
+        self.url = url
+        self.signing_secret = signing_secret
+        self._client = client or httpx.Client(timeout=timeout)
+        self._owns_client = client is None
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def deliver(self, delivery: Delivery, **options: Any) -> httpx.Response:
+        if delivery.type == "events_api":
+            return self.post_json(delivery.payload, **options)
+        if delivery.type == "interactive":
+            form = {"payload": json.dumps(delivery.payload)}
+        else:
+            form = delivery.payload
         body = urlencode(form).encode()
-        return self._post(body, "application/x-www-form-urlencoded", **signing)
+        return self._post(body, "application/x-www-form-urlencoded", **options)
 
-    def _send_json(self, body: JSON, **signing: Any) -> httpx.Response:
-        return self._post(json.dumps(body).encode(), "application/json", **signing)
+    def post_json(self, body: JSON, **options: Any) -> httpx.Response:
+        return self._post(json.dumps(body).encode(), "application/json", **options)
 
     def _post(
         self,
@@ -339,6 +414,38 @@ class SlackDriver:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
         return self._client.post(self.url, content=body, headers=headers)
+
+
+class _SocketMode:
+    """Each delivery as an envelope on the bot's link; the ack becomes a 200 response whose
+    JSON body is the ack's payload (empty when it had none). No ack within 3 s raises
+    sandbox.socket_mode.NotAcknowledged; no link raises NoLink."""
+
+    def __init__(self, server: SocketModeServer) -> None:
+        self.server = server
+
+    def close(self) -> None:
+        pass
+
+    def deliver(
+        self,
+        delivery: Delivery,
+        *,
+        retry_num: int | None = None,
+        retry_reason: str = "timeout",
+        **signing: Any,
+    ) -> httpx.Response:
+        if signing:
+            raise TypeError(f"Socket Mode envelopes are not signed: {', '.join(signing)}")
+        envelope = self.server.send(
+            delivery.type,
+            delivery.payload,
+            retry_attempt=retry_num or 0,
+            retry_reason=retry_reason if retry_num else "",
+        )
+        if envelope.ack_payload is None:
+            return httpx.Response(200)
+        return httpx.Response(200, json=envelope.ack_payload)
 
 
 def _find_button(blocks: list[JSON], action_id: str) -> tuple[str, JSON]:

@@ -22,6 +22,8 @@ DATA_FILE = "slack_web_required_params.json"
 
 #: Methods the sandbox implements (the Web API ones; response_url and uploads are not methods).
 IMPLEMENTED_METHODS: tuple[str, ...] = (
+    "api.test",
+    "apps.connections.open",
     "auth.test",
     "chat.postEphemeral",
     "chat.postMessage",
@@ -42,6 +44,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
 
 #: Methods missing from the published spec (it predates them), from Slack's method docs.
 MANUAL_REQUIRED: dict[str, list[str]] = {
+    "apps.connections.open": [],
     "files.getUploadURLExternal": ["filename", "length"],
     "files.completeUploadExternal": ["files"],
 }

@@ -197,6 +197,7 @@ class SandboxState:
         self.wall_clock = wall_clock
         self.workspaces: dict[str, Workspace] = {}
         self.tokens: dict[str, TokenInfo] = {}
+        self.app_tokens: set[str] = set()  # app-level (xapp-) tokens: Socket Mode only
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.dm_by_user: dict[str, str] = {}

@@ -6,6 +6,8 @@ Point slack_sdk at it with ``WebClient(token=..., base_url=sandbox.api_url)`` (o
 * ``/api/<method>``     Web API methods (GET or POST; form, JSON or query parameters)
 * ``/upload/v1/<key>``  upload URLs handed out by files.getUploadURLExternal
 * ``/response/<key>``   response_urls handed out by ``new_response_url()``
+
+and Socket Mode links on a port of their own (``sandbox.socket_mode``; see sandbox.socket_mode).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sandbox import api_oauth
 from sandbox.dispatch import Credentials, Dispatcher, Reply
 from sandbox.errors import SlackError
 from sandbox.faults import FaultInjector
+from sandbox.socket_mode import SocketModeServer
 from sandbox.state import (
     JSON,
     ApiCall,
@@ -67,8 +70,14 @@ class SlackSandbox:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+        self.socket_mode = SocketModeServer(app_id, self._lock, time_source)
         self._dispatcher = Dispatcher(
-            self._state, self.faults, self._lock, self._stopping, lambda: self.base_url
+            self._state,
+            self.faults,
+            self._lock,
+            self._stopping,
+            lambda: self.base_url,
+            self.socket_mode.issue_url,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -86,6 +95,7 @@ class SlackSandbox:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        self.socket_mode.start()
         return self
 
     def stop(self) -> None:
@@ -93,6 +103,7 @@ class SlackSandbox:
         if server is None:
             return
         self._stopping.set()  # wakes any request held by a `slow` fault
+        self.socket_mode.stop()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -183,6 +194,13 @@ class SlackSandbox:
             user = User(user_id, team_id, name, real_name, tz, is_admin, is_bot, deleted)
             self._state.users[user_id] = user
             return copy.deepcopy(user)
+
+    def add_app_token(self, token: str | None = None) -> str:
+        """An app-level token (``xapp-…``) for Socket Mode's apps.connections.open."""
+        with self._lock:
+            token = token or f"xapp-1-{self._state.app_id}-{secrets.token_hex(12)}"
+            self._state.app_tokens.add(token)
+            return token
 
     def update_user(self, user_id: str, **changes: Any) -> User:
         """Change a user's fields (tz, deleted, is_admin, ...), e.g. to deactivate them."""

@@ -237,7 +237,13 @@ class Delivery(Base):
 
 
 class PulseView(Base):
-    """Transparency log: every look at a team's pulse, which the team itself can read."""
+    """Transparency log: every look at a team's pulse, which the team itself can read. Written
+    only by storage.pulse.read_pulse_for, in the transaction that reads the figures.
+
+    `viewer_id` is who looked (for an export: the person it was made for); `surface` where
+    (storage.pulse.Surface), `first_week`..`last_week` which weeks, `reason` why an export was
+    made. Looks logged before those columns existed have only `what`.
+    """
 
     __tablename__ = "pulse_views"
 
@@ -246,6 +252,10 @@ class PulseView(Base):
     viewer_id: Mapped[str] = mapped_column(String(32))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     what: Mapped[str] = mapped_column(String(200))
+    surface: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    first_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ReminderOptOut(Base):

@@ -1,7 +1,7 @@
 """The team's secure-base profile: how far people agreed with each domain's belief over the
 last full rotation of the five domains.
 
-It is built only from figures `storage.pulse.team_pulse` already shows: for each domain, its
+It is built only from figures `storage.pulse.read_pulse_for` already shows: for each domain, its
 belief item in the newest closed block of the window that contains that domain, held to the
 same anonymity minimum. So it adds no new slice of the answers that could be set against
 another to single anyone out.
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.pulse import Block, BlockFigures, Distribution, Reading
+from storage.pulse import Bands, Block, BlockFigures, Reading
 
 
 @dataclass(frozen=True)
 class DomainReading:
     domain: str
     block: Block | None  # the block the figure is from; None: not come round in the window
-    item: Distribution | None  # None: not enough answers (or not come round yet)
+    item: Bands | None  # None: not enough answers (or not come round yet)
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,25 @@ class Profile:
     @property
     def weakest(self) -> str | None:
         """The domain with the lowest agreement, once at least two domains can be compared
-        (the first in the model's order on a tie)."""
-        shown = [(d.item.mean, d.domain) for d in self.domains if d.item is not None]
+        (the first in the model's order on a tie). Ranked only by what is shown: the mean, or
+        for an item whose answers all fell in one band (its mean withheld) the middle of that
+        band, so the ranking reveals nothing the figures do not."""
+        shown = [(_standing(d.item), d.domain) for d in self.domains if d.item is not None]
         if len(shown) < 2:
             return None
         lowest = min(mean for mean, _ in shown)
         return next(domain for mean, domain in shown if mean == lowest)
+
+
+BAND_MIDDLES = {"low": 1.5, "middle": 3.0, "high": 4.5}
+
+
+def _standing(item: Bands) -> float:
+    if item.mean is not None:
+        return item.mean
+    band = item.one_band
+    assert band is not None, "only a one-band item has its mean withheld"
+    return BAND_MIDDLES[band]
 
 
 def rotation_blocks(pool_weeks: int, domains: int) -> int:
@@ -46,7 +59,7 @@ def rotation_blocks(pool_weeks: int, domains: int) -> int:
 def secure_base_profile(
     readings: Sequence[Reading], order: Sequence[str], pool_weeks: int
 ) -> Profile:
-    """`readings` newest first, as team_pulse gives them (enough of them to cover a rotation)."""
+    """`readings` newest first, as read_pulse_for gives them (enough to cover a rotation)."""
     window = tuple(readings[: rotation_blocks(pool_weeks, len(order))])
     domains: list[DomainReading] = []
     for key in order:

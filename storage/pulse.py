@@ -1,9 +1,19 @@
 """The anonymised team picture. Aggregation happens in SQL; a period resting on fewer answers
 than the anonymity minimum is filtered out by the query itself (HAVING), so its figures are
-never computed for display.
+never computed for display. The same holds for each item on its own: an item with fewer
+answers than the minimum has no figures.
+
+Each item is reported in three bands, never per level: low (1–2), middle (3) and high (4–5),
+with how many answered and the mean. When one band holds every answer the mean is withheld
+(NULL from the query itself): the band says all there is to say, and a mean of, say, 5.0 or
+4.8 would give away exactly what each person chose.
 
 Weeks are reported in fixed, non-overlapping blocks of `team.pool_weeks` (1, 2 or 4 weeks,
 decided when the team is set up), and only once every week of a block has closed.
+
+Every look goes through `read_pulse_for`, which writes the look into the team's view log in
+the same transaction as the read: nothing outside storage calls `team_pulse` or
+`block_comments` (tests/test_privacy_transparency.py checks the imports).
 """
 
 from __future__ import annotations
@@ -12,24 +22,38 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.blocks import first_kept_week
 from storage.models import Answer, Comment, Period, PulseView, Team
 from storage.periods import close_due_periods, current_week
 from storage.weeks import Week
 
-LEVELS = (1, 2, 3, 4, 5)
+BANDS = ("low", "middle", "high")  # 1–2, 3, 4–5
 
 
 @dataclass(frozen=True)
-class Distribution:
-    counts: tuple[int, ...]  # how many chose 1..5
-    total: int
-    mean: float
+class Bands:
+    """One item's answers as a supervisor may see them."""
+
+    answered: int
+    low: int  # answered 1 or 2
+    middle: int  # answered 3
+    high: int  # answered 4 or 5
+    mean: float | None  # None when one band holds every answer
+
+    @property
+    def one_band(self) -> str | None:
+        """The band holding every answer ("low", "middle" or "high"), if there is one."""
+        return next(
+            (band for band in BANDS if getattr(self, band) == self.answered),
+            None,
+        )
 
 
 @dataclass(frozen=True)
@@ -54,9 +78,9 @@ class BlockFigures:
     block: Block
     responses: int
     members: int | None
-    availability: Distribution
-    stress: Distribution
-    domain_items: dict[str, Distribution] = field(default_factory=dict)
+    availability: Bands
+    stress: Bands
+    domain_items: dict[str, Bands] = field(default_factory=dict)
 
     @property
     def participation(self) -> float | None:
@@ -88,32 +112,53 @@ def participation_reading(rate: float) -> str:
     return "low"
 
 
-def _distribution_columns(
-    column: InstrumentedAttribute[Any], prefix: str
-) -> list[ColumnElement[Any]]:
-    counts: list[ColumnElement[Any]] = [
-        func.sum(case((column == level, 1), else_=0)).label(f"{prefix}_{level}") for level in LEVELS
+def _band_columns(column: InstrumentedAttribute[Any], prefix: str) -> list[ColumnElement[Any]]:
+    """How many answered the item, how many in each band, and the mean unless one band holds
+    every answer. Unanswered (NULL) items count in none of them."""
+    answered = func.count(column)
+    low = func.sum(case((column <= 2, 1), else_=0))
+    middle = func.sum(case((column == 3, 1), else_=0))
+    high = func.sum(case((column >= 4, 1), else_=0))
+    one_band = or_(low == answered, middle == answered, high == answered)
+    mean = case((one_band, None), else_=func.avg(cast(column, Float)))
+    return [
+        answered.label(f"{prefix}_answered"),
+        low.label(f"{prefix}_low"),
+        middle.label(f"{prefix}_middle"),
+        high.label(f"{prefix}_high"),
+        mean.label(f"{prefix}_mean"),
     ]
-    return [*counts, func.count(column).label(f"{prefix}_n")]
 
 
-def _distribution(row: object, prefix: str) -> Distribution:
-    counts = tuple(int(getattr(row, f"{prefix}_{level}") or 0) for level in LEVELS)
-    total = int(getattr(row, f"{prefix}_n") or 0)
-    mean = sum(level * n for level, n in zip(LEVELS, counts, strict=True)) / total if total else 0.0
-    return Distribution(counts, total, mean)
+def _bands(row: object, prefix: str) -> Bands:
+    mean = getattr(row, f"{prefix}_mean")
+    return Bands(
+        answered=int(getattr(row, f"{prefix}_answered")),
+        low=int(getattr(row, f"{prefix}_low")),
+        middle=int(getattr(row, f"{prefix}_middle")),
+        high=int(getattr(row, f"{prefix}_high")),
+        mean=None if mean is None else float(mean),
+    )
 
 
 def team_pulse(
-    session: Session, team: Team, weeks: int, anonymity_min: int, now: datetime
+    session: Session,
+    team: Team,
+    weeks: int,
+    anonymity_min: int,
+    now: datetime,
+    *,
+    oldest_week: int = 0,
 ) -> list[Reading]:
-    """The closed blocks covering the last `weeks` complete weeks, newest first."""
+    """The closed blocks covering the last `weeks` complete weeks, newest first: whole blocks
+    (the one the oldest of those weeks is in counts from its first week), none starting before
+    `oldest_week`."""
     close_due_periods(session, now, team.id)
     pool = team.pool_weeks
     this_week = current_week(team, now).index
     # Only whole blocks that have fully ended; never the block the current week is in.
     last_block = this_week // pool - 1
-    first_block = max(0, (this_week - weeks) // pool)
+    first_block = max(0, (this_week - weeks) // pool, -(-oldest_week // pool))
     if last_block < first_block:
         return []
     lo, hi = first_block * pool, (last_block + 1) * pool - 1
@@ -137,24 +182,30 @@ def team_pulse(
         select(
             block_of,
             func.count(Answer.id).label("responses"),
-            *_distribution_columns(Answer.availability, "availability"),
-            *_distribution_columns(Answer.stress, "stress"),
+            *_band_columns(Answer.availability, "availability"),
+            *_band_columns(Answer.stress, "stress"),
         )
         .join(Period, Answer.period_id == Period.id)
         .where(in_range)
         .group_by(block_of)
-        .having(func.count(Answer.id) >= anonymity_min)
+        .having(
+            # Each item on its own too: an item left unanswered by some (as the domain item
+            # may be) must not be shown on the strength of the block's answers.
+            func.count(Answer.id) >= anonymity_min,
+            func.count(Answer.availability) >= anonymity_min,
+            func.count(Answer.stress) >= anonymity_min,
+        )
     ).all()
     domain_rows = session.execute(
-        select(block_of, Period.domain, *_distribution_columns(Answer.domain_item, "item"))
+        select(block_of, Period.domain, *_band_columns(Answer.domain_item, "item"))
         .join(Period, Answer.period_id == Period.id)
         .where(in_range)
         .group_by(block_of, Period.domain)
         .having(func.count(Answer.domain_item) >= anonymity_min)
     ).all()
-    items: dict[int, dict[str, Distribution]] = {}
+    items: dict[int, dict[str, Bands]] = {}
     for item_row in domain_rows:
-        items.setdefault(int(item_row.block), {})[item_row.domain] = _distribution(item_row, "item")
+        items.setdefault(int(item_row.block), {})[item_row.domain] = _bands(item_row, "item")
 
     shown = {int(row.block): row for row in figures}
     readings: list[Reading] = []
@@ -176,8 +227,8 @@ def team_pulse(
                 members=None
                 if any(c is None for c in members_known)
                 else sum(c or 0 for c in members_known),
-                availability=_distribution(row, "availability"),
-                stress=_distribution(row, "stress"),
+                availability=_bands(row, "availability"),
+                stress=_bands(row, "stress"),
                 domain_items=items.get(index, {}),
             )
         )
@@ -210,14 +261,102 @@ def block_comments(session: Session, team: Team, block: Block, anonymity_min: in
     return bodies
 
 
-def record_view(session: Session, team: Team, viewer_id: str, what: str, now: datetime) -> None:
-    session.add(PulseView(team_id=team.id, viewer_id=viewer_id, viewed_at=now, what=what[:200]))
+class Surface(StrEnum):
+    """Where a look at the figures was shown."""
+
+    TEAMPULSE = "/teampulse"
+    CHART = "chart"
+    HOME = "App Home"
+    SHARE = "share"
+    EXPORT = "export"
 
 
-def view_log(session: Session, team: Team, limit: int = 20) -> Sequence[PulseView]:
-    return session.scalars(
+@dataclass(frozen=True)
+class Pulse:
+    """What one look read: the blocks, newest first, and (when asked for) the newest block's
+    comments."""
+
+    readings: list[Reading]
+    comments: list[str]
+
+
+REASON_MAX = 200
+
+
+def read_pulse_for(
+    session: Session,
+    viewer: str,
+    team: Team,
+    surface: Surface,
+    *,
+    weeks: int,
+    anonymity_min: int,
+    retention_weeks: int,
+    now: datetime,
+    newest: int | None = None,
+    block: int | None = None,
+    comments: bool = False,
+    detail: str = "",
+    reason: str | None = None,
+) -> Pulse:
+    """The only way to read a team's figures: `viewer` looks at the blocks of the last `weeks`
+    finished weeks (at most the `newest` ones, or only the one starting at week `block`), and
+    the look is written into the team's view log in this same transaction, before any figure is
+    handed back. A look that finds nothing to show is logged too.
+
+    `detail` says more about the look in the log (e.g. "12 weeks"); `reason` is why an export
+    was made. Blocks past retention are never read (storage.blocks).
+    """
+    oldest = first_kept_week(current_week(team, now).index, team.pool_weeks, retention_weeks)
+    readings = team_pulse(session, team, weeks, anonymity_min, now, oldest_week=oldest)
+    if block is not None:
+        readings = [r for r in readings if r.block.first_week == block]
+    if newest is not None:
+        readings = readings[:newest]
+    latest = readings[0] if readings else None
+    said = (
+        block_comments(session, team, latest.block, anonymity_min)
+        if comments and isinstance(latest, BlockFigures)
+        else []
+    )
+    labels = dict.fromkeys(r.block.label() for r in (readings[-1:] + readings[:1]))
+    shown = " to ".join(labels) or "nothing to show"
+    session.add(
+        PulseView(
+            team_id=team.id,
+            viewer_id=viewer,
+            viewed_at=now,
+            surface=surface.value,
+            first_week=readings[-1].block.first_week if readings else None,
+            last_week=readings[0].block.last_week if readings else None,
+            reason=None if reason is None else reason[:REASON_MAX],
+            what=f"{' '.join(filter(None, (surface.value, detail)))}: {shown}"[:200],
+        )
+    )
+    session.flush()  # the look is in the log (this transaction) before its figures leave
+    return Pulse(readings, said)
+
+
+@dataclass(frozen=True)
+class LogSlice:
+    looks: Sequence[PulseView]  # newest first
+    page: int  # 1 is the newest
+    pages: int
+
+
+def view_log_page(session: Session, team: Team, page: int, per_page: int) -> LogSlice:
+    """One page of the team's view log, which holds every look within the retention period
+    (a page number out of range gives the nearest page)."""
+    total = session.scalar(
+        select(func.count()).select_from(PulseView).where(PulseView.team_id == team.id)
+    )
+    pages = max(1, -(-int(total or 0) // per_page))
+    page = min(max(1, page), pages)
+    looks = session.scalars(
         select(PulseView)
         .where(PulseView.team_id == team.id)
         .order_by(PulseView.viewed_at.desc(), PulseView.id.desc())
-        .limit(limit)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
+    return LogSlice(looks, page, pages)

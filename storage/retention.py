@@ -1,8 +1,10 @@
 """How long data is kept, and how it is erased so that it is really gone.
 
 Answers are kept for SECUREBASE_RETENTION_WEEKS (default 104) and then purged by the hourly
-housekeeping job, with the deliveries ledger and the view log of the same age. `securebase
-team forget` erases one team's data at once.
+housekeeping job, a whole reporting block at a time (see storage.blocks): a block goes, with its
+weeks' answers, comments, ledger entries and days off, as soon as its first week is past the
+limit. The view log goes by the age of each look. `securebase team forget` erases one team's
+data at once.
 
 Deleting a row is not enough on its own. PostgreSQL keeps the old version of every updated or
 deleted row in the table's pages until VACUUM, where anyone with superuser access can still
@@ -25,8 +27,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.blocks import first_kept_week
 from storage.db import OPEN_WEEK_TABLES, Database
-from storage.models import Base, Delivery, Period, PulseView, Team
+from storage.models import Base, Delivery, Period, PulseView, SkippedWeek, Team
 from storage.periods import close_due_periods, current_week
 
 log = logging.getLogger(__name__)
@@ -70,15 +73,15 @@ def _erase_weeks(session: Session, where: ColumnElement[bool]) -> int:
 
 
 def purge_older_than(session: Session, weeks: int, now: datetime) -> int:
-    """Delete every team-week (with its answers and comments), delivery record and view-log
+    """Delete every reporting block whose first week is older than `weeks` (all its team-weeks
+    with their answers and comments, its delivery records and days off), and every view-log
     entry older than `weeks`; returns the number of team-weeks deleted."""
     removed = 0
     for team in session.scalars(select(Team)):
-        cutoff = current_week(team, now).index - weeks
-        removed += _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < cutoff))
-        session.execute(
-            delete(Delivery).where(Delivery.team_id == team.id, Delivery.week_index < cutoff)
-        )
+        kept = first_kept_week(current_week(team, now).index, team.pool_weeks, weeks)
+        removed += _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < kept))
+        for table in (Delivery, SkippedWeek):
+            session.execute(delete(table).where(table.team_id == team.id, table.week_index < kept))
     session.execute(delete(PulseView).where(PulseView.viewed_at < now - timedelta(weeks=weeks)))
     return removed
 

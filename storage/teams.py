@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from storage.models import Supervisor, Team
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class TeamError(Exception):

@@ -6,10 +6,12 @@ never a traceback.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.cli import parser as cli_parser
 from bot.content import default_library
+from sandbox.webapi import SlackSandbox
 from storage import deliveries
 from storage.db import Database
 from storage.models import Delivery, Team
@@ -98,17 +102,42 @@ def test_team_add_then_list(capsys: pytest.CaptureFixture[str], database_url: st
 
     code, out, err = run(capsys, "team", "list")
     assert code == 0
-    (line,) = out.strip().splitlines()
-    assert line.startswith("T0001 C0TEAM1")
-    for part in ("Duty team", "thu 14:15 Europe/Paris", "supervisors: U0SUP1", "active"):
-        assert part in line
-    assert "LAST ERROR" not in line
+    header, line = out.strip().splitlines()
+    assert header.split() == [
+        "WORKSPACE", "CHANNEL", "NAME", "PROMPT", "SUPERVISORS", "STATUS", "LAST", "ERROR"
+    ]  # fmt: skip
+    # Every value sits under its column's heading.
+    for column, value in [
+        ("WORKSPACE", "T0001"),
+        ("CHANNEL", "C0TEAM1"),
+        ("NAME", "Duty team"),
+        ("PROMPT", "thu 14:15 Europe/Paris"),
+        ("SUPERVISORS", "U0SUP1"),
+        ("STATUS", "active"),
+    ]:
+        assert line.index(value) == header.index(column)
+    assert len(line) < header.index("LAST ERROR")  # no error: the column stays empty
 
 
 def test_team_list_when_empty_says_how_to_add_one(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "team", "list")
     assert code == 0
     assert "No teams yet" in out and "securebase team add" in out
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackSandbox]:
+    """The Slack sandbox as the one workspace T0001, with SLACK_BOT_TOKEN pointing at it."""
+    sandbox = SlackSandbox().start()
+    try:
+        workspace = sandbox.add_workspace("T0001", "Northfield Council")
+        sandbox.add_channel("T0001", "C0TEAM2", "duty-and-assessment", members=[])
+        monkeypatch.setenv("SLACK_BOT_TOKEN", workspace.bot_token)
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", "sandbox-signing-secret")
+        monkeypatch.setenv("SLACK_API_URL", sandbox.api_url)
+        yield sandbox
+    finally:
+        sandbox.stop()
 
 
 def test_second_team_defaults_to_the_known_workspace_and_the_configured_zone(
@@ -126,12 +155,57 @@ def test_second_team_defaults_to_the_known_workspace_and_the_configured_zone(
         "U0SUP2",
         "--supervisor",
         "U0SUP3",
+        "--name",
+        "Court team",
     )
     assert code == 0
     assert "prompts on mon at 09:30 America/New_York" in out
     second = teams_in(database_url)[1]
-    assert (second.workspace_id, second.name) == ("T0001", "Team in C0TEAM2")
+    assert (second.workspace_id, second.name) == ("T0001", "Court team")
     assert sorted(s.user_id for s in second.supervisors) == ["U0SUP2", "U0SUP3"]
+
+
+def test_a_team_without_a_name_is_named_after_its_channel(
+    capsys: pytest.CaptureFixture[str], database_url: str, slack: SlackSandbox
+) -> None:
+    code, out, err = run(capsys, "team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2")
+    assert (code, err) == (0, "")
+    assert out.startswith("Added #duty-and-assessment (C0TEAM2)")
+    (team,) = teams_in(database_url)
+    assert (team.workspace_id, team.name) == ("T0001", "#duty-and-assessment")
+    asked = [call.params.get("channel") for call in slack.calls("conversations.info")]
+    assert asked == ["C0TEAM2"]
+
+
+def test_a_channel_slack_does_not_know_is_one_line(
+    capsys: pytest.CaptureFixture[str], database_url: str, slack: SlackSandbox
+) -> None:
+    code, _, err = run(capsys, "team", "add", "--channel", "C0GONE", "--supervisor", "U0SUP2")
+    assert code == 2
+    assert one_line(err) == (
+        "securebase: Slack has no channel C0GONE that Secure Base can see: check the id, and "
+        "for a private channel invite the bot first (/invite @Secure Base)"
+    )
+    assert teams_in(database_url) == []
+
+
+def test_without_a_bot_token_the_error_says_what_slack_was_needed_for(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    add = ["team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2"]
+    code, _, err = run(capsys, *add)
+    assert code == 2
+    line = one_line(err)
+    assert line.startswith("securebase: SLACK_BOT_TOKEN is not set")
+    assert line.endswith(
+        "(it is needed to ask Slack for the workspace's id; or add --workspace T…)"
+    )
+    code, _, err = run(capsys, *add, "--workspace", "T0001")
+    assert code == 2
+    line = one_line(err)
+    assert line.startswith("securebase: SLACK_BOT_TOKEN is not set")
+    assert line.endswith("(it is needed to look up the channel's name; or add --name)")
+    assert teams_in(database_url) == []
 
 
 def test_duplicate_add_fails_with_one_line(
@@ -150,14 +224,23 @@ def test_duplicate_add_fails_with_one_line(
     [
         ("--time", "25:00", "'25:00' is not a time like 09:30"),
         ("--time", "9.30", "is not a time"),
-        ("--day", "someday", "'someday' is not a day: use one of mon"),
-        ("--tz", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+        ("--day", "someday", "'someday' is not a day: use Monday to Sunday, or mon to sun"),
+        ("--day", "monkey", "'monkey' is not a day"),  # starts like "mon", but is no day
+        ("--day", "th", "'th' is not a day"),
+        ("--tz", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone (e.g. Europe/London)"),
         ("--tz", "Europe", "'Europe' is not an IANA time zone"),
-        ("--channel", "#general", "does not look like a Slack id"),
-        ("--channel", "c0team1", "does not look like a Slack id"),
-        ("--supervisor", "C0NOTAUSER", "does not look like a Slack id"),
+        ("--tz", "europe/paris", "'europe/paris' is not an IANA time zone (did you mean "
+         "Europe/Paris?)"),
+        ("--tz", "EUROPE/LONDON", "(did you mean Europe/London?)"),
+        ("--channel", "#general", "'#general' is not a channel id: a channel id starts with C"),
+        ("--channel", "c0team1", "'c0team1' is not a channel id"),
+        ("--supervisor", "C0NOTAUSER", "'C0NOTAUSER' is not a member id: a member id starts "
+         "with U or W"),
+        ("--workspace", "t0001", "'t0001' is not a workspace id: a workspace id starts with T, "
+         "like T0123ABCD: it is the T… part of your workspace's address in a browser"),
+        ("--workspace", "E0001", "'E0001' is not a workspace id"),
     ],
-)
+)  # fmt: skip
 def test_bad_arguments_are_usage_errors(
     capsys: pytest.CaptureFixture[str], database_url: str, option: str, value: str, says: str
 ) -> None:
@@ -174,6 +257,83 @@ def test_bad_arguments_are_usage_errors(
     assert last.startswith("securebase team add: error: argument")
     assert option in last and says in last
     assert teams_in(database_url) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [("Thursday", 3), ("thursday", 3), ("THU", 3), (" sunday ", 6), ("Mon", 0), ("wed", 2)],
+)
+def test_day_names_in_any_case_and_their_three_letter_forms(
+    capsys: pytest.CaptureFixture[str], database_url: str, typed: str, day: int
+) -> None:
+    argv = list(ADD)
+    argv[argv.index("--day") + 1] = typed
+    assert run(capsys, *argv)[0] == 0
+    assert teams_in(database_url)[0].post_day == day
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, name: str
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest for choice in action._choices_actions if choice.help}
+            for command, sub in action.choices.items():
+                assert command in helped, f"`{name} {command}` has no help text"
+                yield from _parsers(sub, f"{name} {command}")
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    options = 0
+    for name, parser in _parsers(cli_parser(), "securebase"):
+        for action in parser._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and action.help != argparse.SUPPRESS, (
+                f"`{name} {action.option_strings[0]}` has no help text"
+            )
+            options += 1
+    assert options >= 20  # the walk really reached the sub-commands' options
+
+
+def test_the_workspace_rule_is_stated_when_it_is_needed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_CLIENT_ID", "123.456")
+    argv = [a for a in ADD if a not in ("--workspace", "T0001")]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert one_line(err) == (
+        "securebase: SLACK_CLIENT_ID is set (installed through OAuth, possibly in several "
+        "workspaces), so say which workspace: add --workspace T…"
+    )
+
+
+def test_a_channel_in_several_workspaces_needs_the_workspace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, *ADD)[0] == 0
+    other = list(ADD)
+    other[other.index("--workspace") + 1] = "T0002"
+    assert run(capsys, *other)[0] == 0
+    code, _, err = run(capsys, "prompt", "--channel", "C0TEAM1", "--dry-run")
+    assert code == 2
+    assert one_line(err) == (
+        "securebase: channel C0TEAM1 is set up in several workspaces (T0001, T0002): "
+        "add --workspace with one of them"
+    )
+    code, _, err = run(capsys, "prompt", "--channel", "C0TEAM1", "--workspace", "T0003")
+    assert code == 2
+    assert one_line(err) == (
+        "securebase: no team is set up in channel C0TEAM1 of workspace T0003 "
+        "(it is set up in T0001, T0002)"
+    )
+    code, out, err = run(
+        capsys, "prompt", "--channel", "C0TEAM1", "--workspace", "T0002", "--dry-run"
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["channel"] == "C0TEAM1"
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,8 +382,8 @@ def test_team_list_shows_the_last_permanent_failure(
             )
     finally:
         db.dispose()
-    out = run(capsys, "team", "list")[1]
-    assert "LAST ERROR: channel_not_found" in out
+    header, line = run(capsys, "team", "list")[1].strip().splitlines()
+    assert line[header.index("LAST ERROR") :] == "channel_not_found"
 
 
 def test_prompt_dry_run_prints_block_kit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""The weekly loop end to end: the real bot over HTTP, Slack played by the sandbox.
+"""The weekly loop end to end: the real bot over HTTP and over Socket Mode, Slack played by the
+sandbox (each test runs once per mode).
 
 Prompt and reflections go out once (the week opens with them); members check in through the
 modal, each confirmed inside it; the midweek note goes to everyone alike; the week closes; the
@@ -80,14 +81,18 @@ def modal_answers(
     }
 
 
-def counts(values: list[int]) -> str:
-    """A distribution as the pulse writes it: "1: 0 · 2: 1 · …"."""
-    return " · ".join(f"{level}: {values.count(level)}" for level in range(1, 6))
+def bands(values: list[int]) -> str:
+    """How the pulse writes an item's bands: "Low (1–2): 1 · Middle (3): 1 · High (4–5): 4"."""
+    low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
+    return f"Low (1–2): {low} · Middle (3): {middle} · High (4–5): {high}"
 
 
-@pytest.fixture
-def bot(database_url: str, clock: ManualClock) -> Iterator[SandboxedBot]:
-    with SandboxedBot(database_url, clock) as running:
+@pytest.fixture(params=["http", "socket_mode"])
+def bot(
+    request: pytest.FixtureRequest, database_url: str, clock: ManualClock
+) -> Iterator[SandboxedBot]:
+    socket_mode = request.param == "socket_mode"
+    with SandboxedBot(database_url, clock, socket_mode=socket_mode) as running:
         running.add_people([SUPERVISOR, *MEMBERS, OUTSIDER])
         running.add_team(TEAM, "Duty and Assessment", [SUPERVISOR.user_id], ids(MEMBERS))
         everyone = [BOT_USER, SUPERVISOR.user_id, *ids(MEMBERS), OUTSIDER.user_id]
@@ -170,8 +175,8 @@ def test_the_weekly_loop_from_prompt_to_team_pulse(bot: SandboxedBot, clock: Man
     assert f"support {sum(support) / 6:.1f}/5" in pulse.text
     assert f"stress {sum(stress) / 6:.1f}/5" in pulse.text
     shown = everything_in(pulse)
-    assert counts(support) in shown
-    assert counts(stress) in shown
+    assert bands(support) in shown
+    assert bands(stress) in shown
     assert "Thanks for the cover on Tuesday, [someone]." in shown
     assert "Duty has been relentless." in shown
     for person in MEMBERS:
@@ -266,7 +271,10 @@ def test_app_home_shows_this_weeks_domain_and_a_checkin_button(bot: SandboxedBot
     assert [(e["action_id"], e["value"]) for e in buttons] == [(OPEN_CHECKIN, TEAM)]
 
 
-def test_health_check_answers_200(bot: SandboxedBot) -> None:
-    response = httpx.get(bot.events_url.removesuffix("/slack/events") + "/healthz")
+def test_health_and_readiness_answer_200(bot: SandboxedBot) -> None:
+    response = httpx.get(bot.base_url + "/healthz")
     assert response.status_code == 200
     assert response.json() == {"ok": True}
+    ready = httpx.get(bot.base_url + "/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ok": True, "database": "ok", "slack": "ok"}

@@ -94,8 +94,13 @@ def test_sharing_posts_only_what_met_the_minimum_once_and_is_logged(
         text = shown(summary.blocks)
         assert summary.text.startswith("How we've been, w/c 7 Dec 2026")
         assert "5 of 8 of us checked in (62%)" in text
-        assert "██░░░ 2.4 out of 5" in text and "████░ 4.0 out of 5" in text
-        assert "“" in text and "██░░░ 2.0 out of 5 agreeing" in text
+        assert "always): ██░░░ 2.4 out of 5 · Low (1–2): 3 · Middle (3): 2 · High (4–5): 0" in text
+        assert "very much): ████░ 4.0 out of 5 · Low (1–2): 0 · Middle (3): 1 · High (4–5): 4" in (
+            text
+        )
+        # Everyone answered 2 to the week's statement: its band, and no mean that would show it.
+        assert "“" in text and "strongly agree), 5 answered: Low (1–2): all 5" in text
+        assert "2.0" not in text
         assert f"Shared by <@{SUPERVISOR}>" in text
         assert not any(member(n) in summary.text + text for n in range(8))
         wait_until(lambda: "Shared w/c 7 Dec 2026" in world.everything_shown_to(SUPERVISOR))
@@ -106,7 +111,11 @@ def test_sharing_posts_only_what_met_the_minimum_once_and_is_logged(
         )
         wait_until(lambda: "has already been shared" in world.everything_shown_to(SUPERVISOR))
         assert len(world.sandbox.timeline(CHANNEL)) == before + 1
-        assert (SUPERVISOR, "shared w/c 7 Dec 2026 with the team") in world.views_log()
+        # One look for the share (the second click read nothing), besides the chart's.
+        assert world.views_log() == [
+            (SUPERVISOR, "chart: w/c 23 Nov 2026 to w/c 7 Dec 2026"),
+            (SUPERVISOR, "share with the team: w/c 7 Dec 2026"),
+        ]
 
         # Someone who is no longer a supervisor cannot share, even with the button in hand.
         services = world.bot.runtime.services
@@ -141,7 +150,7 @@ def test_members_get_no_chart_and_a_team_with_no_shown_week_gets_no_picture(
         reply = chart_for(world, SUPERVISOR)
         assert "had enough answers to show yet" in reply
         assert world.sandbox.uploaded_files() == []
-        assert world.views_log() == [(SUPERVISOR, "chart: w/c 23 Nov 2026 to w/c 23 Nov 2026")]
+        assert world.views_log() == [(SUPERVISOR, "chart: w/c 23 Nov 2026")]
         # No share button anywhere for a period that was not shown.
         home = world.home(SUPERVISOR)
         assert not any(b["action_id"].startswith(SHARE_PERIOD) for b in buttons(home["blocks"]))

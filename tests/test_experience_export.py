@@ -1,5 +1,6 @@
 """`securebase export`: the team's anonymous figures per period as CSV for supervision records,
-exactly what `/teampulse` would show (a quiet week is blank), recorded in the view log."""
+exactly what `/teampulse` would show (a quiet week is blank), recorded in the view log with
+who it was for and why; without both, nothing is exported."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: s
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("SECUREBASE_ANONYMITY_MIN", raising=False)
+
+
+FOR_RECORDS = ("--by", "U0EXPSUP01", "--reason", "supervision")
 
 
 def export(database_url: str, now: datetime, *arguments: str) -> int:
@@ -62,7 +66,12 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
 
     out = tmp_path / "records" / "duty.csv"
     out.parent.mkdir()
-    assert export(database_url, now, "--format", "csv", "--weeks", "4", "--output", str(out)) == 0
+    assert (
+        export(
+            database_url, now, *FOR_RECORDS, "--format", "csv", "--weeks", "4", "--output", str(out)
+        )
+        == 0
+    )
     assert "Wrote 2 periods of Duty and Assessment" in capsys.readouterr().err
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert tuple(rows[0]) == COLUMNS
@@ -71,25 +80,41 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     assert shown["themes"] == themes[0].title
     assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "8", "75")
     assert (shown["support_mean"], shown["stress_mean"]) == ("3.67", "3.17")
-    belief = f"belief_{themes[0].key.replace('-', '_')}_mean"
-    assert shown[belief] == "4.00"
+    # Support (5, 4, 4, 3, 2, 4) and stress (2, 3, 2, 4, 5, 3) in bands: low 1-2, middle 3,
+    # high 4-5.
+    figures = ("answered", "low", "middle", "high")
+    assert [shown[f"support_{f}"] for f in figures] == ["6", "1", "1", "4"]
+    assert [shown[f"stress_{f}"] for f in figures] == ["6", "2", "2", "2"]
+    # Everyone agreed 4 with the statement: all six in the high band, and no mean.
+    belief = f"belief_{themes[0].key.replace('-', '_')}"
+    assert [shown[f"{belief}_{f}"] for f in (*figures, "mean")] == ["6", "0", "0", "6", ""]
     assert quiet["period_start"] == "2026-11-30" and quiet["themes"] == themes[1].title
     figures = [c for c in COLUMNS if c not in ("period_start", "period_end", "weeks", "themes")]
     assert [quiet[c] for c in figures] == [""] * len(figures)
 
-    # To standard output, and each export is in the team's log, by the id given.
-    assert export(database_url, now, "--by", "U0EXPSUP01") == 0
+    # To standard output, and each export is in the team's log: for whom, and why.
+    reason = ["--reason", "  Quarterly   review\n"]
+    assert export(database_url, now, "--by", "U0EXPSUP02", *reason) == 0
     assert capsys.readouterr().out.startswith(",".join(COLUMNS))
+    assert logged(database_url) == [
+        ("U0EXPSUP01", "export", "export CSV: w/c 23 Nov 2026 to w/c 30 Nov 2026", "supervision"),
+        (
+            "U0EXPSUP02",
+            "export",
+            "export CSV: w/c 23 Nov 2026 to w/c 30 Nov 2026",
+            "Quarterly review",
+        ),
+    ]
+
+
+def logged(database_url: str) -> list[tuple[str, str | None, str, str | None]]:
     db = Database(database_url)
     try:
         with db.session() as session:
-            log = [(v.viewer_id, v.what) for v in session.scalars(select(PulseView))]
+            views = session.scalars(select(PulseView).order_by(PulseView.id))
+            return [(v.viewer_id, v.surface, v.what, v.reason) for v in views]
     finally:
         db.dispose()
-    assert log == [
-        ("CLI", "export (CSV): w/c 23 Nov 2026 to w/c 30 Nov 2026"),
-        ("U0EXPSUP01", "export (CSV): w/c 23 Nov 2026 to w/c 30 Nov 2026"),
-    ]
 
 
 def test_bad_input_is_one_line(
@@ -97,19 +122,46 @@ def test_bad_input_is_one_line(
 ) -> None:
     db = Database(database_url)
     db.dispose()
-    assert (
-        main(["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"])
-        == 0
-    )
+    add = ["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"]
+    assert main([*add, "--name", "Duty team"]) == 0
     capsys.readouterr()
     missing = tmp_path / "no-such-folder" / "x.csv"
-    assert main(["export", "--channel", CHANNEL, "--output", str(missing)]) == 2
+    assert main(["export", "--channel", CHANNEL, *FOR_RECORDS, "--output", str(missing)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"securebase: cannot write {missing}: No such file or directory"
     )
-    assert main(["export", "--channel", "C0NOTEAM"]) == 2
+    assert main(["export", "--channel", "C0NOTEAM", *FOR_RECORDS]) == 2
     assert capsys.readouterr().err.strip() == "securebase: no team is set up in channel C0NOTEAM"
     for bad in (["--weeks", "0"], ["--format", "xlsx"]):
         with pytest.raises(SystemExit) as exit_info:
             main(["export", "--channel", CHANNEL, *bad])
         assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ([], "an export needs --by U… (the Slack id of who it is for) and --reason"),
+        (["--by", "U0EXPSUP01"], "an export needs --by U…"),
+        (["--reason", "records"], "an export needs --by U…"),
+        (["--by", "U0EXPSUP01", "--reason", "   "], 'say why in --reason "…"'),
+        (["--by", "U0EXPSUP01", "--reason", "x" * 201], "--reason is 201 characters: keep it"),
+    ],
+)
+def test_an_export_says_for_whom_and_why_or_nothing_is_exported(
+    environment: None,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    given: list[str],
+    said: str,
+) -> None:
+    add = ["team", "add", "--channel", CHANNEL, "--supervisor", "U0S1", "--workspace", "T0001"]
+    assert main([*add, "--name", "Duty team"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "x.csv"
+    assert main(["export", "--channel", CHANNEL, "--output", str(out), *given]) == 2
+    output, error = capsys.readouterr()
+    [line] = error.strip().splitlines()
+    assert line.startswith(f"securebase: {said}") and output == ""
+    assert not out.exists() and logged(database_url) == []

@@ -150,16 +150,20 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
         quiet = lines[-2]
         assert quiet.endswith("not enough answers")
         assert re.findall(r"\d", quiet.removeprefix("w/c 30 Nov 2026")) == []
-        assert "support ███░░ 3.0  stress ███░░ 3.0  5 of 8 answered" in lines[0]
+        # Everyone answered 3 for support and stress: the band, never a mean that shows it.
+        assert "support all Middle (3)  stress all Middle (3)  5 of 8 answered" in lines[0]
 
         # The profile: each domain's belief over the rotation, the quiet week's in words.
         profile = next(t for t in texts_of(home) if "secure base profile" in t)
+        # An item whose answers all fell in one band has its band and no mean.
+        one_band = "(no mean, as everyone is in one band)"
         expected = {
-            domains[0].title: "████░ 4.0 agreeing (6 answered)",
+            domains[0].title: f"6 answered; High (4–5): all 6 {one_band}",
             domains[1].title: "not enough answers",
-            domains[2].title: "██░░░ 2.4 agreeing (5 answered)",
-            domains[3].title: "████░ 4.4 agreeing (5 answered)",
-            domains[4].title: "███░░ 3.0 agreeing (5 answered)",
+            domains[2].title: "██░░░ 2.4 agreeing (5 answered; Low (1–2): 3 · Middle (3): 2 · "
+            "High (4–5): 0)",
+            domains[3].title: f"5 answered; High (4–5): all 5 {one_band}",
+            domains[4].title: f"5 answered; Middle (3): all 5 {one_band}",
         }
         for title, figure in expected.items():
             assert re.search(rf"\*{re.escape(title)}\*, “[^”]+”: {re.escape(figure)}", profile)
@@ -168,12 +172,16 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
         assert weakest.reflections[0] in text.replace("&amp;", "&")
         assert f"This week: {library.domain(world.domain_of(first + 5)).title}" in text
 
-        # Looking is logged for the team to see, once however often the tab is opened.
+        # Looking is logged for the team to see, each time the tab shows the figures.
         world.home(SUPERVISOR)
         world.home(member(0))
-        assert world.views_log() == [
-            (SUPERVISOR, "App Home: w/c 23 Nov 2026 to w/c 21 Dec 2026"),
-        ]
+        assert (
+            world.views_log()
+            == [
+                (SUPERVISOR, "App Home: w/c 23 Nov 2026 to w/c 21 Dec 2026"),
+            ]
+            * 2
+        )
         # Members see no figures at all.
         member_view = shown(world.home(member(0))["blocks"])
         assert "3.7" not in member_view and "secure base profile" not in member_view

@@ -70,7 +70,7 @@ def test_the_installer_sets_the_text_with_team_add(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     base = ["team", "add", "--channel", "C0SIGN01", "--supervisor", "U0SUP1"]
-    base += ["--workspace", "T0001"]
+    base += ["--workspace", "T0001", "--name", "Duty team"]
     assert main([*base, "--support", EAP]) == 0
     db = Database(database_url)
     try:

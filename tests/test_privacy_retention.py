@@ -1,13 +1,17 @@
 """Guarantee 9: data is kept for a limited time, and a team's data can be erased for good.
 
-Answers older than SECUREBASE_RETENTION_WEEKS are purged by the scheduler's hourly
-housekeeping job, with the delivery ledger and the view log of the same age. `securebase team
-forget --channel C…` erases one team entirely, after the person types the channel id to confirm
-(or gives --yes); without a terminal to ask in, and without --yes, it refuses in one line.
+Answers are purged by the scheduler's hourly housekeeping job a whole reporting block at a
+time: a block goes (its weeks' answers, comments, ledger entries and days off) once its first
+week is older than SECUREBASE_RETENTION_WEEKS, and no surface shows a block past that limit, so
+a block once shown never comes back with a week fewer (which would give away that week's
+answers by subtraction). The view log goes by the age of each look. `securebase team forget
+--channel C…` erases one team entirely, after the person types the channel id to confirm (or
+gives --yes); without a terminal to ask in, and without --yes, it refuses in one line.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import sys
 from datetime import datetime, timedelta
@@ -15,22 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from privacy_world import member, world
+from privacy_world import World, member, world
 from sealed_weeks import open_week
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
+from bot.export import export_team
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import claim
-from storage.models import Team
-from storage.periods import close_due_periods
-from storage.pulse import record_view
+from storage.models import PulseView, Team
+from storage.periods import close_due_periods, current_week
+from storage.pulse import Surface, read_pulse_for
 from storage.retention import purge_older_than
 from storage.rotation import Rotation
-from storage.teams import TeamSpec, add_team
+from storage.teams import TeamSpec, add_team, list_teams
 from storage.weeks import Week
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
@@ -42,9 +47,10 @@ def during(week: int) -> datetime:
     return Week(week).starts_at(TZ) + timedelta(days=2, hours=12)
 
 
-def make_team(db: Database, channel: str, name: str) -> Team:
+def make_team(db: Database, channel: str, name: str, pool: int = 1) -> Team:
     with db.session() as session:
-        return add_team(session, TeamSpec(WS, channel, name, ("U0RSUPER01",)), during(100))
+        spec = TeamSpec(WS, channel, name, ("U0RSUPER01",), pool_weeks=pool)
+        return add_team(session, spec, during(100))
 
 
 def fill(db: Database, team: Team, weeks: range, note: str) -> None:
@@ -59,7 +65,14 @@ def fill(db: Database, team: Team, weeks: range, note: str) -> None:
         with db.session() as session:
             args: dict[str, Any] = {"team_id": team.id, "week_index": week, "kind": "prompt"}
             claim(session, **args, recipient=team.channel_id, worker="w1", now=now)
-            record_view(session, team, "U0RSUPER01", f"{note} look {week}", now)
+            session.add(
+                PulseView(
+                    team_id=team.id,
+                    viewer_id="U0RSUPER01",
+                    viewed_at=now,
+                    what=f"{note} look {week}",
+                )
+            )
             close_due_periods(session, during(week + 1), team.id)
 
 
@@ -86,6 +99,143 @@ def test_purge_keeps_exactly_the_retention_window(db: Database) -> None:
         assert sorted(int(w.split()[-1]) for w in looks) == list(range(104, 110))
     with db.session() as session:  # purging again finds nothing more
         assert purge_older_than(session, 8, now) == 0
+
+
+def weeks_left(db: Database) -> list[int]:
+    with db.engine.connect() as conn:
+        return list(conn.execute(text("SELECT week_index FROM team_weeks ORDER BY 1")).scalars())
+
+
+@pytest.mark.parametrize("pool", [2, 4])
+def test_purge_takes_whole_blocks_once_their_first_week_is_past(db: Database, pool: int) -> None:
+    team = make_team(db, "C0RETAIN01", "Blue team", pool)
+    fill(db, team, range(100, 112), "blue")
+    with db.session() as session:
+        session.execute(text(f"INSERT INTO skipped_weeks VALUES ({team.id}, 101)"))
+    for this_week in range(108, 124):
+        with db.session() as session:
+            purge_older_than(session, 8, during(this_week))
+        # Whole blocks only: a block stays, every week of it, while its first week is within
+        # the 8 weeks, and goes entirely the week after.
+        kept = [w for w in range(100, 112) if w // pool * pool >= this_week - 8]
+        assert weeks_left(db) == kept, this_week
+        with db.engine.connect() as conn:
+            for sql in (
+                "SELECT body FROM comments",
+                "SELECT week_index FROM deliveries",
+                "SELECT week_index FROM skipped_weeks",
+            ):
+                found = {
+                    int(str(v).split()[2]) if " " in str(v) else int(v)
+                    for v in conn.execute(text(sql)).scalars()
+                }
+                assert found <= set(kept), (sql, this_week)
+        assert count(db, "SELECT COUNT(*) FROM answers") == 2 * len(kept)
+
+
+def test_a_block_a_past_version_purged_in_part_is_never_shown(db: Database) -> None:
+    """Older versions purged single weeks: a block left with weeks missing is past retention
+    (its first week went), so readers leave it out and the next purge takes the rest."""
+    team = make_team(db, "C0RETAIN01", "Blue team", 4)
+    fill(db, team, range(100, 108), "blue")
+    with db.engine.begin() as conn:  # what the old purge did at week 109 with 8 weeks kept
+        for table in ("answers", "comments"):
+            conn.execute(
+                text(
+                    f"DELETE FROM {table} WHERE period_id IN "
+                    "(SELECT id FROM team_weeks WHERE week_index = 100)"
+                )
+            )
+        conn.execute(text("DELETE FROM team_weeks WHERE week_index = 100"))
+    with db.session() as session:
+        team = session.merge(team)
+        readings = read_pulse_for(
+            session,
+            "U0RSUPER01",
+            team,
+            Surface.EXPORT,
+            weeks=520,
+            anonymity_min=5,
+            retention_weeks=8,
+            now=during(109),
+            reason="records",
+        ).readings
+    assert [r.block.first_week for r in readings] == [104]
+    with db.session() as session:
+        purge_older_than(session, 8, during(109))
+    assert weeks_left(db) == list(range(104, 108))
+
+
+# --- The block-shrinking attack: look, let retention move on, look again --------------------
+
+
+def one_line(line: str) -> str:
+    return " ".join(line.strip("`").split())
+
+
+def block_as_shown(w: World, first_week: int, label: str) -> tuple[tuple[str, ...], ...]:
+    """The block starting `first_week` as each surface shows it now: its line in /teampulse
+    (52 weeks), on the supervisor's App Home, and its row in an export of ten years; () where
+    a surface does not show it."""
+    pulse = tuple(
+        one_line(line)
+        for line in w.pulse(text="52").lines()
+        if label in line and not line.startswith("*Latest")
+    )
+    home = tuple(one_line(line) for line in w.home(w.supervisor).lines() if label in line)
+    services = w.bot.runtime.services
+    with services.db.session() as session:
+        [team] = list_teams(session)
+    stream = io.StringIO()
+    export_team(services, team, 520, w.supervisor, "supervision records", stream)
+    start = Week(first_week).monday.isoformat()
+    exported = tuple(
+        ",".join(row.values())
+        for row in csv.DictReader(io.StringIO(stream.getvalue()))
+        if row["period_start"] == start
+    )
+    return pulse, home, exported
+
+
+@pytest.mark.parametrize(("pool", "retention"), [(4, 12), (2, 8)])
+def test_a_shown_block_never_comes_back_smaller(
+    database_url: str, clock: ManualClock, pool: int, retention: int
+) -> None:
+    env = {"SECUREBASE_RETENTION_WEEKS": str(retention)}
+    with world(database_url, clock, pool_weeks=pool, settings_env=env) as w:
+        db = w.bot.runtime.services.db
+        w.bot.runtime.scheduler.start()
+        job = w.bot.runtime.scheduler.scheduler.get_job("housekeeping")
+        assert job is not None
+        with db.session() as session:
+            [team] = list_teams(session)
+        while (first := current_week(team, clock.now()).index) % pool:
+            w.next_week()
+        # A lone answer in the block's first week, enough others in the rest of it that the
+        # block stays above the minimum even without that week.
+        w.check_in(member(0), 1, 5, comment="only me this week")
+        for _ in range(1, pool):
+            w.next_week()
+            for n in range(1, 6 if pool == 2 else 3):
+                w.check_in(member(n), 4, 2)
+        w.next_week()  # the block has ended: now it is shown
+        label = f"w/c {Week(first).monday.day} {Week(first).monday:%b %Y} (+{pool - 1} wk)"
+
+        shown: list[tuple[tuple[str, ...], ...]] = []
+        for this_week in range(first + pool, first + retention + pool + 2):
+            assert current_week(team, clock.now()).index == this_week
+            job.func()  # the hourly housekeeping: closes weeks, purges, scrubs
+            shown.append(block_as_shown(w, first, label))
+            w.next_week()
+
+        whole = shown[0]
+        assert all(whole), "every surface showed the block once it had ended"
+        # Identical while its first week is within retention, then gone from every surface at
+        # once, and for good: never the same block with a week fewer.
+        kept_for = retention - pool + 1  # the weeks from its end to its first week's limit
+        assert shown[:kept_for] == [whole] * kept_for
+        assert shown[kept_for:] == [((), (), ())] * (len(shown) - kept_for)
+        assert min(weeks_left(db)) >= first + pool  # and not a week of it is left
 
 
 def test_the_hourly_housekeeping_job_is_registered_and_purges(

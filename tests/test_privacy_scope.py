@@ -39,11 +39,12 @@ def test_a_supervisor_sees_only_their_own_teams_wherever_they_ask(
         w.next_week()
         # Harbour's own supervisor sees Harbour's week (so there is something to leak).
         theirs = w.pulse(OTHER_SUPERVISOR, channel=OTHER_CHANNEL)
-        assert OTHER_NAME in theirs.text and "support 5.0/5" in theirs.text
+        assert OTHER_NAME in theirs.text and "support all High (4–5)" in theirs.text
+        assert "High (4–5): all 6" in theirs.everything
         # The Duty team's supervisor, asking in Harbour's channel, sees the Duty team only.
         mine = w.pulse(channel=OTHER_CHANNEL)
         assert "Duty team" in mine.text
-        for leak in (OTHER_NAME, "harbour note", "5.0", "6 of"):
+        for leak in (OTHER_NAME, "harbour note", "all 6", "6 of"):
             assert leak not in mine.everything, leak
         # A member of both channels who supervises neither sees no figures at all.
         for channel in (w.channel, OTHER_CHANNEL):
@@ -74,7 +75,7 @@ def test_the_same_channel_id_in_another_workspace_is_another_team(
 
         shown = w.pulse()
         assert "Duty team" in shown.text and "not enough answers" in shown.everything
-        for leak in (ELSEWHERE_NAME, "elsewhere note", "5.0", "6 of"):
+        for leak in (ELSEWHERE_NAME, "elsewhere note", "all 6", "6 of"):
             assert leak not in shown.everything, leak
         w.command(w.supervisor, "/teampulse", "log")
         [log] = w.replies(w.supervisor)

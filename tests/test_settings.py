@@ -137,3 +137,22 @@ def test_reads_os_environ_when_no_env_given(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.delenv(name, raising=False)
     loaded = load_settings()
     assert (loaded.bot_token, loaded.port) == ("xoxb-from-environ", 4321)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("europe/london", "Europe/London"),
+        ("AMERICA/NEW_YORK", "America/New_York"),
+        ("america/new york", "America/New_York"),  # a space for the underscore
+        ("Europe/Londn", "Europe/London"),  # a slip of the finger
+    ],
+)
+def test_a_zone_in_the_wrong_case_gets_the_right_one_suggested(typed: str, meant: str) -> None:
+    message = refused({**GOOD, "SECUREBASE_TIMEZONE": typed}, "SECUREBASE_TIMEZONE")
+    assert message.endswith(f"is not an IANA time zone (did you mean {meant}?)")
+
+
+def test_a_zone_with_no_near_name_gets_an_example() -> None:
+    message = refused({**GOOD, "SECUREBASE_TIMEZONE": "Mars/Olympus"}, "SECUREBASE_TIMEZONE")
+    assert message.endswith("is not an IANA time zone (e.g. Europe/London)")

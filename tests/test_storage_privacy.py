@@ -35,7 +35,7 @@ from storage.db import Database
 from storage.deliveries import claim, finish
 from storage.models import Team
 from storage.periods import close_due_periods, current_week
-from storage.pulse import record_view, team_pulse
+from storage.pulse import Surface, read_pulse_for
 from storage.reminders import REMINDER
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
@@ -106,8 +106,17 @@ def run_a_week(db: Database, clock: ManualClock, members: int) -> Truth:
         for user in everyone:  # the midweek reminder, claimed under each member's reminder key
             reminder = {"team_id": team.id, "week_index": week, "kind": REMINDER}
             assert claim(s, **reminder, recipient=seal.reminder_key(WS, user), worker="r", now=now)
-        record_view(s, team, SUPERVISOR, "/teampulse 4 weeks", now)
-        team_pulse(s, team, 4, 5, now)
+        read_pulse_for(
+            s,
+            SUPERVISOR,
+            team,
+            Surface.TEAMPULSE,
+            weeks=4,
+            anonymity_min=5,
+            retention_weeks=104,
+            now=now,
+            detail="4 weeks",
+        )
     return Truth(team, answers, comments, arrival)
 
 

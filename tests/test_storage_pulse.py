@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sealed_weeks import enrol, open_week
@@ -17,16 +18,17 @@ from storage.db import Database
 from storage.models import Period, Team
 from storage.periods import current_week
 from storage.pulse import (
+    Bands,
     Block,
     BlockFigures,
-    Distribution,
     Reading,
     Suppressed,
+    Surface,
     block_comments,
     participation_reading,
-    record_view,
+    read_pulse_for,
     team_pulse,
-    view_log,
+    view_log_page,
 )
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
@@ -87,9 +89,11 @@ def comments_of(db: Database, team: Team, block: Block, minimum: int = MIN) -> l
         return block_comments(s, team, block, minimum)
 
 
-def dist(values: Sequence[int]) -> Distribution:
-    counts = tuple(values.count(level) for level in range(1, 6))
-    return Distribution(counts, len(values), sum(values) / len(values))
+def bands(values: Sequence[int]) -> Bands:
+    """The figures worked out by hand, the long way round."""
+    low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
+    one_band = len(values) in (low, middle, high)
+    return Bands(len(values), low, middle, high, None if one_band else sum(values) / len(values))
 
 
 SIX: list[Row] = [(1, 3, 2), (2, 3, 2), (2, 3, 3), (4, 4, None), (5, 4, 5), (5, 1, 1)]
@@ -126,11 +130,51 @@ def test_figures_match_hand_computation(db: Database, clock: ManualClock) -> Non
     assert reading.members == 8
     assert reading.participation == pytest.approx(0.75)
     assert participation_reading(0.75) == "good"
-    assert reading.availability == Distribution((1, 2, 0, 1, 2), 6, pytest.approx(19 / 6))
-    assert reading.stress == Distribution((1, 0, 3, 2, 0), 6, 3.0)
+    # Support (1, 2, 2, 4, 5, 5): three low, none middle, three high.
+    assert reading.availability == Bands(6, 3, 0, 3, pytest.approx(19 / 6))
+    # Stress (3, 3, 3, 4, 4, 1).
+    assert reading.stress == Bands(6, 1, 3, 2, pytest.approx(3.0))
     # Five of the six answered the domain item: (2, 2, 3, 5, 1).
-    assert reading.domain_items == {domain: Distribution((1, 2, 1, 0, 1), 5, 2.6)}
-    assert reading.availability == dist([r[0] for r in SIX])
+    assert reading.domain_items == {domain: Bands(5, 3, 1, 1, pytest.approx(2.6))}
+    assert reading.availability == bands([r[0] for r in SIX])
+
+
+def test_nothing_per_level_is_carried() -> None:
+    """An item's figures are its answered count, its bands and its mean: there is nowhere to
+    put a count per level."""
+    assert [f.name for f in dataclasses.fields(Bands)] == [
+        "answered",
+        "low",
+        "middle",
+        "high",
+        "mean",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("support", "expected"),
+    [
+        ([5, 5, 5, 5, 5], Bands(5, 0, 0, 5, None)),  # unanimous
+        ([5, 5, 5, 5, 4], Bands(5, 0, 0, 5, None)),  # near-unanimous, still one band
+        ([1, 2, 2, 1, 2, 1], Bands(6, 6, 0, 0, None)),
+        ([3, 3, 3, 3, 3], Bands(5, 0, 5, 0, None)),
+        ([5, 5, 5, 5, 3], Bands(5, 0, 1, 4, pytest.approx(4.6))),  # two bands: mean shown
+        ([1, 3, 5, 4, 2, 3], Bands(6, 2, 2, 2, pytest.approx(3.0))),
+    ],
+)
+def test_one_band_has_no_mean(
+    db: Database, clock: ManualClock, support: list[int], expected: Bands
+) -> None:
+    """When every answer falls in one band, the query itself withholds the mean: it would
+    show exactly what people chose (a mean of 5.0 is five 5s; 4.8 is four 5s and a 4)."""
+    team = make_team(db, clock.now())
+    domain = fill(db, team, THIS_WEEK, [(a, 3, a) for a in support])
+    [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
+    assert isinstance(reading, BlockFigures)
+    assert reading.availability == expected
+    assert reading.domain_items == {domain: expected}
+    assert reading.stress == Bands(len(support), 0, len(support), 0, None)
+    assert (expected.mean is None) == (expected.one_band is not None)
 
 
 def test_domain_items_need_the_minimum_of_their_own(db: Database, clock: ManualClock) -> None:
@@ -213,9 +257,10 @@ def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualCl
     assert reading.responses == 8
     assert reading.members == 15
     assert reading.participation == pytest.approx(8 / 15)
-    assert reading.availability == dist([1] * 5 + [2, 5, 4])
-    # The first week's item has five answers; the second's only two.
-    assert reading.domain_items == {d1: dist([1] * 5)}
+    assert reading.availability == bands([1] * 5 + [2, 5, 4])
+    assert reading.availability == Bands(8, 6, 0, 2, pytest.approx(2.0))
+    # The first week's item has five answers (all low: no mean); the second's only two.
+    assert reading.domain_items == {d1: Bands(5, 5, 0, 0, None)}
     assert sorted(comments_of(db, team, reading.block)) == ["w1 a", "w1 b", "w2 a"]
 
 
@@ -313,18 +358,87 @@ def test_other_teams_answers_never_mix_in(db: Database, clock: ManualClock) -> N
     assert comments_of(db, red, red_reading.block, minimum=1) == []  # red had no comments
 
 
-def test_view_log_newest_first(db: Database, clock: ManualClock) -> None:
+def look(
+    db: Database, team: Team, now: datetime, surface: Surface = Surface.TEAMPULSE, **how: Any
+) -> list[Reading]:
+    with db.session() as s:
+        return read_pulse_for(
+            s,
+            "USUPER01",
+            s.merge(team),
+            surface,
+            anonymity_min=MIN,
+            retention_weeks=how.pop("retention_weeks", 104),
+            now=now,
+            **{"weeks": 8, **how},
+        ).readings
+
+
+def test_every_read_writes_one_look_in_the_same_transaction(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now(), pool=2)
+    for week in range(THIS_WEEK - 4, THIS_WEEK):
+        fill(db, team, week, SIX[:3])
+    now = during(THIS_WEEK)
+    assert [r.block.first_week for r in look(db, team, now, weeks=4)] == [148, 146]
+    assert look(db, team, now, Surface.CHART, weeks=8, newest=1)[0].block.first_week == 148
+    assert [r.block.first_week for r in look(db, team, now, Surface.SHARE, block=146)] == [146]
+    assert look(db, team, now - timedelta(weeks=40), Surface.HOME) == []  # nothing yet: logged
+    assert look(db, team, now, Surface.EXPORT, reason="x" * 300, detail="CSV")
+    with db.session() as s:
+        found = view_log_page(s, team, 1, 10)
+    looks = found.looks
+    assert (found.page, found.pages, len(looks)) == (1, 1, 5)
+    # Newest first (the one dated 40 weeks back is last): where, which weeks, why.
+    logged = [(v.surface, v.first_week, v.last_week, v.what) for v in looks]
+    assert logged == [
+        ("export", 146, 149, "export CSV: w/c 19 Oct 2026 (+1 wk) to w/c 2 Nov 2026 (+1 wk)"),
+        ("share", 146, 147, "share: w/c 19 Oct 2026 (+1 wk)"),
+        ("chart", 148, 149, "chart: w/c 2 Nov 2026 (+1 wk)"),
+        ("/teampulse", 146, 149, "/teampulse: w/c 19 Oct 2026 (+1 wk) to w/c 2 Nov 2026 (+1 wk)"),
+        ("App Home", None, None, "App Home: nothing to show"),
+    ]
+    assert looks[0].reason == "x" * 200 and [v.reason for v in looks[1:]] == [None] * 4
+    assert all(v.viewer_id == "USUPER01" and v.viewed_at.tzinfo for v in looks)
+
+    # A read whose transaction fails leaves no look, and hands back no figures.
+    with pytest.raises(RuntimeError), db.session() as s:
+        read_pulse_for(
+            s,
+            "USUPER01",
+            s.merge(team),
+            Surface.TEAMPULSE,
+            weeks=4,
+            anonymity_min=MIN,
+            retention_weeks=104,
+            now=now,
+        )
+        raise RuntimeError("the reply could not be sent")
+    with db.session() as s:
+        assert len(view_log_page(s, team, 1, 10).looks) == 5
+
+
+def test_the_view_log_pages_through_every_look(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
+    for n in range(7):
+        look(db, team, clock.now() + timedelta(minutes=n), detail=f"look {n}")
     with db.session() as s:
-        for i in range(3):
-            record_view(s, team, "USUPER01", f"look {i} " + "x" * 300, clock.now())
-            clock.advance(timedelta(minutes=5))
-    with db.session() as s:
-        views = view_log(s, team, limit=2)
-        assert [v.what[:6] for v in views] == ["look 2", "look 1"]
-        assert all(len(v.what) == 200 for v in views)
-        assert views[0].viewed_at == clock.now() - timedelta(minutes=5)
-        assert views[0].viewed_at.tzinfo is not None
+        pages = [view_log_page(s, team, page, 3) for page in (1, 2, 3, 4, 0)]
+    assert [[v.what.split(":")[0] for v in found.looks] for found in pages] == [
+        ["/teampulse look 6", "/teampulse look 5", "/teampulse look 4"],
+        ["/teampulse look 3", "/teampulse look 2", "/teampulse look 1"],
+        ["/teampulse look 0"],
+        ["/teampulse look 0"],  # past the end: the last page
+        ["/teampulse look 6", "/teampulse look 5", "/teampulse look 4"],  # before: the first
+    ]
+    assert [(found.page, found.pages) for found in pages] == [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+        (3, 3),
+        (1, 3),
+    ]
 
 
 def test_current_week_helper(db: Database, clock: ManualClock) -> None:

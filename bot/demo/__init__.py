@@ -31,10 +31,13 @@ def _quiet() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def run_demo(out: TextIO | None = None, database_url: str | None = None) -> int:
-    """Play three weeks of the demo team; 0 when everything happened as it should."""
+def run_demo(
+    out: TextIO | None = None, database_url: str | None = None, *, socket_mode: bool = False
+) -> int:
+    """Play three weeks of the demo team (Slack reaching the bot over HTTP, or over Socket
+    Mode); 0 when everything happened as it should."""
     try:
-        with _quiet(), demo_team(database_url) as team:
+        with _quiet(), demo_team(database_url, socket_mode=socket_mode) as team:
             play(team, Printer(team, out or sys.stdout))
     except (DemoError, OSError) as error:
         print(f"securebase demo: {error}", file=sys.stderr)
@@ -43,12 +46,18 @@ def run_demo(out: TextIO | None = None, database_url: str | None = None) -> int:
 
 
 def run_interactive(
-    stdin: TextIO | None = None, out: TextIO | None = None, database_url: str | None = None
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    database_url: str | None = None,
+    *,
+    history: bool = False,
 ) -> int:
-    """Act as anyone in the demo team, typing commands at a prompt (or from a pipe)."""
+    """Act as anyone in the demo team, typing commands at a prompt (or from a pipe); with
+    `history`, the team starts with eight weeks already answered."""
     try:
         with _quiet(), demo_team(database_url) as team:
-            return Shell(team, stdin or sys.stdin, Printer(team, out or sys.stdout)).run()
+            show = Printer(team, out or sys.stdout)
+            return Shell(team, stdin or sys.stdin, show, history=history).run()
     except (DemoError, OSError) as error:
         print(f"securebase sandbox: {error}", file=sys.stderr)
         return 1

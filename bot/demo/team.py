@@ -1,9 +1,9 @@
 """The demo team in the sandbox: eight social workers and their practice supervisor, a clock
 that moves only when told, and the moves a person can make in Slack.
 
-Everything goes through the real bot over HTTP (signed requests from the sandbox's driver);
-each move waits for its visible effect and raises DemoError, one readable line, when the
-effect never comes.
+Everything goes through the real bot, over HTTP (signed requests from the sandbox's driver) or
+over Socket Mode (envelopes on the bot's link); each move waits for its visible effect and
+raises DemoError, one readable line, when the effect never comes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.demo.feed import Feed
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import SAVED_TITLE, Person, SandboxedBot, wait_until
 from sandbox.driver import ModalAnswerError
+from scheduler.reminders import WINDOW, reminder_day
 from scheduler.weekly import fire_time
 from storage.clock import ManualClock
 from storage.models import Team
@@ -150,6 +151,21 @@ class DemoTeam:
         if len(sandbox.dms(SUPERVISOR.user_id)) <= reflections:
             raise DemoError(f"{SUPERVISOR.name} did not get this week's reflections by DM")
 
+    def midweek(self) -> int:
+        """On to this week's reminder time (its reminder day, 10:00 in London, where everyone
+        in the demo team is) and let the reminder sweep run; returns the reminders sent."""
+        services = self.bot.runtime.services
+        with services.db.session() as session:
+            team = session.get(Team, self.team_id)
+            day = None if team is None else reminder_day(team)
+        if day is None:
+            raise DemoError("this team's prompt comes too late in the week for a reminder")
+        self.move_to(day, f"{WINDOW[0]:%H:%M}")
+        local = self.local_now()
+        if local.weekday() != day or not WINDOW[0] <= local.time() < WINDOW[1]:
+            raise DemoError("midweek has passed this week: type `next week`, then `midweek`")
+        return self.bot.runtime.reminders.run_due()
+
     def next_week(self) -> None:
         """On to next Monday, and its prompt."""
         self.clock.set(self.week().next().starts_at(TEAM_TZ))
@@ -226,6 +242,7 @@ class DemoTeam:
             reply = {}
         action = reply.get("response_action") if isinstance(reply, dict) else None
         if action == "errors":
+            self._settle()
             return Sent({str(k): str(v) for k, v in (reply.get("errors") or {}).items()})
         showing = self._top_view(person) if action in ("update", "push") else None
         if showing is None:
@@ -234,6 +251,7 @@ class DemoTeam:
 
     def cancel(self, person: Person, view: JSON) -> None:
         self.bot.driver.close_modal(person.user_id, view["id"])
+        self._settle()
 
     def open_home(self, person: Person) -> JSON:
         """Open the Secure Base app's Home tab; returns the view the bot published."""
@@ -265,22 +283,34 @@ class DemoTeam:
         return stack[-1] if stack else None
 
     def _wait(self, probe: Callable[[], T | None], what: str) -> T:
+        """Wait for `what`, then for every other reply the same request leads to: whatever is
+        printed next is then the whole answer, the same on every run."""
         try:
             found = wait_until(probe, WAIT_SECONDS, what)
         except TimeoutError:
             raise DemoError(f"waited {WAIT_SECONDS:.0f} s for {what}; it never came") from None
         assert found is not None
+        self._settle()
         return found
+
+    def _settle(self) -> None:
+        try:
+            self.bot.settle(WAIT_SECONDS)
+        except TimeoutError:
+            raise DemoError(
+                f"Secure Base was still answering after {WAIT_SECONDS:.0f} s; it never finished"
+            ) from None
 
 
 @contextmanager
-def demo_team(database_url: str | None = None) -> Iterator[DemoTeam]:
+def demo_team(database_url: str | None = None, *, socket_mode: bool = False) -> Iterator[DemoTeam]:
     """The sandbox and the bot with the demo team set up, on a fresh SQLite file in a temporary
-    folder (or on `database_url`), at the demo's start time."""
+    folder (or on `database_url`), at the demo's start time; Slack reaches the bot over HTTP,
+    or with `socket_mode` over Socket Mode."""
     with tempfile.TemporaryDirectory(prefix="securebase-demo-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'securebase-demo.db'}"
         clock = ManualClock(START)
-        with SandboxedBot(url, clock) as bot:
+        with SandboxedBot(url, clock, socket_mode=socket_mode) as bot:
             bot.add_people(list(PEOPLE))
             team_id = bot.add_team(
                 TEAM_CHANNEL,

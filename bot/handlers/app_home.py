@@ -1,8 +1,9 @@
 """The App Home tab, published when someone opens it and again after they check in.
 
 Supervisors see, for each team they supervise, this week's domain with their reflective
-questions, the last 8 finished periods and the team's secure base profile (each look at those
-figures goes in the team's view log). Members see only the teams whose channel they are in:
+questions, the last 8 finished periods and the team's secure base profile: every publish of
+those figures, whatever prompted it (opening the tab, a button on it, a check-in), is a look in
+the team's view log. Members see only the teams whose channel they are in:
 this week's prompt, whether *they* have checked in (a fact only they are shown) and a button
 to check in. Anyone else gets a friendly explanation.
 """
@@ -10,7 +11,6 @@ to check in. Anyone else gets a friendly explanation.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -26,7 +26,7 @@ from practice.checkin import has_checked_in
 from storage.models import Team
 from storage.periods import current_week, planned
 from storage.profile import secure_base_profile
-from storage.pulse import record_view, team_pulse, view_log
+from storage.pulse import Surface, read_pulse_for
 from storage.reminders import wants_reminders
 from storage.skips import is_skipped, skipped_weeks
 from storage.teams import list_teams, teams_supervised_by
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 TREND_PERIODS = 8
 MAX_SUPERVISED, MAX_BELONGING = 5, 10  # keeps the tab within Slack's 100 blocks
-LOOK_AGAIN = timedelta(hours=1)  # the same look within the hour is one entry in the log
 PAUSED = "Prompts are paused for this team at the moment."
 WEEK_OFF = "This is a week off for the team: no prompt and no reminders."
 
@@ -79,22 +78,27 @@ def _member_card(services: Services, session: Session, team: Team, user: str) ->
 
 
 def _supervisor_card(
-    services: Services, session: Session, team: Team, viewer: str, record_look: bool
+    services: Services, session: Session, team: Team, viewer: str
 ) -> SupervisorCard:
     now = services.clock.now()
     week = current_week(team, now)
     domain_key, _prompt = planned(session, team, week, services.rotation)
-    readings = team_pulse(
-        session, team, TREND_PERIODS * team.pool_weeks, services.settings.anonymity_min, now
-    )[:TREND_PERIODS]
+    readings = read_pulse_for(
+        session,
+        viewer,
+        team,
+        Surface.HOME,
+        weeks=TREND_PERIODS * team.pool_weeks,
+        newest=TREND_PERIODS,
+        anonymity_min=services.settings.anonymity_min,
+        retention_weeks=services.settings.retention_weeks,
+        now=now,
+    ).readings
     skipped = (
         skipped_weeks(session, team.id, readings[-1].block.first_week, readings[0].block.last_week)
         if readings
         else set()
     )
-    if record_look and readings:
-        what = f"App Home: {readings[-1].block.label()} to {readings[0].block.label()}"
-        _note_look(session, team, viewer, what, now)
     return SupervisorCard(
         team_name=team.name,
         channel_id=team.channel_id,
@@ -106,27 +110,12 @@ def _supervisor_card(
     )
 
 
-def _note_look(session: Session, team: Team, viewer: str, what: str, now: datetime) -> None:
-    """Record a look in the team's view log, once per hour for the same look."""
-    latest = view_log(session, team, limit=1)
-    if (
-        latest
-        and latest[0].viewer_id == viewer
-        and latest[0].what == what
-        and now - latest[0].viewed_at < LOOK_AGAIN
-    ):
-        return
-    record_view(session, team, viewer, what, now)
-
-
 def home_for(
     services: Services,
     members: ChannelMembers,
     client: WebClient,
     workspace: str,
     user: str,
-    *,
-    record_looks: bool,
 ) -> dict[str, Any]:
     with services.db.session() as session:
         teams = list(list_teams(session, workspace))
@@ -134,7 +123,7 @@ def home_for(
     belonging = member_teams(members, client, workspace, user, teams)
     with services.db.session() as session:
         supervisor_cards = [
-            _supervisor_card(services, session, session.merge(team), user, record_looks)
+            _supervisor_card(services, session, session.merge(team), user)
             for team in supervised[:MAX_SUPERVISED]
         ]
         member_cards = [
@@ -159,11 +148,9 @@ def publish_home(
     client: WebClient,
     workspace: str,
     user: str,
-    *,
-    record_looks: bool = False,
 ) -> None:
-    """Publish `user`'s Home tab. `record_looks` when they are actually looking at it."""
-    view = home_for(services, members, client, workspace, user, record_looks=record_looks)
+    """Publish `user`'s Home tab (a supervisor's holds figures: each publish is a look)."""
+    view = home_for(services, members, client, workspace, user)
     client.views_publish(user_id=user, view=view)
 
 
@@ -172,9 +159,7 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
     def opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        publish_home(
-            services, members, client, context.team_id or "", event["user"], record_looks=True
-        )
+        publish_home(services, members, client, context.team_id or "", event["user"])
 
 
 def refresh_home(

@@ -19,7 +19,7 @@ from bot.render.home import SEND_CHART
 from bot.render.share import share_offer
 from bot.services import Services
 from storage.models import Team
-from storage.pulse import BlockFigures, Reading, record_view, team_pulse
+from storage.pulse import BlockFigures, Reading, Surface, read_pulse_for
 from storage.teams import get_team, teams_supervised_by
 
 log = logging.getLogger(__name__)
@@ -39,21 +39,19 @@ FAILED = "Sorry, I couldn't send the chart just now. Please try again in a minut
 
 def look(services: Services, team: Team, viewer: str) -> list[Reading]:
     """The last finished periods, newest first; recorded in the view log as a chart."""
-    now = services.clock.now()
     with services.db.session() as session:
         team = session.merge(team)
-        readings = team_pulse(
+        return read_pulse_for(
             session,
+            viewer,
             team,
-            CHART_PERIODS * team.pool_weeks,
-            services.settings.anonymity_min,
-            now,
-        )[:CHART_PERIODS]
-        shown = (
-            f"{readings[-1].block.label()} to {readings[0].block.label()}" if readings else "none"
-        )
-        record_view(session, team, viewer, f"chart: {shown}", now)
-    return readings
+            Surface.CHART,
+            weeks=CHART_PERIODS * team.pool_weeks,
+            newest=CHART_PERIODS,
+            anonymity_min=services.settings.anonymity_min,
+            retention_weeks=services.settings.retention_weeks,
+            now=services.clock.now(),
+        ).readings
 
 
 def draw(services: Services, team: Team, readings: list[Reading]) -> ChartImage | None:

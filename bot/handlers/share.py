@@ -20,7 +20,7 @@ from bot.services import Services
 from storage import deliveries
 from storage.models import Team
 from storage.periods import current_week
-from storage.pulse import BlockFigures, record_view, team_pulse
+from storage.pulse import Block, BlockFigures, Surface, read_pulse_for
 from storage.teams import get_team
 
 log = logging.getLogger(__name__)
@@ -42,20 +42,11 @@ def share_period(
     services: Services, client: WebClient, team: Team, supervisor: str, first_week: int
 ) -> str:
     """Post the period starting `first_week` in the team channel; returns what to tell the
-    supervisor."""
+    supervisor. The ledger is claimed before the figures are read, so a period already shared
+    is not read (nor logged as a look) again."""
     now = services.clock.now()
     minimum = services.settings.anonymity_min
-    with services.db.session() as session:
-        team = session.merge(team)
-        weeks = max(1, current_week(team, now).index - first_week)
-        readings = team_pulse(session, team, weeks, minimum, now)
-    figures = next(
-        (r for r in readings if r.block.first_week == first_week and isinstance(r, BlockFigures)),
-        None,
-    )
-    if figures is None:
-        return NOT_SHOWN
-    label, channel = figures.block.label(), team.channel_id
+    label, channel = Block(first_week, team.pool_weeks, ()).label(), team.channel_id
     entry: dict[str, Any] = {
         "team_id": team.id,
         "week_index": first_week,
@@ -65,6 +56,25 @@ def share_period(
     with services.db.session() as session:
         if not deliveries.claim(session, **entry, worker=SHARE_WORKER, now=now):
             return ALREADY.format(label=label, channel=channel)
+    with services.db.session() as session:
+        team = session.merge(team)
+        readings = read_pulse_for(
+            session,
+            supervisor,
+            team,
+            Surface.SHARE,
+            weeks=max(1, current_week(team, now).index - first_week),
+            block=first_week,
+            anonymity_min=minimum,
+            retention_weeks=services.settings.retention_weeks,
+            now=now,
+            detail="with the team",
+        ).readings
+    figures = next((r for r in readings if isinstance(r, BlockFigures)), None)
+    if figures is None:
+        with services.db.session() as session:
+            deliveries.release(session, **entry, worker=SHARE_WORKER)
+        return NOT_SHOWN
     message = team_summary(services.library, figures, minimum, supervisor)
     try:
         posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
@@ -75,7 +85,6 @@ def share_period(
         return FAILED.format(channel=channel)
     with services.db.session() as session:
         deliveries.finish(session, **entry, worker=SHARE_WORKER, slack_ts=str(posted.get("ts")))
-        record_view(session, session.merge(team), supervisor, f"shared {label} with the team", now)
     return DONE.format(label=label, channel=channel)
 
 

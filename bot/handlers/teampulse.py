@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.handlers import chart
+from bot.handlers.payload import workspace_of
 from bot.membership import ChannelMembers
-from bot.render.common import escape
 from bot.render.pulse import pulse_blocks
+from bot.render.view_log import NEWER, OLDER, LogPage, log_page
 from bot.services import Services
-from storage.models import PulseView, Team
-from storage.pulse import BlockFigures, block_comments, record_view, team_pulse, view_log
-from storage.teams import list_teams, teams_supervised_by
+from storage.models import Team
+from storage.pulse import Surface, read_pulse_for, view_log_page
+from storage.teams import get_team, list_teams, teams_supervised_by
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WEEKS, MAX_WEEKS = 8, 52
+LOOKS_PER_PAGE = 20
 USAGE = (
     "Try `/teampulse` for the last 8 weeks, `/teampulse 12` for a number of weeks (1 to 52), "
     "or `/teampulse log` to see who has looked at your team's results."
 )
+NOT_IN_A_TEAM = "You're not in a team that uses Secure Base."
+NOT_THIS_TEAM = "That log is only for the team's own members and supervisors."
 NOT_SUPERVISOR = (
     "The team pulse is only for a team's practice supervisors, so there's nothing to show you "
     "here. Your own check-ins stay private either way. To see who has looked at your team's "
@@ -60,7 +69,9 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
             chart.chart_command(services, client, respond, workspace, user, channel)
             return
         if text.lower() == "log":
-            show_log(services, members, client, respond, workspace, user, command.get("channel_id"))
+            show_logs(
+                services, members, client, respond, workspace, user, command.get("channel_id")
+            )
             return
         weeks = parse_weeks(text)
         if weeks is None:
@@ -78,35 +89,68 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
             summary, blocks = team_picture(services, team, user, weeks)
             respond(text=summary, blocks=blocks, response_type="ephemeral")
 
+    @app.action(re.compile(rf"^({OLDER}|{NEWER})$"))
+    def turn_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+    ) -> None:
+        """The log's "Older looks" / "Newer looks" buttons: the same message, another page."""
+        ack()
+        user, workspace = body["user"]["id"], workspace_of(body, context)
+        try:
+            value = json.loads(body["actions"][0].get("value") or "{}")
+            channel, page = str(value["channel"]), int(value["page"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("a view-log button without a page")
+            return
+        with services.db.session() as session:
+            team = get_team(session, workspace, channel)
+        if team is None or not _belongs(members, client, workspace, user, team):
+            respond(text=NOT_THIS_TEAM, response_type="ephemeral", replace_original=False)
+            return
+        text, blocks = log_for(services, team, page)
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+
 
 def team_picture(
     services: Services, team: Team, viewer: str, weeks: int
 ) -> tuple[str, list[dict[str, Any]]]:
     minimum = services.settings.anonymity_min
-    now = services.clock.now()
     with services.db.session() as session:
         team = session.merge(team)
-        readings = team_pulse(session, team, weeks, minimum, now)
-        latest = readings[0] if readings else None
-        comments = (
-            block_comments(session, team, latest.block, minimum)
-            if isinstance(latest, BlockFigures)
-            else []
+        pulse = read_pulse_for(
+            session,
+            viewer,
+            team,
+            Surface.TEAMPULSE,
+            weeks=weeks,
+            anonymity_min=minimum,
+            retention_weeks=services.settings.retention_weeks,
+            now=services.clock.now(),
+            comments=True,
+            detail=f"{weeks} weeks",
         )
-        shown = (
-            f"{readings[-1].block.label()} to {readings[0].block.label()}" if readings else "none"
+    return pulse_blocks(services.library, team.name, pulse.readings, pulse.comments, minimum, weeks)
+
+
+def _belongs(
+    members: ChannelMembers, client: WebClient, workspace: str, user: str, team: Team
+) -> bool:
+    return any(s.user_id == user for s in team.supervisors) or user in members.of(
+        client, workspace, team.channel_id
+    )
+
+
+def log_for(services: Services, team: Team, page: int) -> tuple[str, list[dict[str, Any]]]:
+    """Page `page` of the team's view log (the last page when asked for one past it)."""
+    with services.db.session() as session:
+        team = session.merge(team)
+        found = view_log_page(session, team, page, LOOKS_PER_PAGE)
+        return log_page(
+            LogPage(team.name, team.channel_id, found, services.settings.retention_weeks)
         )
-        record_view(session, team, viewer, f"/teampulse {weeks} weeks: {shown}", now)
-    return pulse_blocks(services.library, team.name, readings, comments, minimum, weeks)
 
 
-def _looked(view: PulseView) -> str:
-    """When, in the reader's own time zone (Slack's date token), with a UTC fallback."""
-    fallback = f"{view.viewed_at:%a %d %b %Y at %H:%M} UTC"
-    return f"<!date^{int(view.viewed_at.timestamp())}^{{date_long_pretty}} at {{time}}|{fallback}>"
-
-
-def show_log(
+def show_logs(
     services: Services,
     members: ChannelMembers,
     client: WebClient,
@@ -115,28 +159,19 @@ def show_log(
     user: str,
     channel: str | None,
 ) -> None:
-    """Any member (and supervisor) can see who has looked at their team's results, and when."""
+    """Any member (and supervisor) can see who has looked at their team's results, and when:
+    the team of this channel, else every team they are in, one message each."""
     with services.db.session() as session:
         teams = list(list_teams(session, workspace))
-
-    def belongs(team: Team) -> bool:
-        return any(s.user_id == user for s in team.supervisors) or user in members.of(
-            client, workspace, team.channel_id
-        )
-
-    here = [t for t in teams if t.channel_id == channel and belongs(t)]
-    mine = here or [t for t in teams if belongs(t)]
-    sections = []
-    with services.db.session() as session:
-        for team in mine:
-            lines = [
-                f"• <@{v.viewer_id}> looked {_looked(v)} ({escape(v.what)})"
-                for v in view_log(session, session.merge(team))
-            ] or ["• Nobody has looked at the results yet."]
-            sections.append(
-                f"*Who has looked at {escape(team.name)}'s results*\n" + "\n".join(lines)
-            )
-    if not sections:
-        respond(text="You're not in a team that uses Secure Base.", response_type="ephemeral")
+    here = [
+        t
+        for t in teams
+        if t.channel_id == channel and _belongs(members, client, workspace, user, t)
+    ]
+    mine = here or [t for t in teams if _belongs(members, client, workspace, user, t)]
+    if not mine:
+        respond(text=NOT_IN_A_TEAM, response_type="ephemeral")
         return
-    respond(text="\n\n".join(sections)[:3900], response_type="ephemeral")
+    for team in mine:
+        text, blocks = log_for(services, team, 1)
+        respond(text=text, blocks=blocks, response_type="ephemeral")

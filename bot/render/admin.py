@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.render.common import as_dicts, escape
 from bot.render.prompt import Message
+from storage.teams import DAY_NAMES
 
 SETTINGS_CALLBACK, WEEKS_OFF_CALLBACK = "securebase_settings", "securebase_weeks_off"
 OPEN_SETTINGS, PAUSE, RESUME = "securebase_open_settings", "securebase_pause", "securebase_resume"
@@ -43,7 +44,6 @@ NAME, DAY, TIME, ZONE, SUPERVISORS, POOL, SUPPORT = (
     "support",
 )
 WEEKS = "weeks"
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 POOL_LABELS = {
     1: "Every week",
     2: "In blocks of 2 weeks (small teams)",

@@ -1,9 +1,12 @@
 """The supervisor's trend chart: support and stress means per finished period, as a PNG.
 
 Drawn with matplotlib's Agg canvas (no display needed). A period below the anonymity minimum
-is a gap in both lines (NaN), marked in words, never a number. The lines differ in style and
-marker as well as colour, each point carries its value, and the alt text states every figure,
-so the chart reads without colour and without sight.
+is a gap in both lines (NaN), marked in words, never a number. A measure whose answers all
+fell in one band (low 1–2, middle 3, high 4–5) has no mean, so it is a gap in its own line
+too, with the band written where the point would be ("all High (4–5)") and said in the alt
+text: a plotted 4.8 or 5.0 would show exactly what everyone chose. The lines differ in style
+and marker as well as colour, each point carries its value, and the alt text states every
+figure, so the chart reads without colour and without sight.
 """
 
 from __future__ import annotations
@@ -15,13 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.content import Library
-from storage.pulse import BlockFigures, Reading
+from bot.render.bands import BAND_WORDS
+from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
 
 ALT_TEXT_MAX = 1000  # Slack's limit for a file's alt text
 SIZE_INCHES, DPI = (8.0, 4.5), 100
 NUDGE = 0.06
 SUPPORT, STRESS = "Support when needed", "Stress"
+SUPPORT_COLOUR, STRESS_COLOUR = "#2c4a52", "#b5562f"
+BAND_HEIGHTS = {"low": 1.5, "middle": 3.0, "high": 4.5}  # where a one-band label is written
+ONE_BAND = (
+    "A measure whose answers all fell in one band has no point plotted, as its mean would "
+    "show what people chose. "
+)
 # matplotlib's font cache and text layout are shared state: draw one chart at a time.
 _DRAWING = threading.Lock()
 
@@ -37,6 +47,13 @@ def _period(reading: Reading) -> str:
     return reading.block.label()
 
 
+def _measure(name: str, bands: Bands) -> str:
+    band = bands.one_band
+    if bands.mean is None and band is not None:
+        return f"{name} all {bands.answered} {BAND_WORDS[band]}, not plotted"
+    return f"{name} {bands.mean:.1f}"
+
+
 def _figures(reading: Reading) -> str:
     if not isinstance(reading, BlockFigures):
         return "not enough answers"
@@ -45,7 +62,17 @@ def _figures(reading: Reading) -> str:
         if reading.members
         else f"{reading.responses} answered"
     )
-    return f"support {reading.availability.mean:.1f}, stress {reading.stress.mean:.1f}, {answered}"
+    return (
+        f"{_measure('support', reading.availability)}, {_measure('stress', reading.stress)}, "
+        f"{answered}"
+    )
+
+
+def _one_band(reading: Reading) -> bool:
+    return isinstance(reading, BlockFigures) and None in (
+        reading.availability.mean,
+        reading.stress.mean,
+    )
 
 
 def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
@@ -53,6 +80,8 @@ def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
         f"Line chart of {team_name}'s anonymous team pulse, oldest period first: mean support "
         "when needed and mean stress, each out of 5. "
     )
+    if any(_one_band(r) for r in oldest_first):
+        intro += ONE_BAND
     parts = [f"{_period(r)}: {_figures(r)}." for r in oldest_first]
     text = intro + " ".join(parts)
     if len(text) > ALT_TEXT_MAX:  # a very long team name: keep every figure, drop the intro
@@ -65,12 +94,34 @@ def _tick(reading: Reading) -> str:
     return f"{monday.day} {monday:%b}"
 
 
+def _point(bands: Bands) -> float:
+    return math.nan if bands.mean is None else bands.mean
+
+
+def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float, str, str, str]]:
+    """(x, y, words, colour, vertical alignment) for each measure drawn as its band."""
+    labels = []
+    for x, reading in enumerate(oldest_first):
+        if not isinstance(reading, BlockFigures):
+            continue
+        for name, bands, shift, colour, align in (
+            ("support", reading.availability, -NUDGE, SUPPORT_COLOUR, "bottom"),
+            ("stress", reading.stress, NUDGE, STRESS_COLOUR, "top"),
+        ):
+            band = bands.one_band
+            if bands.mean is None and band is not None:
+                # Named as well as coloured, so it reads without colour.
+                words = f"{name}: all\n{BAND_WORDS[band]}"
+                labels.append((x + shift, BAND_HEIGHTS[band], words, colour, align))
+    return labels
+
+
 def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading]) -> ChartImage:
     oldest_first = list(reversed(newest_first))
     support = [
-        r.availability.mean if isinstance(r, BlockFigures) else math.nan for r in oldest_first
+        _point(r.availability) if isinstance(r, BlockFigures) else math.nan for r in oldest_first
     ]
-    stress = [r.stress.mean if isinstance(r, BlockFigures) else math.nan for r in oldest_first]
+    stress = [_point(r.stress) if isinstance(r, BlockFigures) else math.nan for r in oldest_first]
     positions = list(range(len(oldest_first)))
     title = f"{team_name}: support and stress, last {len(oldest_first)} periods"
     with _DRAWING:
@@ -87,7 +138,7 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
             [x - NUDGE for x in positions],
             support,
             "o-",
-            color="#2c4a52",
+            color=SUPPORT_COLOUR,
             linewidth=2,
             label=SUPPORT,
         )
@@ -95,16 +146,19 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
             [x + NUDGE for x in positions],
             stress,
             "s--",
-            color="#b5562f",
+            color=STRESS_COLOUR,
             linewidth=2,
             label=STRESS,
         )
-        for x, (up, down) in enumerate(zip(support, stress, strict=True)):
-            if math.isnan(up):
+        for x, (reading, up, down) in enumerate(zip(oldest_first, support, stress, strict=True)):
+            if not isinstance(reading, BlockFigures):
                 axes.text(x, 1.1, "too few\nanswers", ha="center", va="bottom", fontsize=8)
                 continue
-            # The higher value's label goes above its point, the lower one's below.
-            for value, shift, above in ((up, -NUDGE, up >= down), (down, NUDGE, down > up)):
+            # The higher value's label goes above its point, the lower one's below (a lone
+            # point's above). A one-band measure (NaN) has no point and no value.
+            for value, shift, above in ((up, -NUDGE, not up < down), (down, NUDGE, not down <= up)):
+                if math.isnan(value):
+                    continue
                 axes.annotate(
                     f"{value:.1f}",
                     (x + shift, value),
@@ -113,6 +167,8 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
                     ha="center",
                     fontsize=8,
                 )
+        for across, height, words, colour, align in _one_band_labels(oldest_first):
+            axes.text(across, height, words, ha="center", va=align, fontsize=7, color=colour)
         axes.set_xticks(
             positions,
             [

@@ -1,7 +1,8 @@
 """The App Home tab: a card for each team a person supervises and each team they belong to.
 
 Figures read without colour or emoji: text bars with the number beside them ("███░░ 3.4"),
-and a period below the anonymity minimum says so in words, never with a number.
+and a period below the anonymity minimum says so in words, never with a number. An item whose
+answers all fell in one band shows that band ("all High (4–5)") instead of a bar and a mean.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, TeamPrompt
+from bot.render.bands import NO_MEAN, band_counts, whole_band
 from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import participation_text
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from storage.profile import Profile
-from storage.pulse import BlockFigures, Reading
+from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
 
 HOME_CHECKIN, SHARE_PERIOD, SEND_CHART = "home_checkin", "share_period", "send_chart"
@@ -41,6 +43,11 @@ def text_bar(mean: float, cells: int = 5) -> str:
     """A bar of `cells` blocks, as many filled as the mean rounds to, then the mean itself."""
     filled = max(0, min(cells, int(mean + 0.5)))
     return f"{'█' * filled}{'░' * (cells - filled)} {mean:.1f}"
+
+
+def bar_or_band(bands: Bands) -> str:
+    """The text bar and mean, or for a one-band item (no mean) that band."""
+    return whole_band(bands) if bands.mean is None else text_bar(bands.mean)
 
 
 def share_value(channel_id: str, first_week: int) -> str:
@@ -84,8 +91,8 @@ def _trend(library: Library, card: SupervisorCard) -> str:
         weeks = range(reading.block.first_week, reading.block.last_week + 1)
         if isinstance(reading, BlockFigures):
             lines.append(
-                f"{head}support {text_bar(reading.availability.mean)}  "
-                f"stress {text_bar(reading.stress.mean)}  {participation_text(reading)}"
+                f"{head}support {bar_or_band(reading.availability)}  "
+                f"stress {bar_or_band(reading.stress)}  {participation_text(reading)}"
             )
         elif all(week in card.skipped for week in weeks):
             lines.append(f"{head}week off (skipped)")
@@ -105,8 +112,12 @@ def _profile(library: Library, card: SupervisorCard) -> list[Block]:
     lines = []
     for reading in profile.domains:
         domain = library.domain(reading.domain)
-        if reading.item is not None:
-            figure = f"{text_bar(reading.item.mean)} agreeing ({reading.item.total} answered)"
+        item = reading.item
+        if item is not None and item.mean is not None:
+            bands = f"{item.answered} answered; {band_counts(item)}"
+            figure = f"{text_bar(item.mean)} agreeing ({bands})"
+        elif item is not None:
+            figure = f"{item.answered} answered; {band_counts(item)} ({NO_MEAN})"
         elif reading.block is None:
             figure = "not come round yet"
         else:
@@ -182,7 +193,8 @@ def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> lis
                 MarkdownTextObject(
                     text=(
                         "Anonymous totals from finished periods only; support and stress are "
-                        "means out of 5. Your team can see each time you look "
+                        "means out of 5, or the one band (low 1–2, middle 3, high 4–5) that "
+                        "everyone's answers fell in. Your team can see each time you look "
                         "(`/teampulse log`)."
                     )
                 )

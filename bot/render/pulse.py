@@ -13,15 +13,25 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.content import Library
+from bot.content import Library, Scale
+from bot.render.bands import NO_MEAN, band_counts, scale_ends, whole_band
 from bot.render.common import as_dicts, citation_line, escape
-from storage.pulse import BlockFigures, Distribution, Reading, Suppressed, participation_reading
+from storage.pulse import Bands, BlockFigures, Reading, Suppressed, participation_reading
 
 NOT_ENOUGH = "not enough answers to show without identifying people"
 
 
-def _bar(distribution: Distribution) -> str:
-    return " · ".join(f"{level}: {n}" for level, n in enumerate(distribution.counts, start=1))
+def item_line(title: str, scale: Scale, bands: Bands) -> str:
+    """One item in full: how many answered, the mean (none for a one-band item), the bands."""
+    mean = NO_MEAN if bands.mean is None else f"mean {bands.mean:.1f} of 5"
+    return (
+        f"*{title}* ({scale_ends(scale)}): {bands.answered} answered, {mean} · {band_counts(bands)}"
+    )
+
+
+def short_figure(bands: Bands, out_of: str = "") -> str:
+    """The mean to one decimal (then `out_of`), or "all High (4–5)" for a one-band item."""
+    return whole_band(bands) if bands.mean is None else f"{bands.mean:.1f}{out_of}"
 
 
 def _titles(library: Library, keys: tuple[str, ...]) -> str:
@@ -41,17 +51,11 @@ def participation_text(figures: BlockFigures) -> str:
 def _detail(library: Library, figures: BlockFigures) -> str:
     lines = [
         f"*Responses:* {participation_text(figures)}",
-        f"*Support available when needed:* mean {figures.availability.mean:.1f} of 5 "
-        f"(1 not at all … 5 always; {_bar(figures.availability)})",
-        f"*Stress:* mean {figures.stress.mean:.1f} of 5 "
-        f"(1 not at all … 5 very much; {_bar(figures.stress)})",
+        item_line("Support available when needed", library.availability, figures.availability),
+        item_line("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
-        domain = library.domain(key)
-        lines.append(
-            f"*“{domain.belief}”:* mean {item.mean:.1f} of 5 agreeing "
-            f"({item.total} answered; {_bar(item)})"
-        )
+        lines.append(item_line(f"“{library.domain(key).belief}”", library.agreement, item))
     return "\n".join(lines)
 
 
@@ -60,8 +64,8 @@ def _trend_line(library: Library, reading: Reading) -> str:
     if isinstance(reading, Suppressed):
         return f"{label} · _{NOT_ENOUGH}_"
     return (
-        f"{label} · {participation_text(reading)} · support {reading.availability.mean:.1f}"
-        f" · stress {reading.stress.mean:.1f}"
+        f"{label} · {participation_text(reading)} · support {short_figure(reading.availability)}"
+        f" · stress {short_figure(reading.stress)}"
     )
 
 
@@ -111,7 +115,7 @@ def pulse_blocks(
         )
         summary = (
             f"Team pulse for {team_name}: {participation_text(latest)}, support "
-            f"{latest.availability.mean:.1f}/5, stress {latest.stress.mean:.1f}/5"
+            f"{short_figure(latest.availability, '/5')}, stress {short_figure(latest.stress, '/5')}"
         )
         if comments:
             quoted = "\n".join(f"> {escape(c)}" for c in comments)[:2900]

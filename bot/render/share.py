@@ -16,11 +16,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.content import Library
+from bot.content import Library, Scale
+from bot.render.bands import band_counts, scale_ends
 from bot.render.common import as_dicts, citation_line
 from bot.render.home import SHARE_PERIOD, domain_titles, share_value, text_bar
 from bot.render.prompt import Message
-from storage.pulse import BlockFigures
+from bot.render.pulse import short_figure
+from storage.pulse import Bands, BlockFigures
 
 
 def _answered(figures: BlockFigures) -> str:
@@ -32,6 +34,15 @@ def _answered(figures: BlockFigures) -> str:
     return f"{figures.responses} of us checked in"
 
 
+def _item(title: str, scale: Scale, bands: Bands, answered: str = "") -> str:
+    """ "• Stress (1 not at all … 5 very much): ███░░ 3.0 out of 5 · Low (1–2): 1 · …", or for
+    a one-band item, no bar and no mean: "• Stress (…): High (4–5): all 5"."""
+    head = f"• {title} ({scale_ends(scale)}){answered}: "
+    if bands.mean is None:
+        return head + band_counts(bands)
+    return f"{head}{text_bar(bands.mean)} out of 5 · {band_counts(bands)}"
+
+
 def team_summary(
     library: Library, figures: BlockFigures, anonymity_min: int, shared_by: str
 ) -> Message:
@@ -39,13 +50,12 @@ def team_summary(
     titles = domain_titles(library, figures.block.domains)
     lines = [
         f"• {_answered(figures)}",
-        f"• Could get support when needed: {text_bar(figures.availability.mean)} out of 5 "
-        "(5 is always)",
-        f"• Stress: {text_bar(figures.stress.mean)} out of 5 (5 is very much)",
+        _item("Could get support when needed", library.availability, figures.availability),
+        _item("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
-        domain = library.domain(key)
-        lines.append(f"• “{domain.belief}”: {text_bar(item.mean)} out of 5 agreeing")
+        belief = f"“{library.domain(key).belief}”"
+        lines.append(_item(belief, library.agreement, item, f", {item.answered} answered"))
     blocks: list[Block] = [
         HeaderBlock(text=f"How we've been: {label}"),
         SectionBlock(
@@ -76,7 +86,8 @@ def team_summary(
     ]
     text = (
         f"How we've been, {label}: {_answered(figures)}; support "
-        f"{figures.availability.mean:.1f} of 5, stress {figures.stress.mean:.1f} of 5"
+        f"{short_figure(figures.availability, ' of 5')}, "
+        f"stress {short_figure(figures.stress, ' of 5')}"
     )
     return Message(text, as_dicts(blocks))
 

@@ -17,8 +17,10 @@ JSON = Mapping[str, Any]
 Names = Callable[[str], str | None]
 """Looks up a Slack id (user or channel) and gives the name to show, or None if unknown."""
 
-WIDTH = 88
+WIDTH = 80
 _SPECIAL = re.compile(r"<([^<>\n]+)>")
+_FENCE = re.compile(r"```\n?(.*?)\n?```", re.DOTALL)
+_RULE = re.compile(r"([─═])\1*")
 _EMPHASIS = tuple(
     re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)([^{m}\n]+?)(?<=\S){re.escape(m)}(?![\w{m}])")
     for m in "*_~"
@@ -51,7 +53,7 @@ def mrkdwn_to_text(text: str, names: Names | None = None) -> str:
         address = target.removeprefix("mailto:")
         return f"{label} ({address})" if label and label != address else address
 
-    plain = _SPECIAL.sub(special, text)
+    plain = _SPECIAL.sub(special, _FENCE.sub(r"\1", text))
     for pattern in _EMPHASIS:
         plain = pattern.sub(r"\1", plain)
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -236,6 +238,9 @@ def framed(lines: Iterable[str], bar: str = "  │ ", width: int = WIDTH) -> str
     for line in lines:
         if not line.strip():
             out.append(bar.rstrip())
+            continue
+        if _RULE.fullmatch(line):  # an underline: as long as fits, never wrapped
+            out.append(bar + line[:room])
             continue
         lead = re.match(r"\s*(?:[•>]\s+|\(.\)\s+|\[.\]\s+)?", line)
         indent = " " * len(lead.group(0)) if lead else ""

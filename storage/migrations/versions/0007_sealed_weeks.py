@@ -17,7 +17,7 @@ upgrade (backups, WAL archives, replicas' logs) still hold those weeks' secrets 
 keep them no longer than you must.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring
 from practice.sealing import SealedValues, WeekSeal, new_week_secret
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

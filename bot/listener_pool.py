@@ -1,0 +1,45 @@
+"""The threads Bolt runs listeners in after each ack, counting the work in hand.
+
+Slack gets its ack first and the work (a modal, a reply, a DM) happens after, so whoever
+drives the bot — the demo, the sandbox shell, a test — cannot tell from the HTTP answer when
+every reply to a request has been sent. `wait_idle` can: it returns once no listener is
+running or queued.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ListenerPool(ThreadPoolExecutor):
+    def __init__(self, max_workers: int, thread_name_prefix: str = "bolt-listener") -> None:
+        super().__init__(max_workers, thread_name_prefix=thread_name_prefix)
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        with self._changed:
+            self._busy += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished()
+            raise
+        future.add_done_callback(lambda _: self._finished())
+        return future
+
+    def _finished(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no listener is running or queued; False if `timeout` s pass first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._busy == 0, timeout)
