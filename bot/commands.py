@@ -173,6 +173,8 @@ def _confirmed(question: str, word: str) -> bool:
         return input(question).strip() == word
     except EOFError:
         return False
+
+
 def _table(rows: list[tuple[str, ...]]) -> str:
     """Rows as left-aligned columns two spaces apart (the first row is the header)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

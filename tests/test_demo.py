@@ -309,11 +309,11 @@ def test_every_command_help_lists_works_and_answers_under_itself(
     commands = [typed(c.usage) for c in COMMANDS]
     assert commands[1] == "as ruth" and commands[-1] == "quit"
     at = commands.index("midweek") + 1  # and midweek again, at once: no second reminder
-    script = ["help", *commands[:3], "cancel", *commands[3:at], "midweek", *commands[at:]]
+    script = ["help", *commands[:at], "midweek", *commands[at:]]
     transcript = sandbox(database_url, "\n".join(script) + "\nwho\n", history=True)
     answers = replies(transcript)
-    # `cancel` answers the form's first question; nothing is read after `quit`.
-    assert [command for command, _ in answers] == [c for c in script if c != "cancel"]
+    # Nothing is read after `quit`.
+    assert [command for command, _ in answers] == script
     assert transcript.endswith("Bye.\n")
 
     listed = answers[0][1]
@@ -327,7 +327,8 @@ def test_every_command_help_lists_works_and_answers_under_itself(
 
     said = {command: words(printed) for command, printed in answers}
     assert "You are now Ruth Campbell (the practice supervisor)." in said["as ruth"]
-    assert "The form is closed. Nothing was sent." in said["/checkin"]
+    # Ruth supervises the team: she is told kindly that she doesn't check in to it.
+    assert "you don't check in to your own team" in said["/checkin"]
     assert "Last 8 weeks, newest first" in said["/teampulse"]
     assert "Who has looked at Northfield Family Support's results" in said["/teampulse log"]
     chart = said["/teampulse chart"]
@@ -348,7 +349,7 @@ def test_every_command_help_lists_works_and_answers_under_itself(
     first = words(first)
     assert "Wed 11 Mar, 10:00 · Midweek: 8 gentle reminders go out" in first
     assert "Priya Shah, Tom Okafor" in first and "each the same direct message" in first
-    assert "A gentle nudge" in first
+    assert "If you've already checked in, thank you" in first
     assert "no reminders are due" in words(again)
     assert "Mon 16 Mar, 09:31 · A new week: the prompt goes out." in said["next week"]
 
@@ -356,7 +357,7 @@ def test_every_command_help_lists_works_and_answers_under_itself(
 def test_history_starts_with_eight_weeks_answered_through_the_bot(database_url: str) -> None:
     transcript = sandbox(database_url, "as ruth\n/teampulse 8\n", history=True)
     before = transcript[: transcript.index("Priya> ")]
-    weeks = re.findall(r"  (w/c \d+ \w+ 2026): (\d) of 9 checked in", before)
+    weeks = re.findall(r"  (w/c \d+ \w+ 2026): (\d) of 8 checked in", before)
     assert len(weeks) == HISTORY_WEEKS == 8
     expected = [
         [answers for i in range(len(MEMBERS)) if (answers := history_answers(w, i))]
@@ -366,7 +367,7 @@ def test_history_starts_with_eight_weeks_answered_through_the_bot(database_url: 
     assert "Mon 09 Mar, 09:31 · This week's prompt has gone out." in before
 
     pulse = words(replies(transcript)[-1][1])
-    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w -]* · (\d) of 9 answered .*? · "
+    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w -]* · (\d) of 8 answered .*? · "
                        r"support (\d\.\d) · stress (\d\.\d)", pulse)  # fmt: skip
     assert len(shown) == 8  # every week above the minimum, with figures
     for (label, count, support, stress), (week_label, _), answers in zip(

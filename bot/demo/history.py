@@ -10,7 +10,7 @@ winter.
 from __future__ import annotations
 
 from bot.demo.script import Answers
-from bot.demo.team import MEMBERS, PEOPLE, DemoError, DemoTeam
+from bot.demo.team import MEMBERS, DemoError, DemoTeam
 
 HISTORY_WEEKS = 8
 # (week, member index) → a comment; one a week at most (comments are shown in random order).
@@ -55,6 +55,6 @@ def play_history(team: DemoTeam, weeks: int = HISTORY_WEEKS) -> list[str]:
             if sent.showing is not None:
                 team.cancel(person, sent.showing)
             answered += 1
-        summary.append(f"{team.week().label()}: {answered} of {len(PEOPLE)} checked in")
+        summary.append(f"{team.week().label()}: {answered} of {len(MEMBERS)} checked in")
     team.feed.take()  # those weeks' messages are not replayed
     return summary

@@ -154,14 +154,14 @@ class Shell:
         sent = self.team.midweek()
         if not sent:
             self.show.moment(
-                "Midweek: no reminders are due. Everyone has checked in, been reminded already "
-                "this week, or turned reminders off."
+                "Midweek: no reminders are due. Everyone has had this week's note already, or "
+                "turned reminders off."
             )
             return
         plural = "s go" if sent != 1 else " goes"
         self.show.moment(
-            f"Midweek: {sent} gentle reminder{plural} out, by direct message, to people who "
-            "haven't checked in yet. Nobody else is told who."
+            f"Midweek: {sent} gentle reminder{plural} out, by direct message, to everyone on "
+            "this week's list, checked in or not, so it tells nobody who has."
         )
         self.show.new_messages()
 
