@@ -7,6 +7,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
+COPY practice ./practice
 COPY scheduler ./scheduler
 COPY storage ./storage
 COPY sandbox ./sandbox

@@ -27,6 +27,14 @@ class KeyProblem(Exception):
     """One readable line about the operator's key."""
 
 
+def key_needed_to_seal(open_weeks: int) -> KeyProblem:
+    """Upgrading to sealed weeks with weeks open, and no key to seal them under."""
+    return KeyProblem(
+        f"SECUREBASE_SECRET_KEY is needed to upgrade: {open_weeks} open week(s) must be "
+        f"sealed under it ({HOW_TO_MAKE})"
+    )
+
+
 def _derive(key: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(key)
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection, inspect, text
 
+from practice.keys import key_needed_to_seal
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -29,4 +31,17 @@ def upgrade(db: Database, revision: str = "heads") -> None:
         config.attributes["connection"] = connection
         if db.has_keyring:  # open weeks are sealed under it (migration 0007)
             config.attributes["keyring"] = db.keyring
+        elif waiting := _weeks_to_seal(connection):
+            # Asked before any revision runs: SQLite cannot take DDL back, so failing half-way
+            # through would leave a schema that no retry could move on from.
+            raise key_needed_to_seal(waiting)
         command.upgrade(config, revision)
+
+
+def _weeks_to_seal(connection: Connection) -> int:
+    """Open weeks that migration 0007 will have to seal (0 once it has run)."""
+    tables = set(inspect(connection).get_table_names())
+    if "team_weeks" not in tables or "week_keys" in tables:
+        return 0
+    query = text("SELECT count(*) FROM team_weeks WHERE closed = :no")
+    return int(connection.scalar(query, {"no": False}) or 0)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring
+from practice.keys import KeyProblem, Keyring, key_needed_to_seal
 from practice.sealing import SealedValues, WeekSeal, new_week_secret
 
 revision: str = "0007"
@@ -53,10 +53,7 @@ def _keyring(open_weeks: int) -> Keyring:
     config = op.get_context().config
     keyring = None if config is None else config.attributes.get("keyring")
     if not isinstance(keyring, Keyring):
-        raise KeyProblem(
-            f"SECUREBASE_SECRET_KEY is needed to upgrade: {open_weeks} open week(s) must be "
-            f"sealed under it ({HOW_TO_MAKE})"
-        )
+        raise key_needed_to_seal(open_weeks)
     return keyring
 
 
