@@ -75,6 +75,12 @@ def conversations_members(ctx: CallContext) -> JSON:
     channel = find_channel(ctx, channel_id)
     if channel is None:
         raise SlackError("channel_not_found")
+    page, next_cursor = _page(ctx, [m for m in channel.members if not _deleted(ctx, m)])
+    return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+
+def _page(ctx: CallContext, ids: list[str]) -> tuple[list[str], str]:
+    """One page of user ids by the call's `limit` and `cursor`, and the next page's cursor."""
     limit_param = ctx.str_param("limit")
     try:
         limit = DEFAULT_PAGE if limit_param is None else int(limit_param)
@@ -82,16 +88,13 @@ def conversations_members(ctx: CallContext) -> JSON:
         raise SlackError("invalid_limit", rejected=True) from None
     if limit < 1:
         raise SlackError("invalid_limit", rejected=True)
-    limit = min(limit, MAX_PAGE)
-    members = [m for m in channel.members if not _deleted(ctx, m)]
     start = 0
     cursor = ctx.str_param("cursor")
     if cursor is not None:
-        start = _decode_cursor(cursor, members)
-    page = members[start : start + limit]
-    rest = members[start + limit :]
-    next_cursor = _encode_cursor(rest[0]) if rest else ""
-    return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+        start = _decode_cursor(cursor, ids)
+    page = ids[start : start + min(limit, MAX_PAGE)]
+    rest = ids[start + len(page) :]
+    return page, _encode_cursor(rest[0]) if rest else ""
 
 
 def conversations_info(ctx: CallContext) -> JSON:
@@ -119,24 +122,12 @@ def users_info(ctx: CallContext) -> JSON:
 
 def users_list(ctx: CallContext) -> JSON:
     """The workspace's users (bots and deleted users included, as Slack lists them), paged."""
-    limit_param = ctx.str_param("limit")
-    try:
-        limit = DEFAULT_PAGE if limit_param is None else int(limit_param)
-    except ValueError:
-        raise SlackError("invalid_limit", rejected=True) from None
-    if limit < 1:
-        raise SlackError("invalid_limit", rejected=True)
     ids = sorted(u.id for u in ctx.state.users.values() if u.team_id == ctx.ws.team_id)
-    start = 0
-    cursor = ctx.str_param("cursor")
-    if cursor is not None:
-        start = _decode_cursor(cursor, ids)
-    page = ids[start : start + min(limit, MAX_PAGE)]
-    rest = ids[start + len(page) :]
+    page, next_cursor = _page(ctx, ids)
     return {
         "ok": True,
         "members": [user_object(ctx.state.users[i], ctx.state.app_id) for i in page],
-        "response_metadata": {"next_cursor": _encode_cursor(rest[0]) if rest else ""},
+        "response_metadata": {"next_cursor": next_cursor},
     }
 
 
