@@ -1,6 +1,7 @@
 """The bot's connection to Slack on a bad day, in both modes where it applies: a Socket Mode
 link that Slack drops or asks to refresh is opened again (and /readyz says 503 meanwhile),
-and a request Slack delivers twice is handled once."""
+and a request Slack delivers twice is handled once: a check-in sent again gets the same
+acknowledgement (the thank-you view) and is stored once, with nothing in the member's DMs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sealed_weeks import unsealed
 
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
-from bot.sandboxed import Person, SandboxedBot, wait_until
+from bot.sandboxed import SAVED_TITLE, WORKSPACE, Person, SandboxedBot, saved_view_title, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
+from storage.teams import get_team
 
 TEAM = "C0LINKTEAM1"
 SUPERVISOR = Person("U0LINKSUP01", "Nia Supervisor")
@@ -41,6 +44,20 @@ def bot(
     running = start(database_url, clock, socket_mode=request.param == "socket_mode")
     yield running
     running.__exit__(None, None, None)
+
+
+def prompt_delivered(bot: SandboxedBot) -> None:
+    """The week opens when its prompt goes out: only then can anyone check in."""
+    assert bot.runtime.delivery.run_due() == 2  # the prompt and the supervisor's DM
+
+
+def stored_check_ins(bot: SandboxedBot) -> int:
+    """How many check-ins this open week holds (opened with the operator's key)."""
+    services = bot.runtime.services
+    with services.db.session() as session:
+        team = get_team(session, WORKSPACE, TEAM)
+    assert team is not None
+    return len(unsealed(services.db, team, services.clock.now()))
 
 
 def readiness(bot: SandboxedBot) -> tuple[int, dict[str, str]]:
@@ -118,9 +135,10 @@ def test_a_redelivered_event_is_handled_once(bot: SandboxedBot) -> None:
     assert len(bot.sandbox.calls("views.publish")) == 1
 
 
-def test_a_redelivered_submission_gets_the_same_answer_and_one_confirmation(
+def test_a_redelivered_submission_gets_the_same_answer_and_is_stored_once(
     bot: SandboxedBot,
 ) -> None:
+    prompt_delivered(bot)
     member = MEMBERS[1].user_id
     view = bot.open_checkin(member, TEAM)
     errors = bot.driver.submit_view(member, view["id"], {})  # nothing answered
@@ -129,25 +147,31 @@ def test_a_redelivered_submission_gets_the_same_answer_and_one_confirmation(
     assert errors.json()["response_action"] == "errors"
     assert bot.sandbox.view_is_open(view["id"])
     assert bot.driver.redeliver(retry_num=1).json() == errors.json()
+    assert stored_check_ins(bot) == 0
 
     answers = {AVAILABILITY: "4", STRESS: "2", DOMAIN_ITEM: None, COMMENT: None}
     first = bot.driver.answer_modal(member, view["id"], answers)
-    wait_until(lambda: bot.sandbox.dms(member), what="the confirmation")
+    assert saved_view_title(first) == SAVED_TITLE, first.text  # stored inside its ack
     again = bot.driver.redeliver(retry_num=1)
     assert (again.status_code, again.content) == (200, first.content)
     settle()
-    assert len(bot.sandbox.dms(member)) == 1
+    assert stored_check_ins(bot) == 1
+    assert bot.sandbox.dms(member) == []  # confirmed in the modal, never in a DM
 
 
 def test_an_ack_that_updates_the_form_reaches_slack(bot: SandboxedBot) -> None:
-    """A view submission's ack with `response_action: update` (here the support note after a
-    hard week) turns the form into the new view, over HTTP and over Socket Mode alike."""
+    """A view submission's ack with `response_action: update` (here the thank-you view, with
+    the support note after a hard week) turns the form into the new view, over HTTP and over
+    Socket Mode alike."""
+    prompt_delivered(bot)
     member = MEMBERS[2].user_id
     view = bot.open_checkin(member, TEAM)
     answers = {AVAILABILITY: "2", STRESS: "5", DOMAIN_ITEM: None, COMMENT: None}
     sent = bot.driver.answer_modal(member, view["id"], answers)
-    assert sent.json()["response_action"] == "update"
+    assert saved_view_title(sent) == SAVED_TITLE, sent.text
     (shown,) = bot.sandbox.open_views(member)
     assert shown["id"] == view["id"]  # the same modal, now showing the bot's answer
+    assert shown["title"]["text"] == SAVED_TITLE
     assert "It sounds like this week has been heavy." in str(shown["blocks"])
-    wait_until(lambda: bot.sandbox.dms(member), what="the confirmation")
+    settle()
+    assert bot.sandbox.dms(member) == []

@@ -164,12 +164,13 @@ def test_a_unanimous_group_shows_its_band_and_no_mean(
     assert "(1 strongly disagree … 5 strongly agree): 5 answered, no mean" in pulse
     assert "support all High (4–5) · stress all Low (1–2)" in pulse
     home = surfaces.words["App Home"]
-    assert "support all High (4–5)  stress all Low (1–2)  5 of 9 answered" in home
+    # Participation is answers over the roster: the eight members (the supervisor is not on it).
+    assert "support all High (4–5)  stress all Low (1–2)  5 of 8 answered" in home
     assert "5 answered; High (4–5): all 5 (no mean, as everyone is in one band)" in home
     alt = surfaces.words["chart alt text"]
     assert (
         "support all 5 High (4–5), not plotted, stress all 5 Low (1–2), not plotted, "
-        "5 of 9 answered."
+        "5 of 8 answered."
     ) in alt
     assert "no point plotted, as its mean would show what people chose" in alt
     shared = surfaces.words["shared message"]
@@ -215,9 +216,9 @@ def test_a_mixed_group_shows_the_mean_and_every_band(database_url: str, clock: M
         "Low (1–2): 1 · Middle (3): 1 · High (4–5): 3"
     ) in pulse
     home = surfaces.words["App Home"]
-    assert "support ███░░ 3.2  stress ███░░ 3.3  6 of 9 answered" in home
+    assert "support ███░░ 3.2  stress ███░░ 3.3  6 of 8 answered" in home
     assert "████░ 3.6 agreeing (5 answered; Low (1–2): 1 · Middle (3): 1 · High (4–5): 3)" in home
-    assert "support 3.2, stress 3.3, 6 of 9 answered." in surfaces.words["chart alt text"]
+    assert "support 3.2, stress 3.3, 6 of 8 answered." in surfaces.words["chart alt text"]
     assert "not plotted" not in surfaces.words["chart alt text"]
     shared = surfaces.words["shared message"]
     assert (
@@ -246,7 +247,7 @@ def test_an_item_below_the_minimum_is_on_no_surface(database_url: str, clock: Ma
     surfaces = surfaces_after(database_url, clock, ITEM_BELOW_MINIMUM)
     for surface in ("/teampulse", "shared message"):
         text = surfaces.words[surface]
-        assert "6 answered" in text or "6 of 9 of us" in text, surface
+        assert "6 answered" in text or "6 of 8 of us" in text, surface
         assert "strongly agree" not in text and "4 answered" not in text, surface
     assert "not enough answers" in surfaces.words["App Home"].split("secure base profile")[1]
     assert "agreeing" not in surfaces.words["App Home"]
