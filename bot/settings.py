@@ -14,17 +14,12 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.manifest import bot_scopes
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 ANONYMITY_FLOOR = 3
-# The bot scopes manifest.yml asks for: what the OAuth install requests unless SLACK_SCOPES says.
-MANIFEST_SCOPES = (
-    "commands",
-    "chat:write",
-    "im:write",
-    "channels:read",
-    "groups:read",
-    "users:read",
-)
+# The bot scopes manifest.yml grants: what the OAuth install asks for unless SLACK_SCOPES says.
+MANIFEST_SCOPES = bot_scopes()
 
 
 class SettingsError(Exception):
