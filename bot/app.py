@@ -9,6 +9,7 @@ from http.client import RemoteDisconnected
 from urllib.error import URLError
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -32,6 +33,19 @@ RETRIED_CONNECTION_ERRORS: list[type[Exception]] = [
     RemoteDisconnected,
     TimeoutError,
 ]
+
+
+class SameTokenTwice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, finding it beside the
+    client we give it, warns on every start that the client's token wins. Both are the same
+    token (Settings read it once), so the warning says nothing; this drops just that one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("securebase.bolt")
+BOLT_LOG.addFilter(SameTokenTwice())
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
@@ -63,7 +77,7 @@ def build_app(
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
-        logger=logging.getLogger("securebase.bolt"),
+        logger=BOLT_LOG,
         # Listeners run after the ack in worker threads, so Slack gets its answer fast.
         process_before_response=False,
         listener_executor=listeners,

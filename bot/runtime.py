@@ -172,8 +172,10 @@ def open_database(settings: Settings) -> Database:
     """The database, migrated to the latest schema (the engine is closed again on failure)."""
     db = Database(settings.database_url)
     try:
-        upgrade(db)
+        applied = upgrade(db)
     except BaseException:
         db.dispose()
         raise
+    if applied:
+        log.info("database migrated: %s", ", ".join(m.revision for m in applied))
     return db
