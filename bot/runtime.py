@@ -183,6 +183,7 @@ class Runtime:
         self.scheduler.shutdown()
         self.listeners.shutdown(wait=True)
         self.services.db.dispose()
+        log.info("stopped: the scheduler and every listener have finished")
 
 
 def open_database(settings: Settings) -> Database:

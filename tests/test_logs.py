@@ -165,6 +165,7 @@ def test_securebase_run_logs_json_lines_and_no_warning(tmp_path: Path, database_
     }
     assert info == {
         ("bot.runtime", "database migrated"),
+        ("bot.runtime", "stopped"),
         ("securebase", f"Secure Base is listening on port {env['PORT']} (POST /slack/events)"),
     }
     sync = [line for line in lines if "PromptScheduler.sync" in str(line["message"])]
