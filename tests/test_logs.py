@@ -101,7 +101,7 @@ def test_the_schedulers_routine_lines_are_debug(level: str, shown: bool) -> None
     scheduler.add_job(lambda: None, "interval", minutes=1, next_run_time=datetime.now(UTC))
     scheduler.start()
     try:
-        assert executed.wait(5)
+        assert executed.wait(30)
     finally:
         scheduler.shutdown(wait=True)
     logged = out.getvalue()

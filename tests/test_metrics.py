@@ -76,7 +76,7 @@ def test_the_series_an_operator_needs(database_url: str, clock: ManualClock) -> 
         scheduler = world.bot.runtime.scheduler
         scheduler.scheduler.add_listener(lambda _: executed.set(), EVENT_JOB_EXECUTED)
         scheduler.start()  # the sync job runs at once
-        assert executed.wait(10)
+        assert executed.wait(30)
         after = scrape(url)
 
     def moved(name: str, **labels: str) -> float:
@@ -105,19 +105,19 @@ def test_a_checkin_leaves_every_series_unchanged(database_url: str, clock: Manua
         # `/checkin`, the form, its submission, the confirmation and the App Home refresh.
         published = len(sandbox.calls("views.publish"))
         world.check_in(member(0), 4, 2, 3, "a good week")
-        wait_until(lambda: len(sandbox.calls("views.publish")) > published)
+        wait_until(lambda: len(sandbox.calls("views.publish")) > published, 30.0)
         # The prompt's button, then a check-in whose confirmation Slack refuses (three tries).
         prompt = sandbox.timeline(CHANNEL)[-1]
         opened = len(sandbox.open_views(member(1)))
         world.bot.driver.click_button(
             member(1), OPEN_CHECKIN, CHANNEL, channel_id=CHANNEL, message_ts=prompt.ts
         )
-        wait_until(lambda: len(sandbox.open_views(member(1))) > opened)
+        wait_until(lambda: len(sandbox.open_views(member(1))) > opened, 30.0)
         posts = len(sandbox.calls("chat.postMessage"))
         sandbox.faults.server_error("chat.postMessage", status=500, times=3)
         answers = {"availability": "2", "stress": "5", "domain_item": None, "comment": None}
-        world.bot.check_in(member(2), CHANNEL, answers, confirm=False)
-        wait_until(lambda: len(sandbox.calls("chat.postMessage")) >= posts + 3)
+        world.bot.check_in(member(2), CHANNEL, answers, confirm=False, timeout=30.0)
+        wait_until(lambda: len(sandbox.calls("chat.postMessage")) >= posts + 3, 30.0)
         sandbox.faults.clear()
         assert scrape(url) == before
 
