@@ -34,6 +34,8 @@ SETTINGS = (
     *dotenv_values(REPO / ".env.example"),
 )
 TEAM_ADD = ["team", "add", "--channel", CHANNEL, "--supervisor", SUPERVISOR]
+# A team set up without asking Slack anything (its workspace and name given).
+TEAM_ADD_OFFLINE = [*TEAM_ADD, "--workspace", WORKSPACE, "--name", "Duty team"]
 # One-shot commands that need Slack: `team add` asks Slack for the workspace when no team is
 # known yet; `prompt` posts.
 SLACK_COMMANDS = {"team add": TEAM_ADD, "prompt": ["prompt", "--channel", CHANNEL]}
@@ -83,7 +85,7 @@ def ready(capsys: pytest.CaptureFixture[str], command: str) -> list[str]:
     posts to; the argv for `command`."""
     assert securebase(capsys, "db", "upgrade")[0] == 0
     if command == "prompt":
-        assert securebase(capsys, *TEAM_ADD, "--workspace", WORKSPACE)[0] == 0
+        assert securebase(capsys, *TEAM_ADD_OFFLINE)[0] == 0
     return SLACK_COMMANDS.get(command, ["run"])
 
 
@@ -226,7 +228,7 @@ def test_the_env_example_left_unedited_is_one_line(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     if argv[0] == "prompt":  # a team to post to (`team add` must find none, to ask Slack)
-        assert securebase(capsys, *TEAM_ADD, "--workspace", WORKSPACE)[0] == 0
+        assert securebase(capsys, *TEAM_ADD_OFFLINE)[0] == 0
     (Path.cwd() / ".env").write_text((REPO / ".env.example").read_text(encoding="utf-8"))
     line = refused(capsys, *argv)
     assert line.startswith(
