@@ -167,6 +167,7 @@ def test_securebase_run_logs_json_lines_and_no_warning(tmp_path: Path, database_
         ("bot.runtime", "database migrated"),
         ("bot.runtime", "stopped"),
         ("securebase", f"Secure Base is listening on port {env['PORT']} (POST /slack/events)"),
+        ("securebase", "Secure Base is stopping"),
     }
     sync = [line for line in lines if "PromptScheduler.sync" in str(line["message"])]
     assert sync and {line["level"] for line in sync} == {"DEBUG"}
