@@ -4,11 +4,14 @@ and — when SLACK_CLIENT_ID is set — the OAuth install flow for many workspac
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.client import RemoteDisconnected
+from typing import TypeVar
 from urllib.error import URLError
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -17,12 +20,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
-from bot import oauth
+from bot import metrics, oauth
 from bot.handlers import register_all
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 LISTENER_THREADS = 8
 SLACK_TIMEOUT_SECONDS = 10
 # slack_sdk's defaults plus read timeouts, which urllib raises bare (not as URLError).
@@ -34,6 +38,34 @@ RETRIED_CONNECTION_ERRORS: list[type[Exception]] = [
 ]
 
 
+class SameTokenTwice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, finding it beside the
+    client we give it, warns on every start that the client's token wins. Both are the same
+    token (Settings read it once), so the warning says nothing; this drops just that one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("securebase.bolt")
+BOLT_LOG.addFilter(SameTokenTwice())
+
+
+class MeasuredApp(App):
+    """Bolt's App, counting and timing every request it answers (bot.metrics), in HTTP and in
+    Socket Mode alike, except the check-in's, which runs unmeasured."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        kind = metrics.surface(req.body)
+        if kind is None:
+            with metrics.unmeasured():
+                return super().dispatch(req)
+        started = time.perf_counter()
+        response = super().dispatch(req)
+        metrics.answered(kind, response.status, time.perf_counter() - started)
+        return response
+
+
 def web_client(services: Services, token: str | None = None) -> WebClient:
     """A client with slack_sdk's own retry handlers: a 429 waits as long as its Retry-After
     says, 5xx answers, dropped connections and timeouts are tried again with backoff. Bolt
@@ -43,6 +75,7 @@ def web_client(services: Services, token: str | None = None) -> WebClient:
         base_url=services.settings.api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
         retry_handlers=[
+            metrics.SlackErrorCounter(),  # first: it must see every answer
             ConnectionErrorRetryHandler(max_retry_count=2, error_types=RETRIED_CONNECTION_ERRORS),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -60,10 +93,10 @@ def build_app(
     the runtime drains it on shutdown so nothing a person started is cut off."""
     settings = services.settings
     client = web_client(services, None if store else settings.bot_token)
-    app = App(
+    app = MeasuredApp(
         client=client,
         signing_secret=settings.signing_secret,
-        logger=logging.getLogger("securebase.bolt"),
+        logger=BOLT_LOG,
         # Listeners run after the ack in worker threads, so Slack gets its answer fast.
         process_before_response=False,
         listener_executor=listeners,

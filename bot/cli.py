@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
 
 from dotenv import load_dotenv
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from bot import logs
 from bot.export import FORMATS, ExportError
 from bot.render.signpost import SUPPORT_MAX
-from bot.settings import SettingsError, load_settings, timezone_name
+from bot.settings import SettingsError, load_settings, log_options, timezone_name
 from practice.keys import KeyProblem
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import status, upgrade
 from storage.teams import DAY_NAMES, DAYS, TeamError
 
-log = logging.getLogger("securebase")
+# Commands that serve or play: they log (at INFO unless LOG_LEVEL says). The others answer in
+# their own words, one line when something is wrong, and log only when LOG_LEVEL is set.
+LOGGING_COMMANDS = {"run": "INFO", "demo": "WARNING", "sandbox": "WARNING"}
 
 
 class UsageError(Exception):
@@ -106,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="securebase", description="Secure Base: a Slack bot for social work teams."
     )
+    root.add_argument("--version", action="version", version=f"securebase {version('securebase')}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="start the bot (Socket Mode or HTTP)")
 
@@ -200,7 +204,8 @@ def parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tasks").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
     )
-    db.add_parser("upgrade", help="apply migrations up to the latest")
+    db.add_parser("upgrade", help="apply migrations up to the latest, naming each one")
+    db.add_parser("current", help="say which migration the database is at, and what is pending")
 
     keys = commands.add_parser(
         "keys", help="the secret key that seals open weeks (SECUREBASE_SECRET_KEY)"
@@ -228,31 +233,48 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = parser().parse_args(argv)
     try:
+        logs.configure(log_options(), default=LOGGING_COMMANDS.get(args.command))
         return dispatch(args)
     except (SettingsError, TeamError, UsageError, ExportError, KeyProblem) as error:
-        print(f"securebase: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     except SlackApiError as error:
-        print(f"securebase: Slack said {error.response.get('error')!r}", file=sys.stderr)
-        return 1
+        return fail(f"Slack said {error.response.get('error')!r}", code=1)
     except SlackClientError as error:
-        print(f"securebase: could not reach Slack: {error}", file=sys.stderr)
-        return 1
+        return fail(f"could not reach Slack: {error}")
+    except (OperationalError, InterfaceError) as error:  # could not open or reach it
+        return fail(
+            f"could not use the database in DATABASE_URL ({_first_line(error)}): check that it "
+            "is running and that the URL's host, name and password are right"
+        )
     except SQLAlchemyError as error:
-        reason = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
-        print(f"securebase: database problem: {reason}", file=sys.stderr)
-        return 1
+        return fail(f"database problem: {_first_line(error)}", code=1)
     except KeyboardInterrupt:
         return 130
 
 
+def fail(line: str, code: int = 2) -> int:
+    """The one line a failure gets. 2: nothing was done, fix what it says and run it again."""
+    print(f"securebase: {line}", file=sys.stderr)
+    return code
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
 def dispatch(args: argparse.Namespace) -> int:
-    from bot import commands  # imported late: keeps `securebase --help` instant
+    from bot import startup  # imported late (with all of the bot): keeps `--help` instant
+
+    try:
+        return _command(args)
+    except startup.Unavailable as error:  # a one-off command: no waiting, one line
+        return fail(str(error))
+
+
+def _command(args: argparse.Namespace) -> int:
+    from bot import commands
 
     if args.command == "run":
         return commands.run(load_settings())
@@ -264,15 +286,12 @@ def dispatch(args: argparse.Namespace) -> int:
         from bot.demo import run_interactive
 
         return run_interactive(history=args.history)
-    # Alembic's INFO chatter would bury the one line these commands answer with.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings(need_slack=False)
     db = Database(settings.database_url, settings.keyring)
     try:
-        upgrade(db)
         if args.command == "db":
-            print("securebase: database is up to date")
-            return 0
+            return database(args.db_command, db)
+        upgrade(db)
         if args.command == "team":
             return commands.team(args, settings, db)
         if args.command == "prompt":
@@ -284,3 +303,19 @@ def dispatch(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def database(action: str, db: Database) -> int:
+    """`db upgrade` names each migration it applies; `db current` changes nothing."""
+    if action == "upgrade":
+        for migration in upgrade(db):
+            print(f"Applied migration {migration.revision}: {migration.title}")
+    now = status(db)
+    at = ", ".join(now.current) or "no migration (an empty database)"
+    if not now.pending:
+        print(f"The database is up to date, at {at}.")
+        return 0
+    print(f"The database is at {at}; {len(now.pending)} to apply with `securebase db upgrade`:")
+    for migration in now.pending:
+        print(f"  {migration.revision}: {migration.title}")
+    return 0

@@ -12,11 +12,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import startup
 from bot.oauth import NotInstalled
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from practice.keys import KeyProblem
+from bot.startup import from_slack
 from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import last_error
@@ -49,7 +51,8 @@ def _workspace(args: argparse.Namespace, db: Database) -> str:
     if len(known) == 1:
         return known.pop()
     try:
-        return str(_slack(db, None).auth_test()["team_id"])
+        with from_slack(load_settings(), "SLACK_BOT_TOKEN"):
+            return str(_slack(db, None).auth_test()["team_id"])
     except SettingsError as error:
         raise TeamError(
             f"{error} (it is needed to ask Slack for the workspace's id; or add --workspace T…)"
@@ -73,7 +76,16 @@ def _slack(db: Database, workspace: str | None) -> WebClient:
 def _channel_name(db: Database, workspace: str, channel: str) -> str:
     """A new team's name when --name is left out: its channel's name, as /securebase does."""
     try:
-        info = _slack(db, workspace).conversations_info(channel=channel)["channel"]
+        with from_slack(load_settings(), "SLACK_BOT_TOKEN"):
+            try:
+                info = _slack(db, workspace).conversations_info(channel=channel)["channel"]
+            except SlackApiError as error:
+                if error.response.get("error") != "channel_not_found":
+                    raise
+                raise TeamError(
+                    f"Slack has no channel {channel} that Secure Base can see: check the id, "
+                    "and for a private channel invite the bot first (/invite @Secure Base)"
+                ) from None
     except SettingsError as error:
         raise TeamError(
             f"{error} (it is needed to look up the channel's name; or add --name)"
@@ -81,13 +93,6 @@ def _channel_name(db: Database, workspace: str, channel: str) -> str:
     except NotInstalled as error:
         raise TeamError(
             f"{error}: install it through /slack/install first, or add --name"
-        ) from None
-    except SlackApiError as error:
-        if error.response.get("error") != "channel_not_found":
-            raise
-        raise TeamError(
-            f"Slack has no channel {channel} that Secure Base can see: check the id, and for "
-            "a private channel invite the bot first (/invite @Secure Base)"
         ) from None
     name = info.get("name") if isinstance(info, dict) else None
     return f"#{name}" if name else f"Team in {channel}"
@@ -263,7 +268,9 @@ def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         }
         print(json.dumps(output, indent=2, ensure_ascii=False))
         return 0
-    runtime = Runtime.create(load_settings())
+    slack = load_settings()
+    startup.slack(slack)  # a refused token or a silent Slack, in one line, before Bolt asks
+    runtime = Runtime.create(slack)
     try:
         made = runtime.delivery.deliver(found.id)
     finally:

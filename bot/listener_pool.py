@@ -4,10 +4,14 @@ Slack gets its ack first and the work (a modal, a reply, a DM) happens after, so
 drives the bot — the demo, the sandbox shell, a test — cannot tell from the HTTP answer when
 every reply to a request has been sent. `wait_idle` can: it returns once no listener is
 running or queued.
+
+Each task runs in a copy of the context it was submitted from (as asyncio's tasks do), so what
+a request set up when it arrived (bot.metrics.unmeasured) holds for the work it started.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +31,8 @@ class ListenerPool(ThreadPoolExecutor):
         with self._changed:
             self._busy += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            context = contextvars.copy_context()
+            future = super().submit(lambda: context.run(fn, *args, **kwargs))
         except BaseException:
             self._finished()
             raise

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.membership import WorkspaceBots
+from bot import metrics
 from bot.oauth import NotInstalled
 from bot.render.prompt import supervisor_reflections, weekly_prompt
 from bot.services import Services
@@ -93,6 +94,7 @@ class SlackMessenger:
             )
         except (SlackClientError, OSError) as error:
             raise _failure(error) from None
+        metrics.prompt_posted()
         return str(response.get("ts"))
 
     def send_reflections(self, team: Team, supervisor_id: str, domain: str) -> str:

@@ -9,11 +9,12 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
+from wsgiref.simple_server import WSGIServer
 
 from slack_bolt import App
 from starlette.applications import Starlette
 
-from bot import log_privacy, oauth
+from bot import log_privacy, metrics, oauth
 from bot.app import LISTENER_THREADS, build_app, web_client
 from bot.handlers.reminders import SlackReminderMessenger
 from bot.health import Readiness, SlackWebApi
@@ -22,7 +23,7 @@ from bot.messenger import SlackMessenger
 from bot.oauth import Installations
 from bot.server import Listener, create_web_app
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.socket_mode import SocketModeLink
 from scheduler.reminders import REMINDER_SWEEP, ReminderDelivery
 from scheduler.service import PromptScheduler
@@ -49,6 +50,7 @@ class Runtime:
     readiness: Readiness = field(default_factory=Readiness)
     socket_link: SocketModeLink | None = None
     _listeners: list[Listener] = field(default_factory=list)
+    _exporter: WSGIServer | None = None
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -108,6 +110,7 @@ class Runtime:
             lease=timedelta(seconds=settings.claim_lease_seconds),
         )
         scheduler.scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
+        metrics.watch(scheduler.scheduler)
         readiness = readiness or Readiness()
         readiness.database = db
         if settings.app_token is None:  # in Socket Mode, the link says (open_socket_mode)
@@ -155,11 +158,25 @@ class Runtime:
         self._listeners.append(listener)
         return url
 
+    def serve_metrics(self, host: str, port: int) -> None:
+        """Prometheus metrics on their own port (bot.metrics), until `stop`."""
+        try:
+            self._exporter = metrics.serve(host, port)
+        except OSError as error:
+            raise SettingsError(
+                f"METRICS_PORT={port} cannot be opened on {host} ({error.strerror}): choose "
+                "another METRICS_PORT, or check METRICS_HOST"
+            ) from None
+        log.info("metrics at http://%s:%s/metrics", host, port)
+
     def stop(self) -> None:
         """Stop taking requests (Socket Mode: once every envelope received is acknowledged;
         HTTP: once requests in flight are answered), let running jobs and listeners finish,
         then close the pool."""
         self.readiness.stopping = True
+        if self._exporter is not None:
+            self._exporter.shutdown()
+            self._exporter.server_close()
         if self.socket_link is not None:
             self.socket_link.close()
         for listener in self._listeners:
@@ -167,6 +184,7 @@ class Runtime:
         self.scheduler.shutdown()
         self.listeners.shutdown(wait=True)
         self.services.db.dispose()
+        log.info("stopped: the scheduler and every listener have finished")
 
 
 def open_database(settings: Settings) -> Database:
@@ -175,12 +193,14 @@ def open_database(settings: Settings) -> Database:
     process does not have; re-wraps weeks sealed under SECUREBASE_SECRET_KEY_PREVIOUS."""
     db = Database(settings.database_url, settings.require_keyring())
     try:
-        upgrade(db)
+        applied = upgrade(db)
         with db.session() as session:
             moved = rewrap_open_weeks(session)
     except BaseException:
         db.dispose()
         raise
+    if applied:
+        log.info("database migrated: %s", ", ".join(m.revision for m in applied))
     if moved:
         log.info("%d open week(s) re-wrapped under the new secret key", moved)
     return db

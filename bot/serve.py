@@ -70,6 +70,8 @@ def _serve(settings: Settings, stop: threading.Event) -> int:
         )
         runtime.adopt(listener)
         running.append(runtime)
+        if settings.metrics_enabled:
+            runtime.serve_metrics(settings.metrics_host, settings.metrics_port)
         runtime.scheduler.start()
         if settings.app_token is not None:
             link = runtime.open_socket_mode(settings.app_token)

@@ -31,12 +31,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
+from bot.handlers.checkin import is_checkin
 from bot.health import Readiness, health_routes
 from bot.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.redelivery import Redeliveries
 
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything absurd early.
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
+REFUSED = "refused"  # the metrics surface of requests turned away unread (unsigned, too big, …)
 
 
 class BodyTooLarge(Exception):
@@ -78,6 +81,13 @@ def _slack_routes(bolt: Callable[[], App | None], signing_secret: str, oauth: bo
     verifier = SignatureVerifier(signing_secret)
     redeliveries = Redeliveries()
 
+    def refuse(response: Response, request: Request | None = None, body: bytes = b"") -> Response:
+        """A request turned away before Bolt (which counts the ones it answers). Not even a
+        refused check-in is counted: with a wrong signing secret every check-in is refused."""
+        if request is None or not _checkin(request, body):
+            metrics.answered(REFUSED, response.status_code)
+        return response
+
     async def events(request: Request) -> Response:
         app = bolt()
         if app is None:
@@ -85,22 +95,29 @@ def _slack_routes(bolt: Callable[[], App | None], signing_secret: str, oauth: bo
         try:
             body = await _capped_body(request)
         except BodyTooLarge:
-            return PlainTextResponse("request body too large", status_code=413)
+            return refuse(PlainTextResponse("request body too large", status_code=413))
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
-            return PlainTextResponse("request body is not UTF-8", status_code=400)
+            return refuse(PlainTextResponse("request body is not UTF-8", status_code=400))
         if not _signed(verifier, body, request):
-            return JSONResponse({"error": "invalid request"}, status_code=401)
+            return refuse(
+                JSONResponse({"error": "invalid request"}, status_code=401), request, body
+            )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in SLACK_CONTENT_TYPES:
-            return PlainTextResponse(
-                f"content type must be one of {', '.join(SLACK_CONTENT_TYPES)}", status_code=415
+            return refuse(
+                PlainTextResponse(
+                    f"content type must be one of {', '.join(SLACK_CONTENT_TYPES)}",
+                    status_code=415,
+                ),
+                request,
+                body,
             )
         try:
             bolt_request = _bolt_request(request, body, content_type)
         except (ValueError, TypeError, AttributeError, KeyError):  # Bolt's parser on bad JSON
-            return PlainTextResponse("request body is not a Slack payload", status_code=400)
+            return refuse(PlainTextResponse("request body is not a Slack payload", status_code=400))
         response = await run_in_threadpool(
             redeliveries.answer,
             bolt_request.body,
@@ -146,6 +163,16 @@ def _bolt_request(request: Request, body: bytes, content_type: str) -> BoltReque
             bolt_request.body = fields
             bolt_request.context = build_context(BoltContext({}), fields)
     return bolt_request
+
+
+def _checkin(request: Request, body: bytes) -> bool:
+    """Whether an unverified body reads as part of a check-in (see bot.metrics)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        parsed = _bolt_request(request, body, content_type).body
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return False
+    return isinstance(parsed, dict) and is_checkin(parsed)
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:

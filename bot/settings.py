@@ -15,22 +15,41 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring, SecretKey, parse_key
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from bot.manifest import bot_scopes
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+DATABASE_DEFAULT = "sqlite:///securebase.db"
+POSTGRES_EXAMPLE = "postgresql+psycopg://user:password@host:5432/securebase"
+# The drivers Secure Base is built and tested on, per database.
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+# The values .env.example ships with: a copy of it left unedited must not look configured.
+EXAMPLE_VALUES = {
+    "SLACK_BOT_TOKEN": "xoxb-your-bot-token",
+    "SLACK_SIGNING_SECRET": "your-signing-secret",
+}
 ANONYMITY_FLOOR = 3
-# The bot scopes manifest.yml asks for: what the OAuth install requests unless SLACK_SCOPES says.
-MANIFEST_SCOPES = (
-    "commands",
-    "chat:write",
-    "im:write",
-    "channels:read",
-    "groups:read",
-    "users:read",
-)
+# The bot scopes manifest.yml grants: what the OAuth install asks for unless SLACK_SCOPES says.
+MANIFEST_SCOPES = bot_scopes()
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+METRICS_PORT_DEFAULT = 9464
 
 
 class SettingsError(Exception):
     """One readable line about one setting."""
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """LOG_LEVEL (None when unset: each command has its own default) and LOG_FORMAT."""
+
+    level: str | None = None
+    format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,10 @@ class Settings:
     client_secret: str | None = None
     scopes: tuple[str, ...] = MANIFEST_SCOPES
     redirect_uri: str | None = None
+    # Prometheus metrics on their own port, off unless METRICS_ENABLED=1.
+    metrics_enabled: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = METRICS_PORT_DEFAULT
     # The operator's key (never in the database): None only where nothing opens or closes weeks.
     keyring: Keyring | None = None
 
@@ -81,6 +104,11 @@ def _required(env: Mapping[str, str], name: str, prefix: str | None = None) -> s
     value = env.get(name, "").strip()
     if not value:
         raise SettingsError(f"{name} is not set: copy it from {WHERE[name]} into .env")
+    if value == EXAMPLE_VALUES.get(name):
+        raise SettingsError(
+            f"{name} is still the example from .env.example: copy the real one from "
+            f"{WHERE[name]} into .env"
+        )
     if prefix and not value.startswith(prefix):
         raise SettingsError(
             f"{name} should start with '{prefix}': copy it again from {WHERE[name]}"
@@ -110,6 +138,46 @@ def _api_url(env: Mapping[str, str]) -> str:
             f"({SLACK_API_DEFAULT}) or point it at the sandbox"
         )
     return url if url.endswith("/") else url + "/"
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    """SQLite or PostgreSQL through psycopg, with its driver installed. The URL itself is never
+    repeated back: it may hold a password."""
+    url = env.get("DATABASE_URL", "").strip() or DATABASE_DEFAULT
+    try:
+        parsed: URL = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            f"DATABASE_URL is not a database URL: use {DATABASE_DEFAULT} or {POSTGRES_EXAMPLE}"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        raise SettingsError(
+            f"DATABASE_URL starts with {parsed.drivername}://, which SQLAlchemy does not know: "
+            f"write {POSTGRES_EXAMPLE} (same user, host and database)"
+        )
+    if backend not in DRIVERS:
+        raise SettingsError(
+            f"DATABASE_URL is a {backend} database: Secure Base runs on SQLite or PostgreSQL "
+            f"only ({DATABASE_DEFAULT} or {POSTGRES_EXAMPLE})"
+        )
+    try:
+        driver = parsed.get_driver_name()
+    except NoSuchModuleError:
+        driver = parsed.drivername.partition("+")[2]
+    if driver != DRIVERS[backend]:
+        raise SettingsError(
+            f"DATABASE_URL needs a database driver Secure Base does not use ({driver}): write "
+            f"{'sqlite:///' if backend == 'sqlite' else 'postgresql+psycopg://'}…"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError:
+        raise SettingsError(
+            f"DATABASE_URL needs a database driver that is not installed here ({driver}): "
+            "pip install 'securebase[postgres]' into the bot's environment"
+        ) from None
+    return url
 
 
 def timezone_name(value: str, variable: str = "SECUREBASE_TIMEZONE") -> str:
@@ -201,6 +269,34 @@ def _keyring(env: Mapping[str, str]) -> Keyring | None:
             "leave it unset unless you are moving to a new key"
         )
     return Keyring(key, old)
+def log_options(env: Mapping[str, str] | None = None) -> LogOptions:
+    """LOG_LEVEL and LOG_FORMAT, read before anything else so that every line obeys them."""
+    env = os.environ if env is None else env
+    level = env.get("LOG_LEVEL", "").strip().upper() or None
+    if level == "WARN":
+        level = "WARNING"
+    if level is not None and level not in LOG_LEVELS:
+        raise SettingsError(
+            f"LOG_LEVEL={env['LOG_LEVEL']!r} is not a log level: use one of {', '.join(LOG_LEVELS)}"
+        )
+    form = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if form not in LOG_FORMATS:
+        raise SettingsError(
+            f"LOG_FORMAT={env['LOG_FORMAT']!r} is not a log format: use text or json "
+            "(one JSON object per line)"
+        )
+    return LogOptions(level, form)
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(
+        f"{name}={env[name]!r} is neither on nor off: use 1 to turn it on, 0 or empty for off"
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = True) -> Settings:
@@ -226,13 +322,22 @@ def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = Tr
             "HTTP mode (/slack/install), so leave SLACK_APP_TOKEN empty"
         )
     one_workspace = need_slack and not client_id
+    port = _int(env, "PORT", 3000, 1, 65535, "the HTTP port for Slack's requests")
+    metrics_enabled = _switch(env, "METRICS_ENABLED")
+    metrics_port = _int(
+        env, "METRICS_PORT", METRICS_PORT_DEFAULT, 1, 65535, "the port Prometheus scrapes"
+    )
+    if metrics_enabled and metrics_port == port:
+        raise SettingsError(
+            f"METRICS_PORT={metrics_port} is also PORT: metrics need a port of their own"
+        )
     return Settings(
         bot_token=_required(env, "SLACK_BOT_TOKEN", "xoxb-") if one_workspace else "",
         signing_secret=_required(env, "SLACK_SIGNING_SECRET") if need_slack else "",
         app_token=app_token,
         api_url=_api_url(env),
-        database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///securebase.db",
-        port=_int(env, "PORT", 3000, 1, 65535, "the HTTP port for Slack's requests"),
+        database_url=_database_url(env),
+        port=port,
         anonymity_min=anonymity_min,
         timezone=timezone_name(env.get("SECUREBASE_TIMEZONE", "").strip() or "Europe/London"),
         retention_weeks=_int(
@@ -252,4 +357,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, need_slack: bool = Tr
         scopes=_scopes(env),
         redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
         keyring=_keyring(env),
+        metrics_enabled=metrics_enabled,
+        metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
+        metrics_port=metrics_port,
     )

@@ -46,6 +46,9 @@ REFUSED = frozenset(
         "not_allowed_token_type",
     }
 )
+# Refusals of a token that was good once: copying it again will not help.
+GONE = frozenset({"token_revoked", "token_expired", "account_inactive"})
+REINSTALL = "reinstall the app (its 'Install App' page) and copy the new token"
 # PostgreSQL's "the login was refused" SQLSTATEs: invalid_password, invalid_authorization.
 REFUSED_LOGIN = frozenset({"28P01", "28000"})
 
@@ -120,19 +123,19 @@ def slack(settings: Settings) -> None:
     only Slack's answer to `api.test`) and, in Socket Mode, the app token. Checked before
     anything else, so a refused token is the one line the bot prints."""
     client = WebClient(base_url=settings.api_url, timeout=SLACK_TIMEOUT)
-    with _from_slack(settings, "SLACK_BOT_TOKEN"):
+    with from_slack(settings, "SLACK_BOT_TOKEN"):
         if settings.oauth:
             client.api_test()
         else:
             client.auth_test(token=settings.bot_token)
     if settings.app_token is not None:
-        with _from_slack(settings, "SLACK_APP_TOKEN"):
+        with from_slack(settings, "SLACK_APP_TOKEN"):
             client.apps_connections_open(app_token=settings.app_token)  # the URL goes unused
 
 
 def runtime(settings: Settings, build: Callable[[], Runtime]) -> Runtime:
     """The bot (which asks Slack who it is once more)."""
-    with _from_slack(settings, "SLACK_BOT_TOKEN"):
+    with from_slack(settings, "SLACK_BOT_TOKEN"):
         try:
             return build()
         except BoltError as error:  # Bolt's own auth.test, if Slack went away just now
@@ -141,26 +144,28 @@ def runtime(settings: Settings, build: Callable[[], Runtime]) -> Runtime:
 
 def socket_link(settings: Settings, link: SocketModeLink) -> None:
     """The first Socket Mode link, open."""
-    with _from_slack(settings, "SLACK_APP_TOKEN"):
+    with from_slack(settings, "SLACK_APP_TOKEN"):
         link.connect()
 
 
 @contextmanager
-def _from_slack(settings: Settings, token_setting: str) -> Iterator[None]:
-    """Turns what slack_sdk raises into SettingsError (a refused token) or Unavailable."""
+def from_slack(settings: Settings, token_setting: str) -> Iterator[None]:
+    """Turns what slack_sdk raises into SettingsError (a refused token) or Unavailable; also
+    for the one-off commands that ask Slack something (`team add`, `prompt`)."""
     try:
         yield
     except SlackApiError as error:
         code = error.response.get("error")
         if code in REFUSED:
+            fix = REINSTALL if code in GONE else "copy it again"
             raise SettingsError(
-                f"{token_setting} was refused by Slack ({code}): copy it again from "
-                f"{WHERE[token_setting]}"
+                f"{token_setting} was refused by Slack ({code}): {fix} from {WHERE[token_setting]}"
             ) from None
         raise Unavailable(f"Slack answered {code or error.response.status_code!r}") from None
     except (SlackClientError, OSError) as error:  # urllib's URLError is an OSError
         raise Unavailable(
-            f"Slack is not reachable at {settings.api_url} ({_reason(error)})"
+            f"Slack is not reachable at {settings.api_url} ({_reason(error)}): check the "
+            "network, any proxy, and SLACK_API_URL"
         ) from None
 
 

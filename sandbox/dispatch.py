@@ -229,6 +229,9 @@ class Dispatcher:
         workspace = self.state.workspaces[info.team_id]
         if not workspace.installed:
             raise SlackError("invalid_auth")
+        bot = self.state.users.get(workspace.bot_user_id)
+        if bot is not None and bot.deleted:
+            raise SlackError("account_inactive")  # the bot user was deactivated
         return workspace
 
     def _authenticate_app(self, token: str | None) -> None:

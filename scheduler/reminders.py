@@ -146,7 +146,8 @@ class ReminderDelivery:
             key = seal.reminder_key(team.workspace_id, user)
             sent += self._remind(team, week.index, user, key, period.domain)
         if sent:
-            log.info("team %s: %d check-in reminders sent", team.channel_id, sent)
+            # Without the number: summed over a day, it is how many members had not checked in.
+            log.info("team %s: check-in reminders sent", team.channel_id)
         return sent
 
     def _remind(self, team: Team, week_index: int, user: str, key: str, domain: str) -> int:

@@ -1,17 +1,38 @@
-"""Alembic migrations, driven from code (`securebase db upgrade`, and at start-up)."""
+"""Alembic migrations, driven from code (`securebase db upgrade` and `db current`, and at
+start-up)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
 
 from practice.keys import key_needed_to_seal
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Migration:
+    revision: str
+    title: str  # the first line of its docstring
+
+    @classmethod
+    def of(cls, script: Script) -> Migration:
+        return cls(script.revision, (script.doc or "").strip())
+
+
+@dataclass(frozen=True)
+class Status:
+    current: tuple[str, ...]  # empty for a database never migrated
+    pending: tuple[Migration, ...]  # oldest first
 
 
 def alembic_config(url: str) -> Config:
@@ -21,9 +42,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "heads") -> None:
-    """Bring the schema to `revision`; safe to run from several replicas at once on PostgreSQL."""
+def upgrade(db: Database, revision: str = "heads") -> list[Migration]:
+    """Bring the schema to `revision`, returning the migrations applied (in order); safe to run
+    from several replicas at once on PostgreSQL."""
     config = alembic_config(db.url)
+    applied: list[Migration] = []
+
+    def note(*, step: Any, **_: Any) -> None:
+        applied.append(Migration.of(step.up_revision))
+
+    config.attributes["on_version_apply"] = note
     with db.engine.begin() as connection:
         if db.is_postgres:
             # One replica migrates at a time; the others wait and then find nothing to do.
@@ -36,6 +64,17 @@ def upgrade(db: Database, revision: str = "heads") -> None:
             # through would leave a schema that no retry could move on from.
             raise key_needed_to_seal(waiting)
         command.upgrade(config, revision)
+    return applied
+
+
+def status(db: Database) -> Status:
+    """Where the schema is, and what `upgrade` would apply; changes nothing."""
+    scripts = ScriptDirectory.from_config(alembic_config(db.url))
+    with db.engine.connect() as connection:
+        current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+    done = {s.revision for head in current for s in scripts.iterate_revisions(head, "base")}
+    every = reversed(list(scripts.walk_revisions()))  # oldest first
+    return Status(current, tuple(Migration.of(s) for s in every if s.revision not in done))
 
 
 def _weeks_to_seal(connection: Connection) -> int:

@@ -4,6 +4,7 @@ that tests move by hand."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from practice.keys import Keyring
+from bot.logs import ConfiguredHandler
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade
@@ -50,3 +52,15 @@ START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """`securebase` (bot.cli.main) sets up the process's logging, as an entry point should;
+    tests that call it in-process get the root logger's level back, and lose its handler."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
+    for handler in [h for h in root.handlers if isinstance(h, ConfiguredHandler)]:
+        root.removeHandler(handler)

@@ -13,9 +13,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from bot.cli import main
@@ -24,6 +26,7 @@ from bot.content import default_library
 from sandbox.webapi import SlackSandbox
 from storage import deliveries
 from storage.db import Database
+from storage.migrate import alembic_config, status, upgrade
 from storage.models import Delivery, Team
 
 REPO = Path(__file__).resolve().parents[1]
@@ -412,11 +415,69 @@ def test_prompt_for_an_unknown_channel(capsys: pytest.CaptureFixture[str]) -> No
     assert one_line(err) == "securebase: no team is set up in channel C0NOPE"
 
 
-def test_db_upgrade_says_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
-    for _ in range(2):  # a fresh database, then an already migrated one
-        code, out, err = run(capsys, "db", "upgrade")
+def every_migration() -> list[str]:
+    """Every revision in storage/migrations, oldest first (each new one counts here too)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def test_db_upgrade_names_each_migration_it_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    revisions = every_migration()
+    head = revisions[-1]
+    assert revisions[0] == "0001" and len(revisions) >= 6
+    code, out, err = run(capsys, "db", "current")
+    assert (code, err) == (0, "")
+    header, *pending = out.strip().splitlines()
+    assert header == (
+        f"The database is at no migration (an empty database); {len(revisions)} to apply "
+        "with `securebase db upgrade`:"
+    )
+    assert pending[0] == "  0001: initial schema"
+    assert [line.split(":")[0].strip() for line in pending] == revisions
+
+    code, out, err = run(capsys, "db", "upgrade")
+    assert (code, err) == (0, "")
+    *applied, last = out.strip().splitlines()
+    assert applied[0] == "Applied migration 0001: initial schema"
+    assert [line.split(":")[0] for line in applied] == [
+        f"Applied migration {revision}" for revision in revisions
+    ]
+    assert last == f"The database is up to date, at {head}."
+
+    for command in ("upgrade", "current"):  # nothing left to apply, and nothing is
+        code, out, err = run(capsys, "db", command)
+        assert (code, err, out.strip()) == (0, "", f"The database is up to date, at {head}.")
+
+
+def test_db_current_changes_nothing_and_lists_what_is_pending(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    db = Database(database_url)
+    try:
+        upgrade(db, "0003")
+        code, out, err = run(capsys, "db", "current")
         assert (code, err) == (0, "")
-        assert out.strip() == "securebase: database is up to date"
+        header, *pending = out.strip().splitlines()
+        later = [r for r in every_migration() if r not in ("0001", "0003")]
+        assert header == (
+            f"The database is at 0003; {len(later)} to apply with `securebase db upgrade`:"
+        )
+        assert [line.split(":")[0].strip() for line in pending] == later
+        assert sorted(pending[:2]) == [  # two branches off 0001, in Alembic's order
+            "  0002: team experience: support text per team, reminder opt-outs, skipped weeks",
+            "  0004: partial index on the open team-weeks",
+        ]
+        assert pending[2].startswith("  0005: Week secrets move to a table of their own")
+        assert status(db).current == ("0003",)
+    finally:
+        db.dispose()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"securebase {version('securebase')}"
 
 
 def test_run_without_a_bot_token_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -440,8 +501,8 @@ def test_an_unreachable_database_is_one_line(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     code, out, err = run(capsys, "team", "list")
-    assert (code, out) == (1, "")
-    assert one_line(err).startswith("securebase: database problem:")
+    assert (code, out) == (2, "")
+    assert one_line(err).startswith("securebase: could not use the database in DATABASE_URL (")
 
 
 # --- as a real process -------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot.render.text import framed, mrkdwn_to_text, questions, view_lines
 
 CLI = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
 # What `make demo` does not install: the demo must run without any of it.
-NOT_INSTALLED_FOR_THE_DEMO = ("pytest", "hypothesis", "yaml", "psycopg", "mypy", "ruff")
+NOT_INSTALLED_FOR_THE_DEMO = ("pytest", "hypothesis", "psycopg", "mypy", "ruff")
 WITHOUT_DEV_TOOLS = (
     "import sys\n"
     f"for name in {NOT_INSTALLED_FOR_THE_DEMO!r}:\n"

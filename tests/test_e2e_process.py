@@ -312,7 +312,7 @@ def test_sigterm_acknowledges_envelopes_in_flight_then_exits_0(
         # The work after each ack finished too: every /teampulse was answered.
         assert len(sandbox.ephemerals(SUPERVISOR)) == 30
     log = bot.text()
-    assert "Scheduler has been shut down" in log
+    assert "stopped: the scheduler and every listener have finished" in log
     assert "Traceback" not in log
 
 

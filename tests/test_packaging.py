@@ -10,7 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-DEV_TOOLS = {"pytest", "hypothesis", "ruff", "mypy", "pyyaml", "setuptools"}
+# PyYAML is not among them: the bot itself reads bot/manifest.yml with it.
+DEV_TOOLS = {"pytest", "hypothesis", "ruff", "mypy", "types-pyyaml", "setuptools"}
 
 
 def names(requirements: list[str]) -> set[str]:

@@ -284,5 +284,5 @@ def test_sigterm_lets_an_open_checkin_finish_then_exits_0(cluster: Cluster) -> N
     views = cluster.sandbox.open_views(member)
     assert len(views) == 1 and views[0]["type"] == "modal"
     log = replica.log.read_text()
-    assert "Scheduler has been shut down" in log
+    assert "stopped: the scheduler and every listener have finished" in log
     assert "Traceback" not in log

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+import pytest
+from dotenv import dotenv_values
+
+from bot.settings import (
+    METRICS_PORT_DEFAULT,
+    LogOptions,
+    Settings,
+    SettingsError,
+    load_settings,
+    log_options,
+)
+
+REPO = Path(__file__).resolve().parents[1]
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
 
@@ -92,6 +104,13 @@ def test_api_url_gets_a_trailing_slash() -> None:
         # A zone *directory* ("Europe") once escaped as IsADirectoryError, with a traceback.
         ({**GOOD, "SECUREBASE_TIMEZONE": "Europe"}, "SECUREBASE_TIMEZONE"),
         ({**GOOD, "SECUREBASE_TIMEZONE": "../../etc/passwd"}, "SECUREBASE_TIMEZONE"),
+        ({**GOOD, "DATABASE_URL": "postgres://sb@db/sb"}, "DATABASE_URL"),
+        ({**GOOD, "DATABASE_URL": "mysql+pymysql://sb@db/sb"}, "DATABASE_URL"),
+        ({**GOOD, "DATABASE_URL": "postgresql+asyncpg://sb@db/sb"}, "DATABASE_URL"),
+        ({**GOOD, "DATABASE_URL": "securebase.db"}, "DATABASE_URL"),
+        ({**GOOD, "METRICS_ENABLED": "maybe"}, "METRICS_ENABLED"),
+        ({**GOOD, "METRICS_PORT": "0"}, "METRICS_PORT"),
+        ({**GOOD, "METRICS_ENABLED": "1", "METRICS_PORT": "3000"}, "METRICS_PORT"),
     ],
 )
 def test_malformed_values_are_refused_in_one_line(env: dict[str, str], variable: str) -> None:
@@ -156,3 +175,52 @@ def test_a_zone_in_the_wrong_case_gets_the_right_one_suggested(typed: str, meant
 def test_a_zone_with_no_near_name_gets_an_example() -> None:
     message = refused({**GOOD, "SECUREBASE_TIMEZONE": "Mars/Olympus"}, "SECUREBASE_TIMEZONE")
     assert message.endswith("is not an IANA time zone (e.g. Europe/London)")
+
+
+def test_the_env_example_left_unedited_is_refused() -> None:
+    """The placeholders in .env.example, as a person who copied it to .env would have them."""
+    example = {k: v or "" for k, v in dotenv_values(REPO / ".env.example").items()}
+    message = refused(example, "SLACK_BOT_TOKEN")
+    assert "still the example from .env.example" in message
+    message = refused({**example, "SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, "SLACK_SIGNING_SECRET")
+    assert "still the example from .env.example" in message
+    # Everything else in it is a working value.
+    loaded = load_settings({**example, **GOOD})
+    assert (loaded.database_url, loaded.metrics_enabled) == ("sqlite:///securebase.db", False)
+
+
+def test_database_url_never_repeats_a_password() -> None:
+    message = refused({**GOOD, "DATABASE_URL": "postgres://sb:hunter2@db/sb"}, "DATABASE_URL")
+    assert "hunter2" not in message
+
+
+def test_metrics_are_off_unless_switched_on() -> None:
+    assert (settings().metrics_enabled, settings().metrics_host) == (False, "127.0.0.1")
+    assert settings().metrics_port == METRICS_PORT_DEFAULT
+    on = settings(METRICS_ENABLED="1", METRICS_PORT="9100", METRICS_HOST="0.0.0.0")
+    assert (on.metrics_enabled, on.metrics_host, on.metrics_port) == (True, "0.0.0.0", 9100)
+    assert settings(METRICS_ENABLED="0").metrics_enabled is False
+    # Off, the port may be anything (it is not opened).
+    assert settings(METRICS_PORT="3000").metrics_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, LogOptions(None, "text")),
+        ({"LOG_LEVEL": "debug", "LOG_FORMAT": "JSON"}, LogOptions("DEBUG", "json")),
+        ({"LOG_LEVEL": " warn ", "LOG_FORMAT": ""}, LogOptions("WARNING", "text")),
+    ],
+)
+def test_log_options(env: dict[str, str], expected: LogOptions) -> None:
+    assert log_options(env) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [({"LOG_LEVEL": "loud"}, "LOG_LEVEL"), ({"LOG_FORMAT": "xml"}, "LOG_FORMAT")],
+)
+def test_bad_log_options_are_refused_in_one_line(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        log_options(env)
+    assert variable in str(caught.value) and "\n" not in str(caught.value)
