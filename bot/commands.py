@@ -17,8 +17,8 @@ from bot.oauth import NotInstalled
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
-from practice.keys import KeyProblem
 from bot.startup import from_slack
+from practice.keys import KeyProblem
 from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import last_error

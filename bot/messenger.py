@@ -13,8 +13,8 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.membership import WorkspaceBots
 from bot import metrics
+from bot.membership import WorkspaceBots
 from bot.oauth import NotInstalled
 from bot.render.prompt import supervisor_reflections, weekly_prompt
 from bot.services import Services

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring, SecretKey, parse_key
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.manifest import bot_scopes
+from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring, SecretKey, parse_key
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 DATABASE_DEFAULT = "sqlite:///securebase.db"
@@ -269,6 +269,8 @@ def _keyring(env: Mapping[str, str]) -> Keyring | None:
             "leave it unset unless you are moving to a new key"
         )
     return Keyring(key, old)
+
+
 def log_options(env: Mapping[str, str] | None = None) -> LogOptions:
     """LOG_LEVEL and LOG_FORMAT, read before anything else so that every line obeys them."""
     env = os.environ if env is None else env

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from practice.keys import Keyring
 from bot.logs import ConfiguredHandler
+from practice.keys import Keyring
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade
@@ -24,6 +24,16 @@ PG_ENV = "SECUREBASE_TEST_DATABASE_URL"
 
 def on_postgres() -> bool:
     return bool(os.environ.get(PG_ENV))
+
+
+@pytest.fixture(autouse=True)
+def operator_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test's environment holds an operator key of its own, as `securebase run` needs
+    (bots a test starts as subprocesses inherit it, so they share it). Tests about a missing or
+    wrong key build their environment without it."""
+    key = os.urandom(32).hex()
+    monkeypatch.setenv("SECUREBASE_SECRET_KEY", key)
+    return key
 
 
 @pytest.fixture

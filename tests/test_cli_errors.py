@@ -49,6 +49,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: s
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECUREBASE_SECRET_KEY", os.urandom(32).hex())  # this file is about others
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
