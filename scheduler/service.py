@@ -9,6 +9,7 @@ Duplicates between replicas are stopped by the delivery ledger, not by the sched
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -37,6 +38,11 @@ class PromptScheduler:
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
+        # `sync` changes the scheduler's own jobs, which needs the job-store lock that
+        # APScheduler's shutdown holds while it waits for running jobs: shutdown lets a running
+        # sync finish first and stops later ones, so the two never wait on each other.
+        self._syncing = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -54,6 +60,11 @@ class PromptScheduler:
 
     def sync(self) -> None:
         """Make the team jobs match the teams table, then catch up whatever is overdue."""
+        with self._syncing:
+            if not self._stopping.is_set():
+                self._sync()
+
+    def _sync(self) -> None:
         with self.delivery.db.session() as session:
             teams = [t for t in list_teams(session) if not t.paused]
         wanted = {f"team-{t.id}": t for t in teams}
@@ -82,5 +93,8 @@ class PromptScheduler:
         }
 
     def shutdown(self) -> None:
+        self._stopping.set()
+        with self._syncing:  # a sync already running finishes; none starts after
+            pass
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

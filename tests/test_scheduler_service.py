@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from sqlalchemy.orm import Session
 
 from bot.content import default_library
 from bot.services import rotation_for
+from scheduler import service
 from scheduler.service import PromptScheduler
 from scheduler.weekly import WeeklyDelivery
 from storage.clock import ManualClock
@@ -254,4 +257,30 @@ def test_shutdown_before_start_is_harmless(db: Database, clock: ManualClock) -> 
     delivery = WeeklyDelivery(db, clock, RecordingMessenger(), ROTATION, "host-a:1")
     scheduler = PromptScheduler(delivery)
     scheduler.shutdown()
+    assert not scheduler.scheduler.running
+
+
+def test_shutdown_while_a_sync_is_running_lets_it_finish_and_returns(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APScheduler's shutdown holds its job-store lock while it waits for running jobs; a sync
+    that asks for the jobs after that must not leave both waiting for ever."""
+    entered, release = threading.Event(), threading.Event()
+    real_list_teams = service.list_teams
+
+    def slow_list_teams(session: Session, workspace_id: str | None = None) -> list[Team]:
+        entered.set()
+        release.wait(10)  # the sync is held here, before it touches the scheduler's jobs
+        return list(real_list_teams(session, workspace_id))
+
+    monkeypatch.setattr(service, "list_teams", slow_list_teams)
+    scheduler = PromptScheduler(WeeklyDelivery(db, clock, RecordingMessenger(), ROTATION, "w1"))
+    scheduler.start()  # the first sync runs at once
+    assert entered.wait(10)
+    stopper = threading.Thread(target=scheduler.shutdown)
+    stopper.start()
+    time.sleep(0.3)  # shutdown is now waiting for the sync
+    release.set()
+    stopper.join(15)
+    assert not stopper.is_alive(), "shutdown and the running sync wait on each other"
     assert not scheduler.scheduler.running
