@@ -7,10 +7,12 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import startup
 from bot.oauth import NotInstalled
@@ -19,11 +21,12 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup import from_slack
 from practice.keys import KeyProblem
+from scheduler.weekly import PROMPT
 from storage.clock import Clock
 from storage.db import Database
-from storage.deliveries import last_error
+from storage.deliveries import last_error, waiting_since
 from storage.models import Team
-from storage.periods import current_week, planned
+from storage.periods import current_week, planned, team_week
 from storage.retention import forget_team, scrub
 from storage.sealed_weeks import abandon_weeks, unopenable_weeks
 from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams
@@ -141,6 +144,7 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         )
         return 0
     if args.team_command == "list":
+        now = Services.create(settings, db).clock.now()
         with db.session() as session:
             teams = list_teams(session)
             if not teams:
@@ -157,7 +161,7 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
                     f"{t.timezone}",
                     ", ".join(s.user_id for s in t.supervisors),
                     "paused" if t.paused else "active",
-                    last_error(session, t.id) or "",
+                    _prompt_waiting(session, t, now) or last_error(session, t.id) or "",
                 )
                 for t in teams
             ]
@@ -168,6 +172,20 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         # an erasure (rows gone, old copies still in the database files) is worse than none.
         return forget(args, db)
     raise TeamError(f"unknown team action {args.team_command!r}")
+
+
+def _prompt_waiting(session: Session, team: Team, now: datetime) -> str | None:
+    """Why this week's prompt has not gone out yet though it is due, if the ledger says."""
+    week = team_week(session, team, now)
+    found = waiting_since(session, team.id, week.index, PROMPT)
+    if found is None:
+        return None
+    since, code = found
+    # A prompt waits only for its roster (`scheduler.weekly`): nothing about anyone is kept.
+    return (
+        f"prompt waiting since {since.astimezone(UTC):%a %H:%M} UTC: the channel's members "
+        f"couldn't be read ({code}); trying again each sweep"
+    )
 
 
 def _confirmed(question: str, word: str) -> bool:

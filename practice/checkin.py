@@ -14,12 +14,13 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from practice.sealing import SealedValues
 from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Period, Team
-from storage.periods import current_week, find_period, on_roster, week_seal
+from storage.periods import find_period, on_roster, team_week, week_seal
 from storage.redact import redact
 
 SCALE = range(1, 6)
@@ -75,11 +76,11 @@ class CheckinResult:
 
 
 def _refusal(
-    team: Team, period: Period | None, user: str, now: datetime, week_index: int
+    session: Session, team: Team, period: Period | None, user: str, now: datetime, week_index: int
 ) -> Refusal | None:
     if period is None:
         return Refusal.NOT_OPEN
-    if period.closed or current_week(team, now).index != week_index:
+    if period.closed or team_week(session, team, now).index != week_index:
         return Refusal.WEEK_CLOSED
     if user in {s.user_id for s in team.supervisors}:
         return Refusal.SUPERVISOR
@@ -88,10 +89,10 @@ def _refusal(
 
 def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> OpenWeek | Refusal:
     """The week a form opened now is for, or why this person cannot check in."""
-    week = current_week(team, now)
     with db.session() as session:
+        week = team_week(session, team, now)
         period = find_period(session, team.id, week.index)
-        refused = _refusal(team, period, user, now, week.index)
+        refused = _refusal(session, team, period, user, now, week.index)
         if refused is not None or period is None:
             return refused or Refusal.NOT_OPEN
         seal = week_seal(session, period)
@@ -122,7 +123,7 @@ def check_in(
     try:
         with db.quick_session(budget) as session:
             period = find_period(session, team.id, week_index)
-            refused = _refusal(team, period, user, now, week_index)
+            refused = _refusal(session, team, period, user, now, week_index)
             if refused is not None or period is None:
                 return refused or Refusal.NOT_OPEN
             if not lock_open(session, period.id):

@@ -22,7 +22,7 @@ from storage import deliveries
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import Team
-from storage.periods import close_due_periods, current_week, find_period, on_roster, week_seal
+from storage.periods import close_due_periods, find_period, on_roster, team_week, week_seal
 from storage.reminders import REMINDER, forget_past_reminders, opted_out_among, was_reminded
 from storage.rotation import Rotation
 from storage.skips import is_skipped
@@ -95,7 +95,7 @@ class ReminderDelivery:
             close_due_periods(session, now)
             teams = list(list_teams(session))
             for team in teams:
-                forget_past_reminders(session, team.id, current_week(team, now).index)
+                forget_past_reminders(session, team.id, team_week(session, team, now).index)
         sent = 0
         for team in teams:
             if team.paused:
@@ -108,7 +108,8 @@ class ReminderDelivery:
 
     def remind_team(self, team: Team, now: datetime) -> int:
         day = reminder_day(team)
-        week = current_week(team, now)
+        with self.db.session() as session:
+            week = team_week(session, team, now)
         fire = fire_time(team, week)
         if day is None or not _could_be_due(team, day, now) or fire is None or fire > now:
             return 0

@@ -19,7 +19,7 @@ from storage import deliveries
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import Period, Team
-from storage.periods import close_due_periods, current_week, find_period, open_period, planned
+from storage.periods import close_due_periods, find_period, open_period, planned, team_week
 from storage.rotation import Rotation
 from storage.teams import DAYS, list_teams
 from storage.weeks import Week
@@ -68,9 +68,13 @@ class WeeklyDelivery:
         with self.db.session() as session:
             close_due_periods(session, now)
             teams = [t for t in list_teams(session) if not t.paused]
+            weeks = {t.id: team_week(session, t, now) for t in teams}
         delivered = 0
         for team in teams:
-            fire = fire_time(team, current_week(team, now))
+            # With the team's settings as they are now: a day, time or time zone changed to a
+            # moment already passed this week is caught up here, once (the ledger holds the
+            # week's prompt, so one already made is never made again).
+            fire = fire_time(team, weeks[team.id])
             if fire is not None and fire <= now:
                 delivered += self.deliver(team.id)
         return delivered
@@ -82,7 +86,7 @@ class WeeklyDelivery:
             team = session.get(Team, team_id)
             if team is None:
                 return 0
-            week = current_week(team, now)
+            week = team_week(session, team, now)
             period = find_period(session, team.id, week.index)
             domain, prompt_index = planned(session, team, week, self.rotation)
         supervisors = [s.user_id for s in team.supervisors]
@@ -132,6 +136,17 @@ class WeeklyDelivery:
                     team.channel_id,
                     error.code,
                 )
+                with self.db.session() as session:
+                    deliveries.wait(
+                        session,
+                        team_id=team.id,
+                        week_index=week.index,
+                        kind=PROMPT,
+                        recipient=team.channel_id,
+                        worker=self.worker,
+                        now=self.clock.now(),
+                        reason=error.code,
+                    )
             return None
         roster = [person for person in people if person not in supervisors]
         with self.db.session() as session:

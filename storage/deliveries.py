@@ -17,6 +17,9 @@ from storage.models import Delivery
 LEASE = timedelta(minutes=2)
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+# Not made yet, and why (a transient Slack error code, never anything about a person): the next
+# sweep may claim it as if it were not there.
+WAITING = "waiting"
 
 
 def enter(
@@ -81,17 +84,23 @@ def claim(
             Delivery.recipient == recipient,
         )
     ).one()
+    if existing.status == WAITING:
+        return _take(session, existing, WAITING, worker, now)
     if existing.status != CLAIMED or existing.claimed_at > now - lease:
         return False
+    return _take(session, existing, CLAIMED, worker, now)
+
+
+def _take(session: Session, existing: Delivery, status: str, worker: str, now: datetime) -> bool:
     # Compare-and-set on the old claim, so only one replica takes over a stale lease.
     taken = session.execute(
         update(Delivery)
         .where(
             Delivery.id == existing.id,
-            Delivery.status == CLAIMED,
+            Delivery.status == status,
             Delivery.claimed_at == existing.claimed_at,
         )
-        .values(claimed_at=now, claimed_by=worker, attempts=existing.attempts + 1)
+        .values(status=CLAIMED, claimed_at=now, claimed_by=worker, attempts=existing.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(taken, "rowcount", 0) == 1)
@@ -137,6 +146,43 @@ def settled(session: Session, *, team_id: int, week_index: int, kind: str, recip
     return status in (SENT, FAILED)
 
 
+def wait(
+    session: Session,
+    *,
+    team_id: int,
+    week_index: int,
+    kind: str,
+    recipient: str,
+    worker: str,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Note that a delivery is due but waits, and why (a Slack error code), for `team list`.
+    Changes nothing once the delivery is claimed, made or failed for good."""
+    enter(
+        session,
+        team_id=team_id,
+        week_index=week_index,
+        kind=kind,
+        recipient=recipient,
+        status=WAITING,
+        worker=worker,
+        now=now,
+    )
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.recipient == recipient,
+            Delivery.status == WAITING,
+        )
+        .values(error=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def last_error(session: Session, team_id: int) -> str | None:
     """The newest permanent failure for a team, for `securebase team list`."""
     return session.scalar(
@@ -145,6 +191,21 @@ def last_error(session: Session, team_id: int) -> str | None:
         .order_by(Delivery.week_index.desc(), Delivery.id.desc())
         .limit(1)
     )
+
+
+def waiting_since(
+    session: Session, team_id: int, week_index: int, kind: str
+) -> tuple[datetime, str] | None:
+    """When this week's `kind` delivery first had to wait, and why; None if it is not waiting."""
+    found = session.execute(
+        select(Delivery.claimed_at, Delivery.error).where(
+            Delivery.team_id == team_id,
+            Delivery.week_index == week_index,
+            Delivery.kind == kind,
+            Delivery.status == WAITING,
+        )
+    ).first()
+    return None if found is None else (found.claimed_at, found.error or "")
 
 
 def release(

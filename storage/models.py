@@ -228,7 +228,7 @@ class Delivery(Base):
     week_index: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed | waiting
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=1)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,21 @@ log = logging.getLogger(__name__)
 
 
 def current_week(team: Team, now: datetime) -> Week:
+    """The week containing `now` in the team's time zone, by the clock alone. Where a week may
+    already be open, ask `team_week` instead."""
     return week_containing(now, team.timezone)
+
+
+def team_week(session: Session, team: Team, now: datetime) -> Week:
+    """The team's current week: the one containing `now` in its time zone, but never one before
+    a week already opened. Moving a team's time zone west can put "now" back in the previous
+    week by the clock; the week already opened stays the current one (its check-ins, reminders
+    and close go on as before) and no earlier week is opened or prompted behind it."""
+    by_clock = current_week(team, now)
+    newest = session.scalar(select(func.max(Period.week_index)).where(Period.team_id == team.id))
+    if newest is not None and newest > by_clock.index:
+        return Week(newest)
+    return by_clock
 
 
 def find_period(session: Session, team_id: int, week_index: int) -> Period | None:
