@@ -33,7 +33,11 @@ class Profile:
         (the first in the model's order on a tie). Ranked only by what is shown: the mean, or
         for an item whose answers all fell in one band (its mean withheld) the middle of that
         band, so the ranking reveals nothing the figures do not."""
-        shown = [(_standing(d.item), d.domain) for d in self.domains if d.item is not None]
+        shown = [
+            (standing, d.domain)
+            for d in self.domains
+            if d.item is not None and (standing := _standing(d.item)) is not None
+        ]
         if len(shown) < 2:
             return None
         lowest = min(mean for mean, _ in shown)
@@ -43,12 +47,13 @@ class Profile:
 BAND_MIDDLES = {"low": 1.5, "middle": 3.0, "high": 4.5}
 
 
-def _standing(item: Bands) -> float:
+def _standing(item: Bands) -> float | None:
+    """The mean, else the middle of the one band holding every answer (the only reason a mean
+    is withheld); None, left out of the ranking, for an item that shows neither."""
     if item.mean is not None:
         return item.mean
     band = item.one_band
-    assert band is not None, "only a one-band item has its mean withheld"
-    return BAND_MIDDLES[band]
+    return None if band is None else BAND_MIDDLES[band]
 
 
 def rotation_blocks(pool_weeks: int, domains: int) -> int:

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from storage import deliveries
 from storage.db import Database
 from storage.migrate import alembic_config, status, upgrade
 from storage.models import Delivery, Team
+from storage.weeks import week_containing
 
 REPO = Path(__file__).resolve().parents[1]
 ADD = [
@@ -387,6 +388,51 @@ def test_team_list_shows_the_last_permanent_failure(
         db.dispose()
     header, line = run(capsys, "team", "list")[1].strip().splitlines()
     assert line[header.index("LAST ERROR") :] == "channel_not_found"
+
+
+def test_team_list_shows_why_this_weeks_prompt_is_waiting(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """The members of the channel could not be read when the prompt was due: the ledger notes
+    it (Slack's code, nothing about anyone) and `team list` says so; a past week's note is not
+    news, so it is not shown."""
+    assert run(capsys, *ADD)[0] == 0
+    this_week = week_containing(datetime.now(UTC), "Europe/Paris")
+    since = this_week.starts_at("Europe/Paris").astimezone(UTC)
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            team = session.scalars(select(Team)).one()
+            deliveries.wait(
+                session,
+                team_id=team.id,
+                week_index=this_week.index - 1,
+                kind="channel_prompt",
+                recipient="C0TEAM1",
+                worker="host-a:1",
+                now=since - timedelta(weeks=1),
+                reason="fatal_error",
+            )
+        header, line = run(capsys, "team", "list")[1].strip().splitlines()
+        assert line[header.index("LAST ERROR") :].strip() == ""
+        with db.session() as session:
+            deliveries.wait(
+                session,
+                team_id=team.id,
+                week_index=this_week.index,
+                kind="channel_prompt",
+                recipient="C0TEAM1",
+                worker="host-a:1",
+                now=since,
+                reason="ratelimited",
+            )
+    finally:
+        db.dispose()
+    header, line = run(capsys, "team", "list")[1].strip().splitlines()
+    assert line[header.index("LAST ERROR") :] == (
+        f"prompt waiting since {since:%a %H:%M} UTC: the channel's members couldn't be read "
+        "(ratelimited); trying again each sweep"
+    )
 
 
 def test_prompt_dry_run_prints_block_kit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,6 +25,8 @@ from bot.sandboxed import wait_until
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
+from storage.profile import DomainReading, Profile
+from storage.pulse import Bands, Block
 from storage.retention import forget_team
 
 Answers = list[tuple[int, int, int | None]]  # (support, stress, belief item) per person
@@ -255,3 +257,14 @@ def test_an_item_below_the_minimum_is_on_no_surface(database_url: str, clock: Ma
     assert row["support_answered"] == "6"
     beliefs = {c: v for c, v in row.items() if c.startswith("belief_")}
     assert beliefs and set(beliefs.values()) == {""}
+
+
+def test_an_item_showing_neither_mean_nor_one_band_is_left_out_of_the_ranking() -> None:
+    """Never an assertion in a request: an item the figures could not rank is simply not
+    ranked (the query never gives one; the Home tab must not fail if it ever did)."""
+    block = Block(first_week=150, weeks=1, domains=("acceptance",))
+    shown = DomainReading("acceptance", block, Bands(4, 1, 2, 1, 3.0))
+    lowest = DomainReading("availability", block, Bands(5, 5, 0, 0, None))  # all low: 1.5
+    odd = DomainReading("sensitivity", block, Bands(4, 2, 0, 2, None))
+    assert Profile((block,), (shown, lowest, odd)).weakest == "availability"
+    assert Profile((block,), (shown, odd)).weakest is None

@@ -429,7 +429,8 @@ def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
     db: Database, clock: ManualClock
 ) -> None:
     """A week is never opened without a roster: if Slack cannot say for now who is in the
-    channel, nothing is posted or claimed, and the next sweep tries again."""
+    channel, nothing is posted or claimed (the ledger notes only that the prompt waits, and
+    Slack's reason), and the next sweep tries again."""
     first = make_team(db, clock, "C0FIRST")
     second = make_team(db, clock, "C0SECOND")
     messenger = FakeMessenger(members=5)
@@ -441,7 +442,9 @@ def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
     [(waiting, opened)] = [
         (t, o) for t, o in ((first, second), (second, first)) if period_of(db, t, week) is None
     ]
-    assert ledger(db, waiting) == []
+    assert [(r.kind, r.status, r.error) for r in ledger(db, waiting)] == [
+        (PROMPT, deliveries.WAITING, "ratelimited")
+    ]
     assert len(ledger(db, opened)) == 3
     assert len(messenger.prompts) == 1
 
