@@ -26,7 +26,7 @@ from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import last_error, waiting_since
 from storage.models import Team
-from storage.periods import current_week, planned, team_week
+from storage.periods import planned, team_week
 from storage.retention import forget_team, scrub
 from storage.sealed_weeks import abandon_weeks, unopenable_weeks
 from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams
@@ -274,7 +274,10 @@ def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         with db.session() as session:
             team_row = session.merge(found)
             domain, index = planned(
-                session, team_row, current_week(team_row, services.clock.now()), services.rotation
+                session,
+                team_row,
+                team_week(session, team_row, services.clock.now()),
+                services.rotation,
             )
         message = weekly_prompt(
             services.library, services.library.domain(domain), index, found.channel_id

@@ -73,7 +73,7 @@ class PromptScheduler:
                 job.remove()
         for job_id, team in wanted.items():
             self.scheduler.add_job(
-                self.delivery.deliver,
+                self.delivery.deliver_if_due,
                 weekly_trigger(team),
                 args=[team.id],
                 id=job_id,

@@ -79,6 +79,21 @@ class WeeklyDelivery:
                 delivered += self.deliver(team.id)
         return delivered
 
+    def deliver_if_due(self, team_id: int) -> int:
+        """The team's timed job: deliver only if, by the team's settings now, this week's time
+        has come (a job left from a day, time or zone just changed does nothing until the next
+        sync re-times it)."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            team = session.get(Team, team_id)
+            week = None if team is None else team_week(session, team, now)
+        if team is None or week is None or team.paused:
+            return 0
+        fire = fire_time(team, week)
+        if fire is None or fire > now:
+            return 0
+        return self.deliver(team_id)
+
     def deliver(self, team_id: int) -> int:
         """Make whatever is still owed to this team this week; returns posts made."""
         now = self.clock.now()

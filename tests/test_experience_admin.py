@@ -281,3 +281,50 @@ def test_status_buttons_check_again_who_is_clicking(database_url: str, clock: Ma
         told(world, SUPERVISOR, "Sorry, only a workspace admin")
         assert not world.team().paused
         assert json.dumps(status.blocks).count(render.PAUSE) == 1
+
+
+def _save_time(world: World, day: str, time: str) -> None:
+    click(world, SUPERVISOR, world.command(SUPERVISOR, "/securebase"), render.OPEN_SETTINGS)
+    view = modal(world, SUPERVISOR)
+    world.bot.driver.answer_modal(
+        SUPERVISOR,
+        view["id"],
+        {
+            render.NAME: "Duty and Assessment",
+            render.DAY: day,
+            render.TIME: time,
+            render.ZONE: "Europe/London",
+            render.SUPERVISORS: [SUPERVISOR],
+            render.SUPPORT: None,
+        },
+    )
+
+
+def test_a_new_time_says_when_it_starts_and_never_repeats_the_prompt(
+    database_url: str, clock: ManualClock
+) -> None:
+    """This week's prompt is out: a new time starts next week. Next Monday before the prompt,
+    moved to a time already passed: the person is told it goes out now, and it does, once;
+    moved again to Thursday, Thursday passes with nothing more."""
+    with experience(database_url, clock) as world:
+        assert len(prompts_posted(world, CHANNEL)) == 1  # Monday 09:30's, caught up on Tuesday
+        _save_time(world, "4", "09:30")
+        told(world, SUPERVISOR, "already gone out, so the change starts next week")
+        clock.set(datetime(2026, 11, 27, 9, 30, tzinfo=UTC))  # Friday 09:30
+        assert world.deliver() == 0
+
+        clock.set(datetime(2026, 11, 30, 7, 0, tzinfo=UTC))  # next Monday, 07:00
+        world.deliver()
+        _save_time(world, "0", "06:00")
+        said = told(world, SUPERVISOR, "its new time has passed, so it goes out")
+        assert "Mondays at 06:00" in said
+        world.deliver()
+        assert len(prompts_posted(world, CHANNEL)) == 2
+        _save_time(world, "3", "14:00")
+        said = told(world, SUPERVISOR, "Thursdays at 14:00")
+        assert said.endswith(
+            "This week's prompt has already gone out, so the change starts next week."
+        )
+        clock.set(datetime(2026, 12, 3, 14, 0, tzinfo=UTC))
+        assert world.deliver() == 0
+        assert len(prompts_posted(world, CHANNEL)) == 2

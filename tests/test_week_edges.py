@@ -304,3 +304,20 @@ def test_a_waiting_note_never_undoes_a_claim_or_a_sent_prompt(
         deliveries.wait(session, worker="b", now=now, reason="ratelimited", **key)
     [row] = ledger(db, team_id)
     assert (row.status, row.error, row.claimed_by) == (deliveries.SENT, None, "a")
+
+
+def test_a_timed_job_left_from_the_old_time_does_nothing(db: Database, clock: ManualClock) -> None:
+    """Until the next sync re-times the team's job, the job at the old time fires: it reads
+    the settings as they are now and waits for the new time."""
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger(members=3)
+    delivery = make_delivery(db, clock, messenger)
+    change(db, team_id, minute=11 * 60)
+    clock.set(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    assert delivery.deliver_if_due(team_id) == 0
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    assert delivery.deliver_if_due(team_id) == 3
+    assert delivery.deliver_if_due(team_id) == 0
+    assert delivery.deliver_if_due(team_id + 1) == 0  # a team removed meanwhile
+    assert len(messenger.prompts) == 1

@@ -26,9 +26,10 @@ from bot.render import admin as render
 from bot.render.prompt import weekly_prompt
 from bot.services import Services
 from scheduler.holidays import week_entries
-from scheduler.weekly import fire_time
+from scheduler.weekly import PROMPT, fire_time
+from storage import deliveries
 from storage.models import Team
-from storage.periods import current_week, planned
+from storage.periods import current_week, find_period, planned, team_week
 from storage.skips import hold_skipped_from, set_skipped, skipped_weeks
 from storage.teams import TeamSpec, add_team, get_team, set_supervisors
 from storage.weeks import Week
@@ -104,6 +105,23 @@ def _settings(team: Team) -> render.TeamSettings:
         pool_weeks=team.pool_weeks,
         new=False,
     )
+
+
+def _when_the_change_starts(session: Session, team: Team, now: datetime) -> str:
+    """What a new day, time or time zone means for this week: one prompt a week, always."""
+    week = team_week(session, team, now)
+    if find_period(session, team.id, week.index) is not None:
+        return " This week's prompt has already gone out, so the change starts next week."
+    held = deliveries.settled(
+        session, team_id=team.id, week_index=week.index, kind=PROMPT, recipient=team.channel_id
+    )  # a week off, or a prompt that failed for good
+    fire = fire_time(team, week)
+    if not (team.paused or held) and fire is not None and fire <= now:
+        return (
+            " This week's prompt hasn't gone out yet and its new time has passed,"
+            " so it goes out in the next minute or so."
+        )
+    return ""
 
 
 def _suggested_zones(client: WebClient, user: str) -> list[str]:
@@ -221,12 +239,14 @@ class Admin:
         """When the next prompt is due (not yet sent, not in a week off), with its domain and
         prompt; None when none is due within the horizon."""
         now = self.services.clock.now()
-        this_week = current_week(team, now).index
+        this_week = team_week(session, team, now).index
         off = skipped_weeks(session, team.id, this_week, this_week + PREVIEW_HORIZON)
         for index in range(this_week, this_week + PREVIEW_HORIZON):
             fire = fire_time(team, Week(index))
             if fire is None or fire <= now or index in off:
                 continue
+            if index == this_week and find_period(session, team.id, index) is not None:
+                continue  # this week's prompt is out: a later time this week does not repeat it
             if index == this_week:
                 domain, prompt_index = planned(session, team, Week(index), self.services.rotation)
                 return fire, domain, prompt_index
@@ -244,6 +264,7 @@ class Admin:
         if not people:
             return "Please choose at least one practice supervisor (a person, not an app)."
         now = self.services.clock.now()
+        when_note = ""
         with self.services.db.session() as session:
             team = get_team(session, workspace, channel)
             if not may_manage(client, user, team):
@@ -262,15 +283,22 @@ class Admin:
                 team = add_team(session, spec, now)
                 verb = "is set up"
             else:
+                moved = (team.post_day, team.post_minute, team.timezone) != (
+                    form.post_day,
+                    form.post_minute,
+                    form.timezone,
+                )
                 team.name = form.name
                 team.post_day, team.post_minute = form.post_day, form.post_minute
                 team.timezone = form.timezone
                 set_supervisors(session, team, people)
                 session.flush()
                 verb = "settings are saved"
+                if moved:
+                    when_note = _when_the_change_starts(session, team, now)
             team.support_text = form.support_text
             hold_skipped_from(
-                session, team.id, current_week(team, now).index, week_entries(team), now
+                session, team.id, team_week(session, team, now).index, week_entries(team), now
             )
             supervisors = ", ".join(f"<@{u}>" for u in people)
             moment = render.when(team.post_day, team.post_minute, team.timezone)
@@ -279,6 +307,7 @@ class Admin:
         note = f" ({left_out} app or deactivated account left out)" if left_out else ""
         return (
             f"Secure Base for {name} {verb}: prompts on {moment}. Supervisors: {supervisors}{note}."
+            f"{when_note}"
         )
 
     def save_weeks_off(

@@ -24,7 +24,7 @@ from bot.render.home import MemberCard, SupervisorCard, home_view
 from bot.services import Services
 from practice.checkin import has_checked_in
 from storage.models import Team
-from storage.periods import current_week, planned
+from storage.periods import planned, team_week
 from storage.profile import secure_base_profile
 from storage.pulse import Surface, read_pulse_for
 from storage.reminders import wants_reminders
@@ -64,7 +64,7 @@ def _note(session: Session, team: Team, week_index: int) -> str | None:
 
 def _member_card(services: Services, session: Session, team: Team, user: str) -> MemberCard:
     now = services.clock.now()
-    week = current_week(team, now)
+    week = team_week(session, team, now)
     domain_key, prompt_index = planned(session, team, week, services.rotation)
     domain = services.library.domain(domain_key)
     return MemberCard(
@@ -81,7 +81,7 @@ def _supervisor_card(
     services: Services, session: Session, team: Team, viewer: str
 ) -> SupervisorCard:
     now = services.clock.now()
-    week = current_week(team, now)
+    week = team_week(session, team, now)
     domain_key, _prompt = planned(session, team, week, services.rotation)
     readings = read_pulse_for(
         session,
