@@ -70,7 +70,10 @@ class JobWatch:
         self._event(event.job_id).set()
 
     def wait(self, job_id: str) -> JobExecutionEvent:
-        assert self._event(job_id).wait(WAIT), f"job {job_id} did not run within {WAIT}s"
+        """The job's next run (each run is waited for once)."""
+        ran = self._event(job_id)
+        assert ran.wait(WAIT), f"job {job_id} did not run within {WAIT}s"
+        ran.clear()
         return self.results[job_id]
 
 
@@ -163,7 +166,7 @@ def test_sync_makes_one_job_per_active_team_at_its_next_local_fire_time(
         assert (local.weekday(), local.hour, local.minute, local.second) == (day, hour, minute, 0)
         assert before < next_run <= before + timedelta(days=7)
         job = scheduler.scheduler.get_job(f"team-{team_id}")
-        assert job.func == scheduler.delivery.deliver
+        assert job.func == scheduler.delivery.deliver_if_due
         assert tuple(job.args) == (team_id,)
 
 
@@ -203,12 +206,18 @@ def test_sync_catches_up_what_is_overdue_once(
     assert messenger.reflections == ["U0SUP1"]
 
 
-def test_a_team_job_delivers_for_its_team(
+def test_a_team_job_delivers_for_its_team_once_its_time_has_come(
     db: Database, clock: ManualClock, start: Callable[..., Started]
 ) -> None:
-    team_id = add(db, clock, "C0FRIDAY", day=4)  # not due yet by the clock: only the job posts
+    """The job reads the team's settings as they are when it fires: early (by the project's
+    clock, as a job left from an old time would be) it does nothing; on time it posts."""
+    team_id = add(db, clock, "C0FRIDAY", day=4)  # not due yet by the clock
     scheduler, messenger, watch = start()
     assert messenger.prompts == []
+    scheduler.scheduler.modify_job(f"team-{team_id}", next_run_time=datetime.now(UTC))
+    event = watch.wait(f"team-{team_id}")
+    assert (event.exception, event.retval, messenger.prompts) == (None, 0, [])
+    clock.set(datetime(2026, 11, 27, 9, 30, tzinfo=UTC))  # Friday 09:30 in London
     scheduler.scheduler.modify_job(f"team-{team_id}", next_run_time=datetime.now(UTC))
     event = watch.wait(f"team-{team_id}")
     assert event.exception is None
