@@ -5,7 +5,16 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.handlers import admin, app_home, chart, checkin, reminders, share, teampulse
+from bot.handlers import (
+    admin,
+    app_home,
+    chart,
+    checkin,
+    reminders,
+    share,
+    teampulse,
+    uninstall,
+)
 from bot.membership import ChannelMembers
 from bot.services import Services
 
@@ -23,3 +32,4 @@ def register_all(app: App, services: Services) -> None:
     share.register(app, services)
     reminders.register(app, services, members)
     admin.register(app, services)
+    uninstall.register(app, services)
