@@ -5,18 +5,14 @@ crafts the button."""
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
-import httpx
+import crafted
 from experience import CHANNEL, SUPERVISOR, World, experience, member, shown
 
 from bot.handlers.share import NOT_SHOWN
 from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import SIGNING_SECRET, WORKSPACE
-from sandbox.driver import sign_request
 from storage.clock import ManualClock
 from storage.weeks import week_containing
 
@@ -30,32 +26,15 @@ def share(world: World, week: int) -> str:
     offers periods it showed); what they are told."""
     home = world.home(SUPERVISOR)
     before = len(world.sandbox.dms(SUPERVISOR))
-    action = {
-        "type": "button",
-        "action_id": SHARE_PERIOD,
-        "block_id": "crafted",
-        "value": share_value(CHANNEL, week),
-        "action_ts": f"{time.time():.6f}",
-    }
-    payload = {
-        "type": "block_actions",
-        "user": {"id": SUPERVISOR, "team_id": WORKSPACE},
-        "team": {"id": WORKSPACE},
-        "api_app_id": world.sandbox.app_id,
-        "container": {"type": "view", "view_id": home["id"]},
-        "view": home,
-        "actions": [action],
-    }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    stamp = str(int(time.time()))
-    response = httpx.post(
+    response = crafted.click(
         world.bot.events_url,
-        content=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": sign_request(SIGNING_SECRET, stamp, body),
-        },
+        SIGNING_SECRET,
+        app_id=world.sandbox.app_id,
+        workspace=WORKSPACE,
+        user=SUPERVISOR,
+        action_id=SHARE_PERIOD,
+        value=share_value(CHANNEL, week),
+        view=home,
     )
     assert response.status_code == 200, response.text
     [told] = world.new_dms(SUPERVISOR, before)
