@@ -23,14 +23,16 @@ def click(
     action_id: str,
     value: str,
     view: dict[str, Any] | None = None,
+    response_url: str | None = None,
 ) -> httpx.Response:
     """`user` in `workspace` clicks `action_id` carrying `value`: on their App Home (`view`),
-    or, without one, in a message with nowhere to answer."""
+    or in a message answered through `response_url`."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user, "team_id": workspace},
         "team": {"id": workspace},
         "api_app_id": app_id,
+        "trigger_id": f"{time.time():.6f}.crafted",
         "actions": [
             {
                 "type": "button",
@@ -44,6 +46,8 @@ def click(
     if view is not None:
         payload["container"] = {"type": "view", "view_id": view["id"]}
         payload["view"] = view
+    if response_url is not None:
+        payload["response_url"] = response_url
     body = urlencode({"payload": json.dumps(payload)}).encode()
     stamp = str(int(time.time()))
     return httpx.post(
