@@ -4,11 +4,13 @@ and no reflections there and the sweep sends no reminder; other workspaces' team
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from experience import World, experience, member
+from test_scale_oauth import A, B, Installed, start
 
 from bot.sandboxed import WORKSPACE, wait_until
 from storage.clock import ManualClock
@@ -67,3 +69,28 @@ def test_revoking_only_user_tokens_changes_nothing(database_url: str, clock: Man
         world.clock.advance(timedelta(days=7))
         assert world.deliver() >= 1
         assert len(world.sandbox.timeline(world.team().channel_id)) == prompts + 1
+
+
+@pytest.fixture
+def slack(database_url: str) -> Iterator[Installed]:
+    yield from start(database_url)
+
+
+def test_with_many_workspaces_only_the_one_that_left_stops(slack: Installed) -> None:
+    for workspace in (A, B):
+        slack.install(workspace)
+        slack.add_team(workspace)
+    slack.runtime.delivery.run_due()
+    assert slack.driver(A).send_event({"type": "app_uninstalled"}).status_code == 200
+    installations = slack.runtime.installations
+    assert installations is not None
+    wait_until(lambda: installations.bot_user(A.team_id) is None, what="A's install removed")
+    assert installations.bot_user(B.team_id) is not None
+
+    slack.clock.set(datetime(2026, 11, 25, 11, tzinfo=UTC))  # Wednesday: reminders due
+    assert slack.runtime.reminders.run_due() == len(B.members)
+    slack.clock.set(datetime(2026, 12, 1, 10, tzinfo=UTC))  # the next week's prompts
+    slack.runtime.delivery.run_due()
+    assert len(slack.sandbox.timeline(A.channel)) == 1  # last week's only
+    assert len(slack.sandbox.timeline(B.channel)) == 2
+    assert not [c for c in slack.sandbox.calls() if c.team_id == A.team_id and not c.ok]

@@ -4,7 +4,9 @@ skip paused teams, so nothing more is posted in that workspace and no week is op
 
 Pausing, rather than deleting, keeps the team's settings and closed weeks (retention still
 purges them in time); if the app is installed again, a supervisor resumes the prompts with
-`/securebase resume`. Nothing is posted about it: the workspace's token no longer works.
+`/securebase resume`. Nothing is posted about it: the workspace's token no longer works. With
+many workspaces (OAuth), the dead installation is deleted too, as Bolt's own token revocation
+listeners would, so a new install starts clean.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def register(app: App, services: Services) -> None:
         if not workspace:
             return
         paused = pause_workspace(services, workspace)
+        store = app.installation_store
+        if store is not None:
+            store.delete_all(enterprise_id=None, team_id=workspace)
         log.info("workspace %s: %s; %d team(s) paused", workspace, why, paused)
 
     @app.event("app_uninstalled")
