@@ -132,19 +132,7 @@ class WeeklyDelivery:
             people = self.messenger.members(team)
         except DeliveryError as error:
             if error.permanent and self._claim(team.id, week, PROMPT, team.channel_id):
-                log.error(
-                    "team %s: channel_prompt failed for good: %s", team.channel_id, error.code
-                )
-                with self.db.session() as session:
-                    deliveries.finish(
-                        session,
-                        team_id=team.id,
-                        week_index=week.index,
-                        kind=PROMPT,
-                        recipient=team.channel_id,
-                        worker=self.worker,
-                        error=error.code,
-                    )
+                self._failed(team, week, PROMPT, team.channel_id, error)
             elif not error.permanent:
                 log.warning(
                     "team %s: the prompt waits: channel members unreadable: %s",
@@ -201,36 +189,41 @@ class WeeklyDelivery:
                 lease=self.lease,
             )
 
+    def _failed(
+        self, team: Team, week: Week, kind: str, recipient: str, error: DeliveryError
+    ) -> None:
+        """Settle a claimed delivery that Slack refused: failed for good (recorded once, for
+        `team list`), or given back for the next sweep to try again."""
+        with self.db.session() as session:
+            if error.permanent:
+                log.error("team %s: %s failed for good: %s", team.channel_id, kind, error.code)
+                deliveries.finish(
+                    session,
+                    team_id=team.id,
+                    week_index=week.index,
+                    kind=kind,
+                    recipient=recipient,
+                    worker=self.worker,
+                    error=error.code,
+                )
+            else:
+                log.warning("team %s: %s will be retried: %s", team.channel_id, kind, error.code)
+                deliveries.release(
+                    session,
+                    team_id=team.id,
+                    week_index=week.index,
+                    kind=kind,
+                    recipient=recipient,
+                    worker=self.worker,
+                )
+
     def _attempt(
         self, team: Team, week: Week, kind: str, recipient: str, send: Callable[[], str]
     ) -> int:
         try:
             ts = send()
         except DeliveryError as error:
-            with self.db.session() as session:
-                if error.permanent:
-                    log.error("team %s: %s failed for good: %s", team.channel_id, kind, error.code)
-                    deliveries.finish(
-                        session,
-                        team_id=team.id,
-                        week_index=week.index,
-                        kind=kind,
-                        recipient=recipient,
-                        worker=self.worker,
-                        error=error.code,
-                    )
-                else:
-                    log.warning(
-                        "team %s: %s will be retried: %s", team.channel_id, kind, error.code
-                    )
-                    deliveries.release(
-                        session,
-                        team_id=team.id,
-                        week_index=week.index,
-                        kind=kind,
-                        recipient=recipient,
-                        worker=self.worker,
-                    )
+            self._failed(team, week, kind, recipient, error)
             return 0
         with self.db.session() as session:
             deliveries.finish(

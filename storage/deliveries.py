@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Delivery
 
@@ -20,6 +21,16 @@ CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 # Not made yet, and why (a transient Slack error code, never anything about a person): the next
 # sweep may claim it as if it were not there.
 WAITING = "waiting"
+
+
+def _row(team_id: int, week_index: int, kind: str, recipient: str) -> ColumnElement[bool]:
+    """The one ledger row of a delivery (its unique key)."""
+    return and_(
+        Delivery.team_id == team_id,
+        Delivery.week_index == week_index,
+        Delivery.kind == kind,
+        Delivery.recipient == recipient,
+    )
 
 
 def enter(
@@ -78,10 +89,7 @@ def claim(
         return True
     existing = session.scalars(
         select(Delivery).where(
-            Delivery.team_id == team_id,
-            Delivery.week_index == week_index,
-            Delivery.kind == kind,
-            Delivery.recipient == recipient,
+            _row(team_id, week_index, kind, recipient),
         )
     ).one()
     if existing.status == WAITING:
@@ -123,10 +131,7 @@ def finish(
         update(Delivery)
         .where(
             Delivery.claimed_by == worker,
-            Delivery.team_id == team_id,
-            Delivery.week_index == week_index,
-            Delivery.kind == kind,
-            Delivery.recipient == recipient,
+            _row(team_id, week_index, kind, recipient),
         )
         .values(status=FAILED if error else SENT, slack_ts=slack_ts, error=error)
         .execution_options(synchronize_session=False)
@@ -137,10 +142,7 @@ def settled(session: Session, *, team_id: int, week_index: int, kind: str, recip
     """The delivery was made, or failed for good: nothing more to try."""
     status = session.scalar(
         select(Delivery.status).where(
-            Delivery.team_id == team_id,
-            Delivery.week_index == week_index,
-            Delivery.kind == kind,
-            Delivery.recipient == recipient,
+            _row(team_id, week_index, kind, recipient),
         )
     )
     return status in (SENT, FAILED)
@@ -172,10 +174,7 @@ def wait(
     session.execute(
         update(Delivery)
         .where(
-            Delivery.team_id == team_id,
-            Delivery.week_index == week_index,
-            Delivery.kind == kind,
-            Delivery.recipient == recipient,
+            _row(team_id, week_index, kind, recipient),
             Delivery.status == WAITING,
         )
         .values(error=reason)
@@ -216,10 +215,7 @@ def release(
     session.execute(
         delete(Delivery).where(
             Delivery.claimed_by == worker,
-            Delivery.team_id == team_id,
-            Delivery.week_index == week_index,
-            Delivery.kind == kind,
-            Delivery.recipient == recipient,
+            _row(team_id, week_index, kind, recipient),
             Delivery.status == CLAIMED,
         )
     )
