@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 
 from bot import metrics, oauth
 from bot.handlers import register_all
+from bot.listener_errors import listener_error_handler
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -106,4 +107,5 @@ def build_app(
         oauth_flow=oauth.oauth_flow(settings, services.db, store, client) if store else None,
     )
     register_all(app, services)
+    app.error(listener_error_handler(services.db))
     return app

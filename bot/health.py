@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from starlette.concurrency import run_in_threadpool
@@ -23,12 +23,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storage.db import Database
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from storage.outage import is_unreachable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHECK_TIMEOUT = 3  # a check slower than this counts as a failure
+SQLITE_WRITE_WAIT_MS = 1000
 SLACK_CHECK_SECONDS = 15.0
 OK, UNREACHABLE, STARTING, STOPPING = "ok", "unreachable", "starting", "stopping"
 
@@ -59,9 +61,29 @@ def _state(part: T | None, check: Callable[[T], bool]) -> str:
 
 
 def _answers(db: Database) -> bool:
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
+    """PostgreSQL: a query is answered. SQLite: the one writer's lock can be had within a
+    second (a file some other process holds locked takes no check-ins, though it still reads)."""
+    try:
+        with db.engine.connect() as conn:
+            if db.is_postgres:
+                conn.exec_driver_sql("SELECT 1")
+            else:
+                _can_write(conn.connection.driver_connection)
+    except Exception as error:
+        if is_unreachable(error):
+            db.outage.failed(error, "checking readiness")
+        raise
+    db.outage.answered()
     return True
+
+
+def _can_write(raw: Any) -> None:
+    raw.execute(f"PRAGMA busy_timeout={SQLITE_WRITE_WAIT_MS}")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("ROLLBACK")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 class SlackWebApi:

@@ -109,7 +109,7 @@ class Runtime:
             worker,
             lease=timedelta(seconds=settings.claim_lease_seconds),
         )
-        scheduler.scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
+        scheduler.add_job(reminders.run_due, "interval", id="reminders", **REMINDER_SWEEP)
         metrics.watch(scheduler.scheduler)
         readiness = readiness or Readiness()
         readiness.database = db

@@ -20,8 +20,10 @@ from practice.sealing import SealedValues
 from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Period, Team
+from storage.outage import is_unreachable
 from storage.periods import find_period, on_roster, team_week, week_seal
 from storage.redact import redact
+from storage.teams import get_team
 
 SCALE = range(1, 6)
 
@@ -104,6 +106,18 @@ def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> Open
         return OpenWeek(period.week_index, period.domain, has_sealed(session, period.id, mine))
 
 
+def team_of_form(
+    db: Database, workspace: str, channel: str, budget: float = QUICK_BUDGET_SECONDS
+) -> Team | None:
+    """The team a submitted form belongs to, looked up within the submission's budget (a
+    database that is away makes it NotSaved, told in the modal, not a request that hangs)."""
+    try:
+        with db.quick_session(budget) as session:
+            return get_team(session, workspace, channel)
+    except (PoolTimeout, SQLAlchemyError) as error:
+        raise _not_saved(db, error) from None
+
+
 def check_in(
     db: Database,
     team: Team,
@@ -145,7 +159,14 @@ def check_in(
         # so asking them to send again replaces it.
         raise NotSaved("a simultaneous check-in from the same person") from None
     except (PoolTimeout, SQLAlchemyError) as error:
-        raise NotSaved(type(error).__name__) from None
+        raise _not_saved(db, error) from None
+
+
+def _not_saved(db: Database, error: Exception) -> NotSaved:
+    """A database that is away is the operator's one line a minute (storage.outage)."""
+    if is_unreachable(error):
+        db.outage.failed(error, "storing a check-in")
+    return NotSaved(type(error).__name__)
 
 
 def has_checked_in(db: Database, team: Team, user: str, now: datetime) -> bool:

@@ -8,20 +8,25 @@ Duplicates between replicas are stopped by the delivery ledger, not by the sched
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.weekly import WeeklyDelivery, weekly_trigger
+from storage.db import Database
+from storage.outage import is_unreachable
 from storage.teams import list_teams
 
 log = logging.getLogger(__name__)
 SYNC_SECONDS = 60
+T = TypeVar("T")
 
 
 class PromptScheduler:
@@ -45,7 +50,7 @@ class PromptScheduler:
         self._stopping = threading.Event()
 
     def start(self) -> None:
-        self.scheduler.add_job(
+        self.add_job(
             self.sync,
             "interval",
             seconds=SYNC_SECONDS,
@@ -55,8 +60,17 @@ class PromptScheduler:
             next_run_time=datetime.now(UTC),
         )
         if self.housekeeping is not None:
-            self.scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping")
+            self.add_job(self.housekeeping, "interval", hours=1, id="housekeeping")
         self.scheduler.start()
+
+    def add_job(self, job: Callable[..., object], trigger: Any, **options: Any) -> None:
+        """APScheduler's add_job, for a job that rides out a database outage: it fails, says
+        so in the database's one line a minute (no traceback), and the next run catches up."""
+        self.scheduler.add_job(
+            survives_outage(self.delivery.db, options.get("id", "a scheduled job"), job),
+            trigger,
+            **options,
+        )
 
     def sync(self) -> None:
         """Make the team jobs match the teams table, then catch up whatever is overdue."""
@@ -72,7 +86,7 @@ class PromptScheduler:
             if job.id.startswith("team-") and job.id not in wanted:
                 job.remove()
         for job_id, team in wanted.items():
-            self.scheduler.add_job(
+            self.add_job(
                 self.delivery.deliver_if_due,
                 weekly_trigger(team),
                 args=[team.id],
@@ -81,7 +95,9 @@ class PromptScheduler:
             )
         try:
             self.delivery.run_due()
-        except Exception:
+        except Exception as error:
+            if is_unreachable(error):
+                raise  # said once a minute by survives_outage
             log.exception("catch-up sweep failed; the next sync will try again")
 
     def team_jobs(self) -> dict[str, str]:
@@ -98,3 +114,22 @@ class PromptScheduler:
             pass
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+
+
+def survives_outage(db: Database, name: str, job: Callable[..., T]) -> Callable[..., T | None]:
+    """`job`, reporting a database it cannot reach to `db.outage` instead of raising (which
+    would have APScheduler log a traceback every run), and the database's return likewise."""
+
+    @functools.wraps(job)
+    def run(*args: Any, **kwargs: Any) -> T | None:
+        try:
+            done = job(*args, **kwargs)
+        except Exception as error:
+            if not is_unreachable(error):
+                raise
+            db.outage.failed(error, f"running {name}")
+            return None
+        db.outage.answered()
+        return done
+
+    return run

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from practice.keys import HOW_TO_MAKE, KeyProblem, Keyring
+from storage.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,16 @@ OPEN_WEEK_TABLES = ("week_keys", "roster_entries", "sealed_answers")
 # A check-in is stored inside Slack's acknowledgement: connect, wait for a lock and run each
 # statement within this many seconds, or give up and say so.
 QUICK_BUDGET_SECONDS = 2.0
+# How long an ordinary SQLite statement waits for the one writer's lock.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL, for everything but the check-in's quick engine: waiting for a pooled connection,
+# connecting, waiting for a row or table lock, and any one statement (the scheduler's and
+# housekeeping's work is small; a stuck statement must not hold a sweep for ever). Migrations
+# and the hourly rewrite of old row versions lift the last two (`without_time_limits`).
+POOL_WAIT_SECONDS = 10
+CONNECT_SECONDS = 5
+LOCK_SECONDS = 30
+STATEMENT_SECONDS = 300
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +44,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # Deleted and overwritten content (a closed week's secret and keys) is zeroed, not left in
     # free space in the file.
     cursor.execute("PRAGMA secure_delete=ON")
@@ -74,7 +85,26 @@ def make_engine(url: str, budget: float | None = None) -> Engine:
         return engine
     if budget is None:
         return create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+            url,
+            pool_pre_ping=True,  # a connection the database dropped is replaced, not used
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=POOL_WAIT_SECONDS,
+            hide_parameters=True,
+            connect_args={
+                "connect_timeout": CONNECT_SECONDS,
+                # A database that vanished without closing the connection (a dead host, a cut
+                # network) is noticed within about a minute instead of never.
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "options": _with_options(
+                    parsed.query.get("options"),
+                    f"-c statement_timeout={STATEMENT_SECONDS * 1000}"
+                    f" -c lock_timeout={LOCK_SECONDS * 1000}",
+                ),
+            },
         )
     millis = int(budget * 1000)
     return create_engine(
@@ -99,6 +129,23 @@ def _with_options(existing: str | tuple[str, ...] | None, extra: str) -> str:
     if isinstance(existing, tuple):
         existing = " ".join(existing)
     return f"{existing} {extra}" if existing else extra
+
+
+@contextmanager
+def without_time_limits(connection: Connection) -> Iterator[None]:
+    """Lift the statement and lock timeouts on this connection while the block runs
+    (PostgreSQL): for migrations, which may rewrite big tables or wait for another replica's,
+    and for VACUUM FULL. The pooled connection gets its usual limits back afterwards."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.exec_driver_sql("SET statement_timeout = 0")
+    connection.exec_driver_sql("SET lock_timeout = 0")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("RESET statement_timeout")
+        connection.exec_driver_sql("RESET lock_timeout")
 
 
 KEYRING = "securebase_keyring"
@@ -128,6 +175,8 @@ class Database:
         # A close whose SQLite write-ahead log could not yet be emptied (a reader held it):
         # retried by every sweep until it succeeds, never silently given up.
         self.scrub_pending = False
+        # While the database is away: one line a minute instead of a traceback per request.
+        self.outage = OutageLog()
 
     @property
     def keyring(self) -> Keyring:

@@ -14,7 +14,7 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from practice.keys import key_needed_to_seal
-from storage.db import Database
+from storage.db import Database, without_time_limits
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -52,7 +52,7 @@ def upgrade(db: Database, revision: str = "heads") -> list[Migration]:
         applied.append(Migration.of(step.up_revision))
 
     config.attributes["on_version_apply"] = note
-    with db.engine.begin() as connection:
+    with db.engine.begin() as connection, without_time_limits(connection):
         if db.is_postgres:
             # One replica migrates at a time; the others wait and then find nothing to do.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72737001)")

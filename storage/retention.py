@@ -113,6 +113,7 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
             log.info("another replica is scrubbing old row versions")
             return False
         try:
+            conn.exec_driver_sql("SET statement_timeout = 0")  # big tables take their time
             conn.exec_driver_sql(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
             conn.exec_driver_sql(f"VACUUM FULL {', '.join(rewrite)}")
             if rest:
@@ -121,6 +122,7 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
             log.warning("scrubbing old row versions was put off: %s", type(error.orig).__name__)
             return False
         finally:
+            conn.exec_driver_sql("RESET statement_timeout")
             conn.exec_driver_sql("RESET lock_timeout")
             conn.scalar(select(func.pg_advisory_unlock(SCRUB_LOCK)))
     return True

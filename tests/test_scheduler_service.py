@@ -166,7 +166,7 @@ def test_sync_makes_one_job_per_active_team_at_its_next_local_fire_time(
         assert (local.weekday(), local.hour, local.minute, local.second) == (day, hour, minute, 0)
         assert before < next_run <= before + timedelta(days=7)
         job = scheduler.scheduler.get_job(f"team-{team_id}")
-        assert job.func == scheduler.delivery.deliver_if_due
+        assert job.func.__wrapped__ == scheduler.delivery.deliver_if_due
         assert tuple(job.args) == (team_id,)
 
 

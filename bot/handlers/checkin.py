@@ -20,7 +20,14 @@ from bot.render.home import HOME_CHECKIN
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.signpost import needs_signpost, support_text
 from bot.services import Services
-from practice.checkin import CheckinAnswers, NotSaved, Refusal, check_in, week_to_check_in
+from practice.checkin import (
+    CheckinAnswers,
+    NotSaved,
+    Refusal,
+    check_in,
+    team_of_form,
+    week_to_check_in,
+)
 from practice.keys import KeyProblem
 from storage.models import Team
 from storage.teams import get_team, list_teams
@@ -252,15 +259,14 @@ def register(
         user = body["user"]["id"]
         workspace = workspace_of(body, context)
         target = _form_target(body)
-        with services.db.session() as session:
-            team = None if target is None else get_team(session, workspace, target[0])
-        if team is None or target is None:
-            ack(response_action="update", view=view.notice_view(NO_TEAM))
-            return
         try:
+            team = None if target is None else team_of_form(services.db, workspace, target[0])
+            if team is None or target is None:
+                ack(response_action="update", view=view.notice_view(NO_TEAM))
+                return
             result = check_in(services.db, team, target[1], user, answers, services.clock.now())
         except (NotSaved, KeyProblem) as error:
-            log.warning("a check-in was not saved: %s", error)
+            log.info("a check-in was not saved: %s", error)
             ack(response_action="errors", errors={view.AVAILABILITY: view.NOT_SAVED})
             return
         if isinstance(result, Refusal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import make_engine
+from storage.db import make_engine, without_time_limits
 from storage.models import Base
 
 config = context.config
@@ -30,6 +30,6 @@ if connection is not None:
     _run(connection)
 else:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as conn:
+    with engine.connect() as conn, without_time_limits(conn):
         _run(conn)
     engine.dispose()
