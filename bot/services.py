@@ -1,11 +1,16 @@
-"""What every handler and job needs, built once and passed in (no globals)."""
+"""What every handler and job needs, built once and passed in (no globals). Listeners find it
+in Bolt's context (`bot.handlers.wiring`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from bot.content import DOMAIN_ORDER, Library, default_library
+from bot.membership import ChannelMembers
 from bot.settings import Settings
+from practice.context import Practice
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.rotation import Rotation
@@ -25,8 +30,26 @@ class Services:
     clock: Clock
     library: Library
     rotation: Rotation
+    # Who is in each channel, asked of Slack and remembered a minute (one cache per process).
+    members: ChannelMembers = field(default_factory=ChannelMembers, compare=False)
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock | None = None) -> Services:
         library = default_library()
         return cls(settings, db, clock or SystemClock(), library, rotation_for(library))
+
+    @cached_property
+    def practice(self) -> Practice:
+        """The application layer's view of these services (use cases take it first)."""
+        return Practice(
+            db=self.db,
+            clock=self.clock,
+            rotation=self.rotation,
+            anonymity_min=self.settings.anonymity_min,
+            retention_weeks=self.settings.retention_weeks,
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Services:
+        # Shared, never copied: Bolt deep-copies a request's context for lazy listeners, and
+        # these hold the database engine, the clock and the caches.
+        return self

@@ -15,6 +15,7 @@ from PIL import Image
 from bot.handlers.chart import chart_file
 from bot.render.home import SHARE_PERIOD
 from bot.sandboxed import wait_until
+from practice.teams import team_ref
 from storage.clock import ManualClock
 from storage.teams import set_supervisors
 
@@ -176,7 +177,9 @@ def test_chart_file_writes_the_same_chart_for_the_demo(
 ) -> None:
     with experience(database_url, clock) as world:
         play_three_weeks(world)
-        path = chart_file(world.bot.runtime.services, world.team(), SUPERVISOR, tmp_path)
+        services = world.bot.runtime.services
+        team = team_ref(world.team())
+        path = chart_file(services.practice, services.library, team, SUPERVISOR, tmp_path)
         assert path is not None and path.parent == tmp_path
         assert path.read_bytes().startswith(PNG_SIGNATURE)
         assert Image.open(path).size == (800, 450)

@@ -30,6 +30,7 @@ from bot.render.reminder import REMINDERS_OFF
 from bot.render.view_log import NEWER, OLDER
 from bot.sandboxed import BOT_TOKEN, Person, wait_until
 from bot.settings import load_settings
+from practice.teams import team_ref
 from sandbox.state import Message
 from storage.clock import ManualClock
 from storage.models import PulseView, Team
@@ -199,6 +200,7 @@ def test_every_path_that_shows_figures_logs_one_look(
             services = bot.runtime.services
             assert commands.export(args, load_settings(need_slack=False), services.db, clock) == 0
 
+        practice, library = bot.runtime.services.practice, bot.runtime.services.library
         paths: list[tuple[str, Callable[[], object]]] = [
             ("/teampulse", lambda: w.pulse()),
             ("/teampulse", lambda: w.pulse(text="12")),
@@ -209,7 +211,7 @@ def test_every_path_that_shows_figures_logs_one_look(
             ("App Home", check_in_elsewhere),  # the Home tab refreshed after a check-in
             ("share", share),
             ("export", export),
-            ("chart", lambda: chart_file(bot.runtime.services, duty_team(w), sup, tmp_path)),
+            ("chart", lambda: chart_file(practice, library, team_ref(duty_team(w)), sup, tmp_path)),
         ]
         for surface, path in paths:
             before = len(looks(w))

@@ -1,9 +1,10 @@
-"""One module per Slack surface; each registers its own listeners with `register(app, ...)`."""
+"""One module per Slack surface; each exposes `register(app)`, and `register_all` is the one
+place they are registered. Listeners reach the bot's services through Bolt's context
+(`bot.handlers.wiring`)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from bot.handlers import (
     admin,
@@ -15,21 +16,17 @@ from bot.handlers import (
     teampulse,
     uninstall,
 )
-from bot.membership import ChannelMembers
+from bot.handlers.wiring import provide
 from bot.services import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    members = ChannelMembers()
-
-    def refresh_home(client: WebClient, workspace: str, user: str) -> None:
-        app_home.refresh_home(services, members, client, workspace, user)
-
-    checkin.register(app, services, members, after_checkin=refresh_home)
-    teampulse.register(app, services, members)
-    app_home.register(app, services, members)
-    chart.register(app, services)
+    app.use(provide(services))
+    checkin.register(app, services)
+    teampulse.register(app)
+    app_home.register(app)
+    chart.register(app)
     share.register(app, services)
-    reminders.register(app, services, members)
+    reminders.register(app, services)
     admin.register(app, services)
     uninstall.register(app, services)

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.handlers.payload import workspace_of
+from bot.handlers.wiring import workspace_of
 from bot.render import admin as render
 from bot.render.prompt import weekly_prompt
 from bot.services import Services

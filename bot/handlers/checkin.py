@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
-from bot.handlers.payload import workspace_of
+from bot.handlers.app_home import refresh_home
+from bot.handlers.wiring import workspace_of
 from bot.membership import ChannelMembers
 from bot.render import checkin as view
 from bot.render.home import HOME_CHECKIN
@@ -179,12 +180,9 @@ def _form_target(body: dict[str, Any]) -> tuple[str, int] | None:
         return None
 
 
-def register(
-    app: App,
-    services: Services,
-    members: ChannelMembers,
-    after_checkin: Callable[[WebClient, str, str], None] | None = None,
-) -> None:
+def register(app: App, services: Services) -> None:
+    members = services.members
+
     @app.command("/checkin")
     def checkin_command(
         ack: Ack,
@@ -280,5 +278,4 @@ def register(
             response_action="update",
             view=view.saved_view(team.name, result.replaced, support, services.library.citation),
         )
-        if after_checkin is not None:
-            after_checkin(client, workspace, user)
+        refresh_home(context, client, workspace, user)

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.handlers.app_home import publish_home
-from bot.handlers.payload import workspace_of
+from bot.handlers.wiring import workspace_of
 from bot.membership import ChannelMembers
 from bot.messenger import PERMANENT
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON, reminder, reminders_changed
@@ -78,7 +78,7 @@ class SlackReminderMessenger:
         return str(response.get("ts"))
 
 
-def register(app: App, services: Services, members: ChannelMembers) -> None:
+def register(app: App, services: Services) -> None:
     def change(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
     ) -> None:
@@ -89,7 +89,7 @@ def register(app: App, services: Services, members: ChannelMembers) -> None:
         with services.db.session() as session:
             set_reminders(session, workspace, user, on)
         if (body.get("container") or {}).get("type") == "view":
-            publish_home(services, members, client, workspace, user)
+            publish_home(context, client, workspace, user)
             return
         confirmation = reminders_changed(on)
         respond(text=confirmation.text, blocks=confirmation.blocks, replace_original=True)

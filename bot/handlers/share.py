@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.handlers.payload import workspace_of
+from bot.handlers.wiring import workspace_of
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
 from bot.services import Services

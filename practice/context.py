@@ -1,0 +1,25 @@
+"""What every use case needs, built once by the adapter (`bot.services`) and handed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.clock import Clock
+from storage.db import Database
+from storage.rotation import Rotation
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The database, the one clock, the week's rotation and the two privacy settings."""
+
+    db: Database
+    clock: Clock
+    rotation: Rotation
+    anonymity_min: int
+    retention_weeks: int
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Practice:
+        # Shared, never copied (Bolt deep-copies a request's context for lazy listeners).
+        return self
