@@ -21,10 +21,9 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup import from_slack
 from practice.keys import KeyProblem
-from scheduler.weekly import PROMPT
 from storage.clock import Clock
 from storage.db import Database
-from storage.deliveries import last_error, waiting_since
+from storage.deliveries import DeliveryKind, last_error, waiting_since
 from storage.models import Team
 from storage.periods import planned, team_week
 from storage.retention import forget_team, scrub
@@ -177,7 +176,7 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
 def _prompt_waiting(session: Session, team: Team, now: datetime) -> str | None:
     """Why this week's prompt has not gone out yet though it is due, if the ledger says."""
     week = team_week(session, team, now)
-    found = waiting_since(session, team.id, week.index, PROMPT)
+    found = waiting_since(session, team.id, week.index, DeliveryKind.PROMPT)
     if found is None:
         return None
     since, code = found

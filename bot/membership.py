@@ -1,4 +1,8 @@
-"""Who is in a team's channel, asked of Slack (paginated) and remembered for a minute."""
+"""Who is in a team's channel, asked of Slack (paginated), and which users are bots.
+
+`channel_members` is the one lookup of a channel's members; `ChannelMembers` remembers it for a
+minute for requests (the scheduler asks afresh: a week's roster is who is there now).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,19 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 
 TTL_SECONDS = 60.0
+PAGE = 500  # members per conversations.members page
+
+
+def channel_members(client: WebClient, channel_id: str) -> frozenset[str]:
+    """Everyone in the channel (people, bots and this app alike), every page of it."""
+    members: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = client.conversations_members(channel=channel_id, limit=PAGE, cursor=cursor)
+        members.update(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return frozenset(members)
 
 
 class ChannelMembers:
@@ -24,15 +41,7 @@ class ChannelMembers:
             cached = self._cache.get(key)
         if cached is not None and now - cached[0] < TTL_SECONDS:
             return cached[1]
-        members: set[str] = set()
-        cursor: str | None = None
-        while True:
-            page = client.conversations_members(channel=channel_id, limit=500, cursor=cursor)
-            members.update(page.get("members") or [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
-        result = frozenset(members)
+        result = channel_members(client, channel_id)
         with self._lock:
             self._cache[key] = (now, result)
         return result

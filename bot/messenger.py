@@ -1,56 +1,74 @@
-"""The scheduler's Messenger, on Slack's Web API.
+"""The scheduler's one messenger (the weekly job's and the reminder sweep's), on Slack's Web API.
 
 Transient trouble (429, 5xx, dropped connections) is retried inside slack_sdk by the client's
-retry handlers (bot.app.web_client). What still fails is sorted here: errors no retry can mend
-are permanent, recorded once in the ledger and shown by `securebase team list`; the rest give
-the claim back for the next sweep.
+retry handlers (bot.app.web_client). What still fails is sorted by `slack_failure`, the one
+place that maps Slack's errors to `practice.delivery.Refusal`: errors no retry can mend are
+recorded once in the ledger and shown by `securebase team list`; the rest give the claim back
+for the next sweep. Every call, including finding the workspace's token, is inside that
+mapping, so one workspace's lost install is that workspace's failure and nobody else's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import metrics
-from bot.membership import WorkspaceBots
+from bot.membership import WorkspaceBots, channel_members
 from bot.oauth import NotInstalled
-from bot.render.prompt import supervisor_reflections, weekly_prompt
+from bot.render.prompt import Message, supervisor_reflections, weekly_prompt
+from bot.render.reminder import reminder
 from bot.services import Services
-from scheduler.messenger import DeliveryError
+from practice.delivery import DeliveryError, Refusal
 from storage.models import Team
 
-# Errors that will not mend themselves by trying again; an installer has to act.
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "token_expired",
-        "missing_scope",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "team_access_not_granted",
-    }
-)
+# Slack's error codes that no retry mends, by what an installer has to do about them.
+REFUSALS: dict[str, Refusal] = {
+    **dict.fromkeys(
+        (
+            "account_inactive",
+            "invalid_auth",
+            "not_authed",
+            "token_revoked",
+            "token_expired",
+            "team_access_not_granted",
+        ),
+        Refusal.UNINSTALLED,
+    ),
+    **dict.fromkeys(("channel_not_found", "not_in_channel", "is_archived"), Refusal.NOT_IN_CHANNEL),
+    **dict.fromkeys(
+        ("missing_scope", "user_not_found", "user_disabled", "cannot_dm_bot"), Refusal.PERMANENT
+    ),
+}
+NOT_INSTALLED = "not_installed"
+
+T = TypeVar("T")
 
 
-def _failure(error: Exception) -> DeliveryError:
+def slack_failure(error: Exception) -> DeliveryError:
+    """What a failed Slack call (or finding the workspace's token) means for a delivery."""
     if isinstance(error, NotInstalled):
-        return DeliveryError("not_installed", permanent=True)
+        return DeliveryError(NOT_INSTALLED, Refusal.UNINSTALLED)
     if isinstance(error, SlackApiError):
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
-        return DeliveryError(code, permanent=code in PERMANENT)
-    return DeliveryError(type(error).__name__, permanent=False)
+        return DeliveryError(code, REFUSALS.get(code, Refusal.TRANSIENT))
+    return DeliveryError(type(error).__name__, Refusal.TRANSIENT)
+
+
+def send_dm(client: WebClient, user_id: str, message: Message) -> str:
+    """Open (or find) the DM with `user_id` and post `message` in it; returns the message ts."""
+    dm = client.conversations_open(users=user_id)
+    channel = (dm.get("channel") or {}).get("id") or user_id
+    posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+    return str(posted.get("ts"))
 
 
 class SlackMessenger:
+    """scheduler.messenger.Messenger and ReminderMessenger, for every workspace at once."""
+
     def __init__(
         self,
         services: Services,
@@ -62,51 +80,49 @@ class SlackMessenger:
         self.bot_user_for = bot_user_for
         self.bots = WorkspaceBots()
 
+    def _call(self, team: Team, call: Callable[[WebClient], T]) -> T:
+        """`call` with the team's workspace client; any failure becomes a DeliveryError."""
+        try:
+            return call(self.client_for(team.workspace_id))
+        except (SlackClientError, OSError) as error:
+            raise slack_failure(error) from None
+
     def members(self, team: Team) -> list[str]:
         """The channel's people: neither this bot nor any other bot or app user."""
-        members: set[str] = set()
-        cursor: str | None = None
-        try:
-            client = self.client_for(team.workspace_id)
-            while True:
-                page = client.conversations_members(
-                    channel=team.channel_id, limit=500, cursor=cursor
-                )
-                members.update(page.get("members") or [])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    break
-            bots = self.bots.of(client, team.workspace_id)
-        except (SlackClientError, OSError) as error:
-            raise _failure(error) from None
-        members.discard(self.bot_user_for(team.workspace_id) or "")
-        return sorted(members - bots)
+
+        def people(client: WebClient) -> frozenset[str]:
+            found = channel_members(client, team.channel_id)
+            return found - self.bots.of(client, team.workspace_id)
+
+        found = self._call(team, people)
+        return sorted(found - {self.bot_user_for(team.workspace_id) or ""})
+
+    def timezone_of(self, team: Team, user_id: str) -> str | None:
+        user = self._call(team, lambda client: client.users_info(user=user_id)["user"])
+        if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
+            return None
+        return str(user.get("tz") or team.timezone)
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
         library = self.services.library
         message = weekly_prompt(library, library.domain(domain), prompt_index, team.channel_id)
-        try:
-            response = self.client_for(team.workspace_id).chat_postMessage(
+        response = self._call(
+            team,
+            lambda client: client.chat_postMessage(
                 channel=team.channel_id,
                 text=message.text,
                 blocks=message.blocks,
                 unfurl_links=False,
-            )
-        except (SlackClientError, OSError) as error:
-            raise _failure(error) from None
+            ),
+        )
         metrics.prompt_posted()
         return str(response.get("ts"))
 
     def send_reflections(self, team: Team, supervisor_id: str, domain: str) -> str:
         library = self.services.library
         message = supervisor_reflections(library, library.domain(domain), team.channel_id)
-        try:
-            client = self.client_for(team.workspace_id)
-            dm = client.conversations_open(users=supervisor_id)
-            channel = (dm.get("channel") or {}).get("id") or supervisor_id
-            response = client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks
-            )
-        except (SlackClientError, OSError) as error:
-            raise _failure(error) from None
-        return str(response.get("ts"))
+        return self._call(team, lambda client: send_dm(client, supervisor_id, message))
+
+    def send_reminder(self, team: Team, user_id: str, domain: str) -> str:
+        message = reminder(team.name, team.channel_id, self.services.library.domain(domain))
+        return self._call(team, lambda client: send_dm(client, user_id, message))

@@ -16,7 +16,6 @@ from starlette.applications import Starlette
 
 from bot import log_privacy, metrics, oauth
 from bot.app import LISTENER_THREADS, build_app, web_client
-from bot.handlers.reminders import SlackReminderMessenger
 from bot.health import Readiness, SlackWebApi
 from bot.listener_pool import ListenerPool
 from bot.messenger import SlackMessenger
@@ -104,7 +103,7 @@ class Runtime:
         reminders = ReminderDelivery(
             db,
             services.clock,
-            SlackReminderMessenger(services, messenger.client_for, messenger.bot_user_for),
+            messenger,
             services.rotation,
             worker,
             lease=timedelta(seconds=settings.claim_lease_seconds),

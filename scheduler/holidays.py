@@ -3,11 +3,14 @@ them (see storage.skips for how they are held)."""
 
 from __future__ import annotations
 
-from scheduler.weekly import PROMPT, REFLECTIONS
+from storage.deliveries import DeliveryKind
 from storage.models import Team
 from storage.skips import Entry
 
 
 def week_entries(team: Team) -> list[Entry]:
     """The channel prompt and each supervisor's reflections, as (kind, recipient)."""
-    return [(PROMPT, team.channel_id), *((REFLECTIONS, s.user_id) for s in team.supervisors)]
+    return [
+        (DeliveryKind.PROMPT, team.channel_id),
+        *((DeliveryKind.REFLECTIONS, s.user_id) for s in team.supervisors),
+    ]

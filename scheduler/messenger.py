@@ -1,4 +1,6 @@
-"""The small interface the scheduler posts through; the Slack implementation lives in bot/."""
+"""The small interfaces the scheduler's jobs post through; the one Slack implementation is
+bot.messenger.SlackMessenger. Every method raises practice.delivery.DeliveryError when Slack
+refuses, sorted by what can be done about it."""
 
 from __future__ import annotations
 
@@ -7,19 +9,11 @@ from typing import Protocol
 from storage.models import Team
 
 
-class DeliveryError(Exception):
-    """Posting failed. `permanent` errors (channel gone, bot removed, token revoked) are recorded
-    once and not retried; others give the claim back for the next sweep."""
-
-    def __init__(self, code: str, *, permanent: bool) -> None:
-        super().__init__(code)
-        self.code = code
-        self.permanent = permanent
-
-
 class Messenger(Protocol):
+    """What the weekly job needs."""
+
     def members(self, team: Team) -> list[str]:
-        """People in the team's channel (not the bot)."""
+        """People in the team's channel (not this bot, nor any other bot or app user)."""
         ...
 
     def post_prompt(self, team: Team, domain: str, prompt_index: int) -> str:
@@ -28,4 +22,20 @@ class Messenger(Protocol):
 
     def send_reflections(self, team: Team, supervisor_id: str, domain: str) -> str:
         """DM a supervisor the week's reflective questions; returns the message ts."""
+        ...
+
+
+class ReminderMessenger(Protocol):
+    """What the reminder sweep needs."""
+
+    def members(self, team: Team) -> list[str]:
+        """People in the team's channel (not this bot, nor any other bot or app user)."""
+        ...
+
+    def timezone_of(self, team: Team, user_id: str) -> str | None:
+        """The person's IANA time zone; None when they cannot be reminded (an app, deactivated)."""
+        ...
+
+    def send_reminder(self, team: Team, user_id: str, domain: str) -> str:
+        """DM the reminder; returns the message ts."""
         ...

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from typing import Protocol
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.messenger import DeliveryError
+from practice.delivery import DeliveryError, Ledger, Outcome, Refusal
+from practice.sweep import each_team
+from scheduler.messenger import ReminderMessenger
 from scheduler.weekly import fire_time
 from storage import deliveries
 from storage.clock import Clock
 from storage.db import Database
+from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Team
 from storage.periods import close_due_periods, find_period, on_roster, team_week, week_seal
-from storage.reminders import REMINDER, forget_past_reminders, opted_out_among, was_reminded
+from storage.reminders import forget_past_reminders, opted_out_among, was_reminded
 from storage.rotation import Rotation
 from storage.skips import is_skipped
 from storage.teams import list_teams
@@ -33,20 +36,6 @@ log = logging.getLogger(__name__)
 WEDNESDAY, FRIDAY = 2, 4
 WINDOW = (time(10, 0), time(16, 0))
 REMINDER_SWEEP = {"minutes": 15}  # how often the scheduler looks for due reminders
-
-
-class ReminderMessenger(Protocol):
-    def members(self, team: Team) -> list[str]:
-        """People in the team's channel (not the bot)."""
-        ...
-
-    def timezone_of(self, team: Team, user_id: str) -> str | None:
-        """The person's IANA time zone; None when they cannot be reminded (an app, deactivated)."""
-        ...
-
-    def send_reminder(self, team: Team, user_id: str, domain: str) -> str:
-        """DM the reminder; returns the message ts."""
-        ...
 
 
 def reminder_day(team: Team) -> int | None:
@@ -86,7 +75,8 @@ class ReminderDelivery:
         lease: timedelta = deliveries.LEASE,
     ) -> None:
         self.db, self.clock, self.messenger = db, clock, messenger
-        self.rotation, self.worker, self.lease = rotation, worker, lease
+        self.rotation, self.worker = rotation, worker
+        self.ledger = Ledger(db, clock, worker, lease)
 
     def run_due(self) -> int:
         """Send every reminder that is due now; returns how many were sent."""
@@ -96,15 +86,8 @@ class ReminderDelivery:
             teams = list(list_teams(session))
             for team in teams:
                 forget_past_reminders(session, team.id, team_week(session, team, now).index)
-        sent = 0
-        for team in teams:
-            if team.paused:
-                continue
-            try:
-                sent += self.remind_team(team, now)
-            except DeliveryError as error:
-                log.warning("team %s: reminders will be retried: %s", team.channel_id, error.code)
-        return sent
+        running = (team for team in teams if not team.paused)
+        return each_team(running, lambda team: self.remind_team(team, now), "reminders")
 
     def remind_team(self, team: Team, now: datetime) -> int:
         day = reminder_day(team)
@@ -140,56 +123,27 @@ class ReminderDelivery:
         for user in waiting:
             try:
                 tz = self.messenger.timezone_of(team, user)
-            except DeliveryError:
+            except DeliveryError as error:
+                if error.refusal is Refusal.UNINSTALLED:
+                    raise  # nobody in this workspace can be reminded now
                 continue  # asked again on the next sweep
             if tz is None or not in_window(day, now, tz, team.timezone):
                 continue
-            key = seal.reminder_key(team.workspace_id, user)
-            sent += self._remind(team, week.index, user, key, period.domain)
+            key = DeliveryKey(
+                team.id,
+                week.index,
+                DeliveryKind.REMINDER,
+                seal.reminder_key(team.workspace_id, user),
+            )
+            send = partial(self._send, team, user, period.domain)
+            outcome = self.ledger.deliver_once(key, send, channel=team.channel_id)
+            sent += outcome is Outcome.SENT
         if sent:
             # Without the number: summed over a day, it is how many members had not checked in.
             log.info("team %s: check-in reminders sent", team.channel_id)
         return sent
 
-    def _remind(self, team: Team, week_index: int, user: str, key: str, domain: str) -> int:
-        """Claim, send, settle: one reminder, at most once."""
-        with self.db.session() as session:
-            claimed = deliveries.claim(
-                session,
-                team_id=team.id,
-                week_index=week_index,
-                kind=REMINDER,
-                recipient=key,
-                worker=self.worker,
-                now=self.clock.now(),
-                lease=self.lease,
-            )
-        if not claimed:
-            return 0
-        error: DeliveryError | None = None
-        try:
-            self.messenger.send_reminder(team, user, domain)
-        except DeliveryError as failure:
-            error = failure
-        with self.db.session() as session:
-            if error is not None and not error.permanent:
-                deliveries.release(
-                    session,
-                    team_id=team.id,
-                    week_index=week_index,
-                    kind=REMINDER,
-                    recipient=key,
-                    worker=self.worker,
-                )
-                return 0
-            # No message ts is kept: with it, Slack's copy of the DM would name the person.
-            deliveries.finish(
-                session,
-                team_id=team.id,
-                week_index=week_index,
-                kind=REMINDER,
-                recipient=key,
-                worker=self.worker,
-                error=error.code if error is not None else None,
-            )
-        return 0 if error is not None else 1
+    def _send(self, team: Team, user: str, domain: str) -> None:
+        """One reminder. No message ts is kept: with it, Slack's copy of the DM would name the
+        person."""
+        self.messenger.send_reminder(team, user, domain)

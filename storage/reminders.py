@@ -1,9 +1,9 @@
 """Check-in reminders: who asked not to be reminded, and the reminder ledger's keys.
 
-The ledger (the `deliveries` table, kind REMINDER) never holds a Slack id. Its recipient is an
-HMAC of the member under the week's secret, over a message of its own, so a ledger row never
-shares a value with that person's answer. Closing the week destroys the secret; the sweep then
-deletes the closed weeks' reminder rows too, so not even the time a reminder went out (which
+The ledger (the `deliveries` table, kind DeliveryKind.REMINDER) never holds a Slack id. Its
+recipient is an HMAC of the member under the week's secret, over a message of its own, so a ledger
+row never shares a value with that person's answer. Closing the week destroys the secret; the sweep
+then deletes the closed weeks' reminder rows too, so not even the time a reminder went out (which
 would hint at someone's time zone) outlives the week.
 """
 
@@ -15,9 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.deliveries import DeliveryKind
 from storage.models import Delivery, ReminderOptOut
-
-REMINDER = "checkin_reminder"
 
 
 def wants_reminders(session: Session, workspace_id: str, user_id: str) -> bool:
@@ -62,7 +61,7 @@ def was_reminded(session: Session, team_id: int, week_index: int, key: str) -> b
             select(Delivery.id).where(
                 Delivery.team_id == team_id,
                 Delivery.week_index == week_index,
-                Delivery.kind == REMINDER,
+                Delivery.kind == DeliveryKind.REMINDER,
                 Delivery.recipient == key,
             )
         )
@@ -75,7 +74,7 @@ def forget_past_reminders(session: Session, team_id: int, current_week_index: in
     result = session.execute(
         delete(Delivery).where(
             Delivery.team_id == team_id,
-            Delivery.kind == REMINDER,
+            Delivery.kind == DeliveryKind.REMINDER,
             Delivery.week_index < current_week_index,
         )
     )

@@ -1,6 +1,6 @@
 """Skipped weeks (holidays) and the ledger entries that keep the weekly job quiet in them.
 
-A skipped week's deliveries are entered in the ledger ahead of time with status SKIPPED, so the
+A skipped week's deliveries are entered in the ledger ahead of time with status `skipped`, so the
 weekly job's claim finds them taken and posts nothing. Un-skipping removes only those entries,
 never a delivery that really happened.
 """
@@ -14,12 +14,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage import deliveries
+from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.models import Delivery, SkippedWeek
 
-SKIPPED = "skipped"
 HELD_BY = "skipped week"
 
-Entry = tuple[str, str]  # (kind, recipient) of a delivery
+Entry = tuple[DeliveryKind, str]  # (kind, recipient) of a delivery
 
 
 def skipped_weeks(session: Session, team_id: int, first: int, last: int) -> set[int]:
@@ -63,7 +63,7 @@ def set_skipped(
             delete(Delivery).where(
                 Delivery.team_id == team_id,
                 Delivery.week_index == week,
-                Delivery.status == SKIPPED,
+                Delivery.status == DeliveryStatus.SKIPPED,
             )
         )
 
@@ -84,16 +84,13 @@ def hold_skipped_from(
 def hold(
     session: Session, team_id: int, week_index: int, entries: Sequence[Entry], now: datetime
 ) -> None:
-    """Enter each delivery as SKIPPED unless the ledger already has it (sent, claimed at this
+    """Enter each delivery as skipped unless the ledger already has it (sent, claimed at this
     very moment by the weekly job, or held already)."""
     for kind, recipient in entries:
         deliveries.enter(
             session,
-            team_id=team_id,
-            week_index=week_index,
-            kind=kind,
-            recipient=recipient,
-            status=SKIPPED,
+            DeliveryKey(team_id, week_index, kind, recipient),
+            status=DeliveryStatus.SKIPPED,
             worker=HELD_BY,
             now=now,
         )

@@ -26,6 +26,7 @@ from bot.content import default_library
 from sandbox.webapi import SlackSandbox
 from storage import deliveries
 from storage.db import Database
+from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.migrate import alembic_config, status, upgrade
 from storage.models import Delivery, Team
 from storage.weeks import week_containing
@@ -376,9 +377,9 @@ def test_team_list_shows_the_last_permanent_failure(
                 Delivery(
                     team_id=team.id,
                     week_index=150,
-                    kind="channel_prompt",
+                    kind=DeliveryKind.PROMPT,
                     recipient="C0TEAM1",
-                    status=deliveries.FAILED,
+                    status=DeliveryStatus.FAILED,
                     claimed_at=datetime(2026, 11, 23, 13, 15, tzinfo=UTC),
                     claimed_by="host-a:1",
                     error="channel_not_found",
@@ -405,10 +406,7 @@ def test_team_list_shows_why_this_weeks_prompt_is_waiting(
             team = session.scalars(select(Team)).one()
             deliveries.wait(
                 session,
-                team_id=team.id,
-                week_index=this_week.index - 1,
-                kind="channel_prompt",
-                recipient="C0TEAM1",
+                DeliveryKey(team.id, this_week.index - 1, DeliveryKind.PROMPT, "C0TEAM1"),
                 worker="host-a:1",
                 now=since - timedelta(weeks=1),
                 reason="fatal_error",
@@ -418,10 +416,7 @@ def test_team_list_shows_why_this_weeks_prompt_is_waiting(
         with db.session() as session:
             deliveries.wait(
                 session,
-                team_id=team.id,
-                week_index=this_week.index,
-                kind="channel_prompt",
-                recipient="C0TEAM1",
+                DeliveryKey(team.id, this_week.index, DeliveryKind.PROMPT, "C0TEAM1"),
                 worker="host-a:1",
                 now=since,
                 reason="ratelimited",

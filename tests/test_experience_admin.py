@@ -25,8 +25,8 @@ from bot.render import admin as render
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
+from storage.deliveries import DeliveryStatus
 from storage.models import Delivery
-from storage.skips import SKIPPED
 from storage.teams import get_team
 from storage.weeks import Week, week_containing
 
@@ -243,7 +243,7 @@ def test_weeks_off_hold_back_prompt_reflections_and_reminders(
         told(world, SUPERVISOR, "No weeks off planned")
         with world.bot.runtime.services.db.session() as session:
             held = session.scalars(
-                select(Delivery.week_index).where(Delivery.status == SKIPPED)
+                select(Delivery.week_index).where(Delivery.status == DeliveryStatus.SKIPPED)
             ).all()
         assert held == [this_week + 1, this_week + 1]  # the past week off stays as it was
 

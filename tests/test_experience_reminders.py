@@ -17,9 +17,9 @@ from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from bot.sandboxed import WORKSPACE, wait_until
 from scheduler.reminders import reminder_day
 from storage.clock import ManualClock
+from storage.deliveries import DeliveryKind
 from storage.models import Delivery, Period, RosterEntry, SealedAnswer, Team
 from storage.periods import week_seal
-from storage.reminders import REMINDER
 from storage.weeks import week_containing
 
 NOTE = "A midweek note"
@@ -105,7 +105,9 @@ def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
         db = world.bot.runtime.services.db
         with db.session() as session:
             recipients = set(
-                session.scalars(select(Delivery.recipient).where(Delivery.kind == REMINDER))
+                session.scalars(
+                    select(Delivery.recipient).where(Delivery.kind == DeliveryKind.REMINDER)
+                )
             )
             period = session.scalars(select(Period).where(Period.closed.is_(False))).one()
             seal = week_seal(session, period)
@@ -124,7 +126,7 @@ def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
         world.remind()
         with db.engine.connect() as connection:
             kinds = connection.execute(text("SELECT kind FROM deliveries")).scalars().all()
-            assert REMINDER not in kinds
+            assert DeliveryKind.REMINDER not in kinds
             found = {
                 (table, column, value)
                 for table in inspect(connection).get_table_names()
@@ -191,7 +193,6 @@ def test_members_who_left_the_channel_or_are_apps_are_not_reminded(
         world.sandbox.remove_member(CHANNEL, member(5))
         world.sandbox.update_user(member(6), deleted=True)
         world.sandbox.update_user(member(7), is_bot=True)
-        world.bot.runtime.reminders.messenger.channel_members.forget()  # type: ignore[attr-defined]
         clock.set(at(2, 11))
         world.remind()
         assert sorted(reminded(world)) == [member(n) for n in range(5)]

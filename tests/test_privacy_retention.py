@@ -29,7 +29,7 @@ from bot.export import export_team
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from storage.clock import ManualClock
 from storage.db import Database
-from storage.deliveries import claim
+from storage.deliveries import DeliveryKey, DeliveryKind, claim
 from storage.models import PulseView, Team
 from storage.periods import close_due_periods, current_week
 from storage.pulse import Surface, read_pulse_for
@@ -63,8 +63,8 @@ def fill(db: Database, team: Team, weeks: range, note: str) -> None:
             answers = CheckinAnswers(3, 3, None, f"{note} week {week} #{n}")
             assert isinstance(check_in(db, team, week, member(n), answers, now), CheckinResult)
         with db.session() as session:
-            args: dict[str, Any] = {"team_id": team.id, "week_index": week, "kind": "prompt"}
-            claim(session, **args, recipient=team.channel_id, worker="w1", now=now)
+            key = DeliveryKey(team.id, week, DeliveryKind.PROMPT, team.channel_id)
+            claim(session, key, worker="w1", now=now)
             session.add(
                 PulseView(
                     team_id=team.id,

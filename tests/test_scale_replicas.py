@@ -29,7 +29,7 @@ from practice.keys import Keyring, SecretKey
 from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackSandbox
 from storage.db import Database
-from storage.deliveries import CLAIMED, SENT
+from storage.deliveries import DeliveryStatus
 from storage.migrate import upgrade
 from storage.models import Delivery
 from storage.teams import TeamSpec, add_team
@@ -143,7 +143,7 @@ class Cluster:
                 made.append((channel, supervisors))
         return made
 
-    def ledger(self, status: str) -> int:
+    def ledger(self, status: DeliveryStatus) -> int:
         with self.db.session() as session:
             return int(
                 session.scalar(
@@ -207,7 +207,11 @@ def test_three_replicas_post_each_prompt_and_dm_exactly_once(cluster: Cluster) -
     owed = 40 * 3
     replicas = [cluster.start() for _ in range(3)]
     wait_until(lambda: all(r.healthy() for r in replicas), START_TIMEOUT, "replicas to start")
-    wait_until(lambda: cluster.ledger(SENT) == owed, WORK_TIMEOUT, "every delivery to be sent")
+    wait_until(
+        lambda: cluster.ledger(DeliveryStatus.SENT) == owed,
+        WORK_TIMEOUT,
+        "every delivery to be sent",
+    )
 
     assert [r.terminate() for r in replicas] == [0, 0, 0]
     assert_each_posted_once(cluster.sandbox, teams)
@@ -235,11 +239,13 @@ def test_a_replica_killed_mid_sweep_is_taken_over_after_its_lease(cluster: Clust
     on_call(cluster.sandbox, "conversations.open", kill_at_sixtieth)
     assert killed.wait(WORK_TIMEOUT), f"never reached team 60:\n{first.log.read_text()}"
     assert first.process.returncode == -signal.SIGKILL
-    sent_before = cluster.ledger(SENT)
+    sent_before = cluster.ledger(DeliveryStatus.SENT)
     assert 0 < sent_before < 400
-    assert cluster.ledger(CLAIMED) == 1
+    assert cluster.ledger(DeliveryStatus.CLAIMED) == 1
     with cluster.db.session() as session:
-        stale = session.scalars(select(Delivery).where(Delivery.status == CLAIMED)).one()
+        stale = session.scalars(
+            select(Delivery).where(Delivery.status == DeliveryStatus.CLAIMED)
+        ).one()
         stale_id, held_since = stale.id, stale.claimed_at
     # Restart once the dead claim's lease has run out, so the restarted sweep may take it over.
     wait_until(
@@ -249,14 +255,16 @@ def test_a_replica_killed_mid_sweep_is_taken_over_after_its_lease(cluster: Clust
     )
 
     second = cluster.start()
-    wait_until(lambda: cluster.ledger(SENT) == 400, WORK_TIMEOUT, "the rest to be sent")
+    wait_until(
+        lambda: cluster.ledger(DeliveryStatus.SENT) == 400, WORK_TIMEOUT, "the rest to be sent"
+    )
     assert second.terminate() == 0
 
     assert_each_posted_once(cluster.sandbox, teams)
     with cluster.db.session() as session:
         taken = session.get(Delivery, stale_id)
         assert taken is not None
-        assert (taken.status, taken.attempts) == (SENT, 2)
+        assert (taken.status, taken.attempts) == (DeliveryStatus.SENT, 2)
         assert taken.claimed_by.endswith(f":{second.process.pid}")
 
 
@@ -267,7 +275,9 @@ def test_sigterm_lets_an_open_checkin_finish_then_exits_0(cluster: Cluster) -> N
     cluster.sandbox.add_member(channel, member)
     replica = cluster.start()
     wait_until(replica.healthy, START_TIMEOUT, "the replica to start")
-    wait_until(lambda: cluster.ledger(SENT) == 2, WORK_TIMEOUT, "the due prompt and DM")
+    wait_until(
+        lambda: cluster.ledger(DeliveryStatus.SENT) == 2, WORK_TIMEOUT, "the due prompt and DM"
+    )
 
     cluster.sandbox.faults.slow("views.open", seconds=1.5)
     opening = threading.Event()

@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 
 from bot.content import default_library
 from bot.services import rotation_for
-from scheduler.messenger import DeliveryError, Messenger
-from scheduler.weekly import PROMPT, REFLECTIONS, WeeklyDelivery, fire_time
+from practice.delivery import DeliveryError, Refusal
+from scheduler.messenger import Messenger
+from scheduler.weekly import WeeklyDelivery, fire_time
 from storage import deliveries
 from storage.clock import ManualClock
 from storage.db import Database
+from storage.deliveries import DeliveryKind, DeliveryStatus
 from storage.models import Delivery, Period, RosterEntry, Team, WeekKey
 from storage.periods import on_roster, week_seal
 from storage.teams import TeamSpec, add_team
@@ -31,6 +33,7 @@ from storage.weeks import Week, week_of_date
 LIBRARY = default_library()
 ROTATION = rotation_for(LIBRARY)
 LONDON = "Europe/London"
+PROMPT, REFLECTIONS = DeliveryKind.PROMPT, DeliveryKind.REFLECTIONS
 
 # Week commencing Monday 23 November 2026 (the conftest clock is Tuesday 24th, 10:00 UTC).
 MON_23_NOV_0930 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # London is on UTC in November
@@ -53,7 +56,8 @@ class FakeMessenger:
     def fail_next(self, method: str, code: str, *, permanent: bool, times: int = 1) -> None:
         with self._lock:
             self._failures[method].extend(
-                DeliveryError(code, permanent=permanent) for _ in range(times)
+                DeliveryError(code, Refusal.PERMANENT if permanent else Refusal.TRANSIENT)
+                for _ in range(times)
             )
 
     def _enter(self, method: str) -> str:
@@ -281,9 +285,9 @@ def test_nothing_before_the_time_then_prompt_and_dms_exactly_once(
     assert (period.domain, period.prompt_index, period.member_count) == (domain, prompt_index, 9)
     rows = ledger(db, team_id)
     assert [(r.kind, r.recipient, r.status) for r in rows] == [
-        (PROMPT, "C0TEAM1", deliveries.SENT),
-        (REFLECTIONS, "U0SUP1", deliveries.SENT),
-        (REFLECTIONS, "U0SUP2", deliveries.SENT),
+        (PROMPT, "C0TEAM1", DeliveryStatus.SENT),
+        (REFLECTIONS, "U0SUP1", DeliveryStatus.SENT),
+        (REFLECTIONS, "U0SUP2", DeliveryStatus.SENT),
     ]
     assert all(r.slack_ts for r in rows)
 
@@ -443,7 +447,7 @@ def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
         (t, o) for t, o in ((first, second), (second, first)) if period_of(db, t, week) is None
     ]
     assert [(r.kind, r.status, r.error) for r in ledger(db, waiting)] == [
-        (PROMPT, deliveries.WAITING, "ratelimited")
+        (PROMPT, DeliveryStatus.WAITING, "ratelimited")
     ]
     assert len(ledger(db, opened)) == 3
     assert len(messenger.prompts) == 1
@@ -546,7 +550,7 @@ def test_transient_failure_releases_the_claim_and_the_next_sweep_retries(
     assert delivery.run_due() == 2
     assert len(messenger.prompts) == 1
     assert sorted(r[1] for r in messenger.reflections) == ["U0SUP1", "U0SUP2"]
-    assert all(r.status == deliveries.SENT for r in ledger(db, team_id))
+    assert all(r.status == DeliveryStatus.SENT for r in ledger(db, team_id))
     assert delivery.run_due() == 0
     assert messenger.calls["post_prompt"] == 2
 
@@ -569,7 +573,7 @@ def test_permanent_failure_is_recorded_once_and_not_retried(
     assert messenger.prompts == []
     prompt_rows = [r for r in ledger(db, team_id) if r.kind == PROMPT]
     assert [(r.status, r.error, r.attempts) for r in prompt_rows] == [
-        (deliveries.FAILED, "channel_not_found", 1)
+        (DeliveryStatus.FAILED, "channel_not_found", 1)
     ]
 
 
@@ -586,7 +590,7 @@ def _claim_row(
                 week_index=week.index,
                 kind=kind,
                 recipient=recipient,
-                status=deliveries.CLAIMED,
+                status=DeliveryStatus.CLAIMED,
                 claimed_at=at,
                 claimed_by="dead-host:13",
                 attempts=1,
@@ -613,7 +617,7 @@ def test_stale_claim_of_a_killed_worker_is_taken_over_once(
     assert delivery.run_due() == 0
     assert len(messenger.prompts) == 1
     (row,) = [r for r in ledger(db, team_id) if r.kind == PROMPT]
-    assert (row.status, row.claimed_by, row.attempts) == (deliveries.SENT, "host-new:2", 2)
+    assert (row.status, row.claimed_by, row.attempts) == (DeliveryStatus.SENT, "host-new:2", 2)
 
 
 def test_fresh_claim_of_another_worker_is_left_alone_until_its_lease_runs_out(

@@ -12,12 +12,24 @@ from sqlalchemy import select
 from storage import deliveries
 from storage.clock import ManualClock
 from storage.db import Database
-from storage.deliveries import LEASE, claim, finish, last_error
+from storage.deliveries import (
+    LEASE,
+    DeliveryKey,
+    DeliveryKind,
+    DeliveryStatus,
+    claim,
+    finish,
+    last_error,
+)
 from storage.models import Delivery, Team
 from storage.teams import TeamSpec, add_team
 
 WEEK = 151
-KEY: dict[str, Any] = {"week_index": WEEK, "kind": "prompt", "recipient": "C0001"}
+KEY: dict[str, Any] = {"week_index": WEEK, "kind": DeliveryKind.PROMPT, "recipient": "C0001"}
+
+
+def key_of(team: Team, **key: Any) -> DeliveryKey:
+    return DeliveryKey(**{"team_id": team.id, **KEY, **key})
 
 
 def make_team(db: Database, now: datetime) -> Team:
@@ -27,7 +39,7 @@ def make_team(db: Database, now: datetime) -> Team:
 
 def try_claim(db: Database, team: Team, worker: str, now: datetime, **key: Any) -> bool:
     with db.session() as s:
-        return claim(s, team_id=team.id, worker=worker, now=now, **{**KEY, **key})
+        return claim(s, key_of(team, **key), worker=worker, now=now)
 
 
 def holder(db: Database, team: Team, **key: Any) -> str:
@@ -46,7 +58,7 @@ def done(db: Database, team: Team, **outcome: Any) -> None:
     """The claim's holder finishes it."""
     worker = holder(db, team)
     with db.session() as s:
-        finish(s, team_id=team.id, **KEY, worker=worker, **outcome)
+        finish(s, key_of(team), worker=worker, **outcome)
 
 
 def ledger(db: Database) -> list[Delivery]:
@@ -60,7 +72,7 @@ def test_first_claim_wins_second_loses(db: Database, clock: ManualClock) -> None
     assert try_claim(db, team, "replica-b", clock.now()) is False
     assert try_claim(db, team, "replica-a", clock.now() + timedelta(seconds=30)) is False
     [row] = ledger(db)
-    assert (row.status, row.claimed_by, row.attempts) == ("claimed", "replica-a", 1)
+    assert (row.status, row.claimed_by, row.attempts) == (DeliveryStatus.CLAIMED, "replica-a", 1)
     assert row.claimed_at == clock.now()
 
 
@@ -68,7 +80,7 @@ def test_other_recipients_weeks_and_kinds_are_separate(db: Database, clock: Manu
     team = make_team(db, clock.now())
     assert try_claim(db, team, "a", clock.now()) is True
     assert try_claim(db, team, "a", clock.now(), recipient="USUPER01") is True
-    assert try_claim(db, team, "a", clock.now(), kind="reflections") is True
+    assert try_claim(db, team, "a", clock.now(), kind=DeliveryKind.REFLECTIONS) is True
     assert try_claim(db, team, "a", clock.now(), week_index=WEEK + 1) is True
     assert len(ledger(db)) == 4
 
@@ -81,7 +93,7 @@ def test_sent_is_final(db: Database, clock: ManualClock) -> None:
         assert try_claim(db, team, "replica-b", clock.now() + later) is False
     [row] = ledger(db)
     assert (row.status, row.slack_ts, row.error, row.attempts) == (
-        "sent",
+        DeliveryStatus.SENT,
         "1700000000.000100",
         None,
         1,
@@ -100,13 +112,7 @@ def test_failed_is_final_and_reported(db: Database, clock: ManualClock) -> None:
     # The newest failure is the one reported.
     assert try_claim(db, team, "a", clock.now(), week_index=WEEK + 1) is True
     with db.session() as s:
-        finish(
-            s,
-            team_id=team.id,
-            **{**KEY, "week_index": WEEK + 1},
-            worker="a",
-            error="not_in_channel",
-        )
+        finish(s, key_of(team, week_index=WEEK + 1), worker="a", error="not_in_channel")
         assert last_error(s, team.id) == "not_in_channel"
         # Another team's ledger is its own.
         assert last_error(s, team.id + 1) is None
@@ -118,7 +124,7 @@ def test_lease_boundary(db: Database, clock: ManualClock) -> None:
     assert try_claim(db, team, "replica-b", clock.now() + LEASE - timedelta(seconds=1)) is False
     assert try_claim(db, team, "replica-b", clock.now() + LEASE + timedelta(seconds=1)) is True
     [row] = ledger(db)
-    assert (row.status, row.claimed_by, row.attempts) == ("claimed", "replica-b", 2)
+    assert (row.status, row.claimed_by, row.attempts) == (DeliveryStatus.CLAIMED, "replica-b", 2)
     assert row.claimed_at == clock.now() + LEASE + timedelta(seconds=1)
     # The new holder has a fresh lease.
     assert try_claim(db, team, "replica-c", clock.now() + LEASE * 2) is False
@@ -197,7 +203,7 @@ def test_stale_takeover_is_compare_and_set(
 def test_claim_rolled_back_with_its_transaction(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     with pytest.raises(RuntimeError), db.session() as s:
-        assert claim(s, team_id=team.id, worker="a", now=clock.now(), **KEY) is True
+        assert claim(s, key_of(team), worker="a", now=clock.now()) is True
         raise RuntimeError("crashed before the claim was committed")
     assert ledger(db) == []
     assert try_claim(db, team, "b", clock.now()) is True
@@ -207,7 +213,7 @@ def test_release_gives_a_claim_back(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     assert try_claim(db, team, "a", clock.now()) is True
     with db.session() as s:
-        deliveries.release(s, team_id=team.id, **KEY, worker="a")
+        deliveries.release(s, key_of(team), worker="a")
     assert ledger(db) == []
     assert try_claim(db, team, "b", clock.now()) is True  # at once, no lease to wait out
 
@@ -217,9 +223,9 @@ def test_release_never_undoes_a_finished_delivery(db: Database, clock: ManualClo
     assert try_claim(db, team, "a", clock.now()) is True
     done(db, team, slack_ts="1.2")
     with db.session() as s:
-        deliveries.release(s, team_id=team.id, **KEY, worker="a")
+        deliveries.release(s, key_of(team), worker="a")
     [row] = ledger(db)
-    assert row.status == "sent"
+    assert row.status == DeliveryStatus.SENT
     assert try_claim(db, team, "b", clock.now()) is False
 
 
@@ -233,10 +239,21 @@ def test_a_worker_whose_lease_was_taken_over_changes_nothing(
     later = clock.now() + LEASE + timedelta(seconds=1)
     assert try_claim(db, team, "b", later) is True
     with db.session() as s:
-        deliveries.release(s, team_id=team.id, **KEY, worker="a")
-        finish(s, team_id=team.id, **KEY, worker="a", error="channel_not_found")
+        deliveries.release(s, key_of(team), worker="a")
+        finish(s, key_of(team), worker="a", error="channel_not_found")
     [row] = ledger(db)
-    assert (row.status, row.claimed_by, row.error) == ("claimed", "b", None)
+    assert (row.status, row.claimed_by, row.error) == (DeliveryStatus.CLAIMED, "b", None)
     done(db, team, slack_ts="9.9")
     [row] = ledger(db)
-    assert (row.status, row.slack_ts) == ("sent", "9.9")
+    assert (row.status, row.slack_ts) == (DeliveryStatus.SENT, "9.9")
+
+
+def test_the_ledgers_stored_values_are_unchanged() -> None:
+    """Rows written before the enums existed still read the same: no migration."""
+    assert [k.value for k in DeliveryKind] == [
+        "channel_prompt",
+        "supervisor_dm",
+        "checkin_reminder",
+        "shared_summary",
+    ]
+    assert [s.value for s in DeliveryStatus] == ["claimed", "sent", "failed", "waiting", "skipped"]

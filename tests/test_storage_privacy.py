@@ -32,11 +32,10 @@ from practice.keys import KeyProblem, Keyring
 from practice.sealing import WeekSeal
 from storage.clock import ManualClock
 from storage.db import Database
-from storage.deliveries import claim, finish
+from storage.deliveries import DeliveryKey, DeliveryKind, claim, finish
 from storage.models import Team
 from storage.periods import close_due_periods, current_week
 from storage.pulse import Surface, read_pulse_for
-from storage.reminders import REMINDER
 from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
@@ -98,14 +97,18 @@ def run_a_week(db: Database, clock: ManualClock, members: int) -> Truth:
     # The rest of the bot's week, touching every other table a person's id or key may sit in.
     week = current_week(team, now).index
     with db.session() as s:
-        for kind, recipient in (("prompt", CHANNEL), ("reflections", SUPERVISOR)):
-            key = {"team_id": team.id, "week_index": week, "kind": kind, "recipient": recipient}
-            assert claim(s, **key, worker="replica-1", now=now)
-            finish(s, **key, worker="replica-1", slack_ts="1764000000.000200")
+        for kind, recipient in (
+            (DeliveryKind.PROMPT, CHANNEL),
+            (DeliveryKind.REFLECTIONS, SUPERVISOR),
+        ):
+            key = DeliveryKey(team.id, week, kind, recipient)
+            assert claim(s, key, worker="replica-1", now=now)
+            finish(s, key, worker="replica-1", slack_ts="1764000000.000200")
         seal = WeekSeal(_secret(db, period.id), period.id)
         for user in everyone:  # the midweek reminder, claimed under each member's reminder key
-            reminder = {"team_id": team.id, "week_index": week, "kind": REMINDER}
-            assert claim(s, **reminder, recipient=seal.reminder_key(WS, user), worker="r", now=now)
+            sealed = seal.reminder_key(WS, user)
+            reminder = DeliveryKey(team.id, week, DeliveryKind.REMINDER, sealed)
+            assert claim(s, reminder, worker="r", now=now)
         read_pulse_for(
             s,
             SUPERVISOR,

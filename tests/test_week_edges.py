@@ -20,10 +20,10 @@ from test_scheduler_weekly import (
 )
 
 from practice.checkin import CheckinAnswers, OpenWeek, Refusal, check_in, week_to_check_in
-from scheduler.weekly import PROMPT, REFLECTIONS
 from storage import deliveries
 from storage.clock import ManualClock
 from storage.db import Database
+from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.models import Answer, Delivery, Period, Team
 from storage.periods import close_due_periods
 from storage.weeks import week_of_date
@@ -251,7 +251,7 @@ def test_settings_changed_after_the_prompt_start_next_week_without_a_repeat(
         prompts = session.scalar(
             select(func.count())
             .select_from(Delivery)
-            .where(Delivery.team_id == team_id, Delivery.kind == PROMPT)
+            .where(Delivery.team_id == team_id, Delivery.kind == DeliveryKind.PROMPT)
         )
     assert prompts == 2
 
@@ -270,11 +270,15 @@ def test_a_prompt_waiting_for_its_roster_says_why_in_the_ledger_then_is_made_onc
     clock.advance(timedelta(minutes=1))
     assert delivery.run_due() == 0
     [row] = ledger(db, team_id)
-    assert (row.kind, row.status, row.error) == (PROMPT, deliveries.WAITING, "ratelimited")
+    assert (row.kind, row.status, row.error) == (
+        DeliveryKind.PROMPT,
+        DeliveryStatus.WAITING,
+        "ratelimited",
+    )
     assert row.claimed_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # waiting since
     assert row.slack_ts is None and row.recipient == "C0TEAM1"
     with db.session() as session:
-        assert deliveries.waiting_since(session, team_id, WEEK.index, PROMPT) == (
+        assert deliveries.waiting_since(session, team_id, WEEK.index, DeliveryKind.PROMPT) == (
             datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
             "ratelimited",
         )
@@ -285,10 +289,13 @@ def test_a_prompt_waiting_for_its_roster_says_why_in_the_ledger_then_is_made_onc
     assert delivery.run_due() == 3
     assert delivery.run_due() == 0
     statuses = {(r.kind, r.status, r.error) for r in ledger(db, team_id)}
-    assert statuses == {(PROMPT, deliveries.SENT, None), (REFLECTIONS, deliveries.SENT, None)}
+    assert statuses == {
+        (DeliveryKind.PROMPT, DeliveryStatus.SENT, None),
+        (DeliveryKind.REFLECTIONS, DeliveryStatus.SENT, None),
+    }
     assert len(messenger.prompts) == 1
     with db.session() as session:
-        assert deliveries.waiting_since(session, team_id, WEEK.index, PROMPT) is None
+        assert deliveries.waiting_since(session, team_id, WEEK.index, DeliveryKind.PROMPT) is None
 
 
 def test_a_waiting_note_never_undoes_a_claim_or_a_sent_prompt(
@@ -296,14 +303,14 @@ def test_a_waiting_note_never_undoes_a_claim_or_a_sent_prompt(
 ) -> None:
     team_id = make_team(db, clock)
     now = clock.now()
-    key = {"team_id": team_id, "week_index": WEEK.index, "kind": PROMPT, "recipient": "C0TEAM1"}
+    key = DeliveryKey(team_id, WEEK.index, DeliveryKind.PROMPT, "C0TEAM1")
     with db.session() as session:
-        assert deliveries.claim(session, worker="a", now=now, **key)
-        deliveries.wait(session, worker="b", now=now, reason="ratelimited", **key)
-        deliveries.finish(session, worker="a", slack_ts="1.2", **key)
-        deliveries.wait(session, worker="b", now=now, reason="ratelimited", **key)
+        assert deliveries.claim(session, key, worker="a", now=now)
+        deliveries.wait(session, key, worker="b", now=now, reason="ratelimited")
+        deliveries.finish(session, key, worker="a", slack_ts="1.2")
+        deliveries.wait(session, key, worker="b", now=now, reason="ratelimited")
     [row] = ledger(db, team_id)
-    assert (row.status, row.error, row.claimed_by) == (deliveries.SENT, None, "a")
+    assert (row.status, row.error, row.claimed_by) == (DeliveryStatus.SENT, None, "a")
 
 
 def test_a_timed_job_left_from_the_old_time_does_nothing(db: Database, clock: ManualClock) -> None:

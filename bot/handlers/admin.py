@@ -26,8 +26,9 @@ from bot.render import admin as render
 from bot.render.prompt import weekly_prompt
 from bot.services import Services
 from scheduler.holidays import week_entries
-from scheduler.weekly import PROMPT, fire_time
+from scheduler.weekly import fire_time
 from storage import deliveries
+from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Team
 from storage.periods import current_week, find_period, planned, team_week
 from storage.skips import hold_skipped_from, set_skipped, skipped_weeks
@@ -112,9 +113,8 @@ def _when_the_change_starts(session: Session, team: Team, now: datetime) -> str:
     week = team_week(session, team, now)
     if find_period(session, team.id, week.index) is not None:
         return " This week's prompt has already gone out, so the change starts next week."
-    held = deliveries.settled(
-        session, team_id=team.id, week_index=week.index, kind=PROMPT, recipient=team.channel_id
-    )  # a week off, or a prompt that failed for good
+    prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
+    held = deliveries.settled(session, prompt)  # a week off, or a prompt that failed for good
     fire = fire_time(team, week)
     if not (team.paused or held) and fire is not None and fire <= now:
         return (

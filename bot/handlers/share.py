@@ -11,13 +11,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 
 from bot.handlers.wiring import workspace_of
+from bot.messenger import slack_failure
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
 from bot.services import Services
-from storage import deliveries
+from practice.delivery import Ledger, NothingToSend, Outcome
+from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Team
 from storage.periods import current_week
 from storage.pulse import Block, BlockFigures, Surface, read_pulse_for
@@ -25,7 +27,6 @@ from storage.teams import get_team
 
 log = logging.getLogger(__name__)
 
-SHARED = "shared_summary"
 NOT_SUPERVISOR = "Only the team's practice supervisors can share its results."
 NOT_SHOWN = (
     "That period didn't have enough answers to show, so there's nothing to share. "
@@ -47,45 +48,41 @@ def share_period(
     now = services.clock.now()
     minimum = services.settings.anonymity_min
     label, channel = Block(first_week, team.pool_weeks, ()).label(), team.channel_id
-    entry: dict[str, Any] = {
-        "team_id": team.id,
-        "week_index": first_week,
-        "kind": SHARED,
-        "recipient": channel,
-    }
-    with services.db.session() as session:
-        if not deliveries.claim(session, **entry, worker=SHARE_WORKER, now=now):
-            return ALREADY.format(label=label, channel=channel)
-    with services.db.session() as session:
-        team = session.merge(team)
-        readings = read_pulse_for(
-            session,
-            supervisor,
-            team,
-            Surface.SHARE,
-            weeks=max(1, current_week(team, now).index - first_week),
-            block=first_week,
-            anonymity_min=minimum,
-            retention_weeks=services.settings.retention_weeks,
-            now=now,
-            detail="with the team",
-        ).readings
-    figures = next((r for r in readings if isinstance(r, BlockFigures)), None)
-    if figures is None:
+
+    def send() -> str:
         with services.db.session() as session:
-            deliveries.release(session, **entry, worker=SHARE_WORKER)
-        return NOT_SHOWN
-    message = team_summary(services.library, figures, minimum, supervisor)
-    try:
-        posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-    except SlackApiError as error:
-        log.warning("team %s: sharing failed: %s", channel, error.response.get("error"))
-        with services.db.session() as session:
-            deliveries.release(session, **entry, worker=SHARE_WORKER)
-        return FAILED.format(channel=channel)
-    with services.db.session() as session:
-        deliveries.finish(session, **entry, worker=SHARE_WORKER, slack_ts=str(posted.get("ts")))
-    return DONE.format(label=label, channel=channel)
+            readings = read_pulse_for(
+                session,
+                supervisor,
+                session.merge(team),
+                Surface.SHARE,
+                weeks=max(1, current_week(team, now).index - first_week),
+                block=first_week,
+                anonymity_min=minimum,
+                retention_weeks=services.settings.retention_weeks,
+                now=now,
+                detail="with the team",
+            ).readings
+        figures = next((r for r in readings if isinstance(r, BlockFigures)), None)
+        if figures is None:
+            raise NothingToSend
+        message = team_summary(services.library, figures, minimum, supervisor)
+        try:
+            posted = client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks
+            )
+        except (SlackClientError, OSError) as error:
+            raise slack_failure(error) from None
+        return str(posted.get("ts"))
+
+    key = DeliveryKey(team.id, first_week, DeliveryKind.SHARED, channel)
+    ledger = Ledger(services.db, services.clock, SHARE_WORKER)
+    outcome = ledger.deliver_once(key, send, channel=channel, give_back_refusals=True)
+    return {
+        Outcome.SENT: DONE,
+        Outcome.TAKEN: ALREADY,
+        Outcome.NOTHING: NOT_SHOWN,
+    }.get(outcome, FAILED).format(label=label, channel=channel)
 
 
 def register(app: App, services: Services) -> None:
