@@ -6,23 +6,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from practice.delivery import DeliveryError, Refusal
 from storage.models import Team
+from storage.outage import is_unreachable
 
 log = logging.getLogger(__name__)
-
-# The database itself is unreachable or overloaded: that is every team's trouble, so the sweep
-# stops at once and the next one starts over, rather than failing once per team.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def each_team(teams: Iterable[Team], work: Callable[[Team], int], what: str) -> int:
     """`work` for each team in turn; returns the sum of what it returns. A team whose work
     fails is logged (by channel, never a person) and left for the next sweep; once a workspace
-    turns out to be uninstalled, its other teams are left alone for this sweep."""
+    turns out to be uninstalled, its other teams are left alone for this sweep. A database that
+    cannot be reached is every team's trouble: the sweep stops at once (and the scheduler says
+    so once a minute), rather than failing once per team."""
     done = 0
     uninstalled: set[str] = set()
     for team in teams:
@@ -34,8 +30,8 @@ def each_team(teams: Iterable[Team], work: Callable[[Team], int], what: str) -> 
             if error.refusal is Refusal.UNINSTALLED:
                 uninstalled.add(team.workspace_id)
             log.warning("team %s: %s will be tried again: %s", team.channel_id, what, error.code)
-        except DATABASE_DOWN:
-            raise
-        except Exception:
+        except Exception as error:
+            if is_unreachable(error):
+                raise
             log.exception("team %s: %s failed; the next sweep tries again", team.channel_id, what)
     return done
