@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.handlers.app_home import publish_home
 from bot.handlers.wiring import workspace_of
-from bot.membership import ChannelMembers
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON, reminders_changed
 from bot.services import Services
 from storage.reminders import set_reminders
