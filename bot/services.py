@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from bot.content import DOMAIN_ORDER, Library, default_library
 from bot.membership import ChannelMembers
@@ -48,8 +47,3 @@ class Services:
             anonymity_min=self.settings.anonymity_min,
             retention_weeks=self.settings.retention_weeks,
         )
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Services:
-        # Shared, never copied: Bolt deep-copies a request's context for lazy listeners, and
-        # these hold the database engine, the clock and the caches.
-        return self

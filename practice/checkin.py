@@ -16,7 +16,17 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from practice.context import Practice
 from practice.sealing import SealedValues
+from practice.teams import (
+    Channels,
+    TeamRef,
+    member_teams,
+    row_of,
+    team_in,
+    team_ref,
+    workspace_teams,
+)
 from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Period, Team
@@ -173,3 +183,66 @@ def has_checked_in(db: Database, team: Team, user: str, now: datetime) -> bool:
     """For the member themself only (their own Home tab); never shown to anyone else."""
     found = week_to_check_in(db, team, user, now)
     return isinstance(found, OpenWeek) and found.already_in
+
+
+# -- use cases: the teams, the form and the submission, as the adapter asks for them ----------
+
+
+def teams_to_check_in(
+    practice: Practice, workspace: str, user: str, channel: str | None, channels: Channels
+) -> list[TeamRef]:
+    """The teams whose channel this person is in; just the current channel's when it is one
+    (the usual case, answered without loading every team in the workspace). Raises
+    MembersUnknown when Slack cannot say."""
+    here = team_in(practice, workspace, channel) if channel else None
+    if here is not None and channels.includes(here.channel_id, user):
+        return [here]
+    return member_teams(workspace_teams(practice, workspace), user, channels)
+
+
+def form_for(practice: Practice, team: TeamRef, user: str) -> OpenWeek | Refusal:
+    """The team-week a form opened now for `user` is for, or why they cannot check in."""
+    with practice.db.session() as session:
+        row = row_of(session, team)
+    return week_to_check_in(practice.db, row, user, practice.clock.now())
+
+
+@dataclass(frozen=True)
+class Form:
+    team: TeamRef
+    week: OpenWeek | Refusal
+
+
+def form_in_channel(
+    practice: Practice, workspace: str, channel: str, user: str, channels: Channels
+) -> Form | None:
+    """A button that opens the form for a channel's team; None when there is no team there or
+    `user` is not in its channel. Raises MembersUnknown when Slack cannot say."""
+    team = team_in(practice, workspace, channel)
+    if team is None or not channels.includes(channel, user):
+        return None
+    return Form(team, form_for(practice, team, user))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    team: TeamRef
+    outcome: CheckinResult | Refusal
+
+
+def submit(
+    practice: Practice,
+    workspace: str,
+    channel: str,
+    week_index: int,
+    user: str,
+    answers: CheckinAnswers,
+    budget: float = QUICK_BUDGET_SECONDS,
+) -> Submitted | None:
+    """Store a submitted form for the team-week it was opened for (check_in); None when the
+    channel has no team. Raises NotSaved (or KeyProblem) when nothing could be stored."""
+    team = team_of_form(practice.db, workspace, channel, budget)
+    if team is None:
+        return None
+    outcome = check_in(practice.db, team, week_index, user, answers, practice.clock.now(), budget)
+    return Submitted(team_ref(team), outcome)

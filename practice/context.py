@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from storage.clock import Clock
 from storage.db import Database
@@ -19,7 +18,3 @@ class Practice:
     rotation: Rotation
     anonymity_min: int
     retention_weeks: int
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Practice:
-        # Shared, never copied (Bolt deep-copies a request's context for lazy listeners).
-        return self

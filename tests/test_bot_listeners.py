@@ -4,6 +4,7 @@ and `respond`, and a client that records what it was asked — no server, no san
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,14 +13,14 @@ import pytest
 from slack_bolt import BoltContext
 from sqlalchemy import select
 
-from bot.handlers import app_home, chart, teampulse
+from bot.handlers import app_home, chart, checkin, teampulse, uninstall
 from bot.handlers.wiring import provide, services_of
 from bot.services import Services
 from bot.settings import load_settings
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import PulseView
-from storage.teams import TeamSpec, add_team
+from storage.teams import TeamSpec, add_team, get_team
 
 WORKSPACE, CHANNEL = "T0LISTEN1", "C0LISTEN1"
 SUPERVISOR, MEMBER, OUTSIDER = "U0LSUP001", "U0LMEM001", "U0LOUT001"
@@ -84,6 +85,15 @@ def test_the_middleware_puts_the_services_in_the_context(services: Services) -> 
     assert services_of(context_for(services)) is services
     with pytest.raises(LookupError):
         services_of(BoltContext({}))
+
+
+def test_a_lazy_listeners_copy_of_the_context_shares_the_same_services(
+    services: Services,
+) -> None:
+    """Bolt deep-copies a request's context for lazy listeners: the services (database engine,
+    clock, caches) must come through as the very same objects, not copies."""
+    copied = copy.deepcopy(context_for(services))
+    assert services_of(copied) is services
 
 
 def test_teampulse_tells_someone_who_supervises_nothing_and_reads_nothing(
@@ -165,3 +175,19 @@ def test_the_chart_button_refuses_someone_who_does_not_supervise_the_team(
     chart.send_from_home(Recorder(), body, client, context_for(services))
     assert client.posted == [{"channel": MEMBER, "text": chart.NOT_SUPERVISOR}]
     assert looks(services.db) == []
+
+
+def test_checkin_tells_someone_in_no_team_so_and_opens_no_form(services: Services) -> None:
+    ack, respond = Recorder(), Recorder()
+    client = FakeClient([MEMBER])
+    body = command(OUTSIDER) | {"trigger_id": "trigger"}
+    checkin.checkin_command(ack, body, client, respond, context_for(services))
+    assert ack.calls == [{}]
+    assert respond.calls == [{"text": checkin.NO_TEAM, "response_type": "ephemeral"}]
+
+
+def test_an_uninstall_pauses_the_workspaces_teams(services: Services) -> None:
+    uninstall.uninstalled({"team_id": WORKSPACE}, context_for(services))
+    with services.db.session() as session:
+        team = get_team(session, WORKSPACE, CHANNEL)
+        assert team is not None and team.paused

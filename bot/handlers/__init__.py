@@ -21,12 +21,12 @@ from bot.services import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    app.use(provide(services))
-    checkin.register(app, services)
+    app.use(provide(services, app.installation_store))
+    checkin.register(app)
     teampulse.register(app)
     app_home.register(app)
     chart.register(app)
     share.register(app, services)
     reminders.register(app, services)
     admin.register(app, services)
-    uninstall.register(app, services)
+    uninstall.register(app)

@@ -14,24 +14,23 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
 from bot.handlers.app_home import refresh_home
-from bot.handlers.wiring import workspace_of
-from bot.membership import ChannelMembers
+from bot.handlers.wiring import channels_of, practice_of, services_of, workspace_of
 from bot.render import checkin as view
 from bot.render.home import HOME_CHECKIN
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.signpost import needs_signpost, support_text
-from bot.services import Services
 from practice.checkin import (
     CheckinAnswers,
     NotSaved,
+    OpenWeek,
     Refusal,
-    check_in,
-    team_of_form,
-    week_to_check_in,
+    form_for,
+    form_in_channel,
+    submit,
+    teams_to_check_in,
 )
 from practice.keys import KeyProblem
-from storage.models import Team
-from storage.teams import get_team, list_teams
+from practice.teams import MembersUnknown, TeamRef
 
 log = logging.getLogger(__name__)
 CHOOSE_TEAM = "checkin_for_team"
@@ -60,25 +59,6 @@ NO_TEAM = (
 )
 
 
-def my_teams(
-    services: Services,
-    members: ChannelMembers,
-    client: WebClient,
-    workspace: str,
-    user: str,
-    channel: str | None,
-) -> list[Team]:
-    """The teams whose channel this person is in; just the current channel's when it is one
-    (the usual case, answered without loading every team in the workspace)."""
-    with services.db.session() as session:
-        here = get_team(session, workspace, channel) if channel else None
-    if here is not None and members.includes(client, workspace, here.channel_id, user):
-        return [here]
-    with services.db.session() as session:
-        teams = list(list_teams(session, workspace))
-    return [t for t in teams if user in members.of(client, workspace, t.channel_id)]
-
-
 COULD_NOT_LOOK = (
     "Sorry, Secure Base couldn't check which teams you're in just then (Slack was busy). "
     "Please try again in a moment with `/checkin`."
@@ -91,16 +71,16 @@ COULD_NOT_OPEN = (
 )
 
 
-def form_for(services: Services, team: Team, user: str) -> dict[str, Any]:
+def form_view(context: BoltContext, team: TeamRef, week: OpenWeek | Refusal) -> dict[str, Any]:
     """The check-in modal for this person's team-week, or a notice saying kindly why not."""
-    found = week_to_check_in(services.db, team, user, services.clock.now())
-    if isinstance(found, Refusal):
-        return view.notice_view(view.refusal_text(found, team.name))
+    if isinstance(week, Refusal):
+        return view.notice_view(view.refusal_text(week, team.name))
+    services = services_of(context)
     return view.checkin_modal(
         services.library,
-        services.library.domain(found.domain),
+        services.library.domain(week.domain),
         team.channel_id,
-        found.week_index,
+        week.week_index,
         team.name,
         services.settings.anonymity_min,
         services.settings.privacy_url,
@@ -180,102 +160,96 @@ def _form_target(body: dict[str, Any]) -> tuple[str, int] | None:
         return None
 
 
-def register(app: App, services: Services) -> None:
-    members = services.members
+def checkin_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    user, workspace = command["user_id"], workspace_of(command, context)
+    practice, channels = practice_of(context), channels_of(context, client, workspace)
+    try:
+        teams = teams_to_check_in(practice, workspace, user, command.get("channel_id"), channels)
+    except MembersUnknown:
+        respond(text=COULD_NOT_LOOK, response_type="ephemeral")
+        return
+    if not teams:
+        respond(text=NO_TEAM, response_type="ephemeral")
+    elif len(teams) == 1:
+        form = form_view(context, teams[0], form_for(practice, teams[0], user))
+        if not open_form(client, command["trigger_id"], form):
+            respond(text=COULD_NOT_OPEN, response_type="ephemeral")
+    else:
+        respond(**_chooser(teams), response_type="ephemeral")
 
-    @app.command("/checkin")
-    def checkin_command(
-        ack: Ack,
-        command: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        ack()
-        user, workspace = command["user_id"], context.team_id or command.get("team_id", "")
-        try:
-            teams = my_teams(services, members, client, workspace, user, command.get("channel_id"))
-        except (SlackApiError, SlackClientError, OSError) as error:
-            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
-            log.warning("/checkin could not read channel members: %s", reason)
-            respond(text=COULD_NOT_LOOK, response_type="ephemeral")
-            return
-        if not teams:
-            respond(text=NO_TEAM, response_type="ephemeral")
-        elif len(teams) == 1:
-            if not open_form(client, command["trigger_id"], form_for(services, teams[0], user)):
-                respond(text=COULD_NOT_OPEN, response_type="ephemeral")
-        else:
-            question = "You're in more than one team. Which one is this check-in for?"
-            chooser = ActionsBlock(
-                block_id="choose_team",
-                elements=[
-                    ButtonElement(
-                        text=t.name[:75], action_id=f"{CHOOSE_TEAM}_{i}", value=t.channel_id
-                    )
-                    for i, t in enumerate(teams[:25])
-                ],
-            )
-            respond(
-                text=question,
-                blocks=[SectionBlock(text=question).to_dict(), chooser.to_dict()],
-                response_type="ephemeral",
-            )
 
-    def open_for_channel(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        ack()
-        user = body["user"]["id"]
-        workspace = workspace_of(body, context)
-        channel = body["actions"][0].get("value", "")
-        with services.db.session() as session:
-            team = get_team(session, workspace, channel)
-        try:
-            member = team is not None and members.includes(client, workspace, channel, user)
-        except (SlackApiError, SlackClientError, OSError):
-            tell_privately(client, body, respond, channel, COULD_NOT_LOOK)
-            return
-        if team is None or not member:
-            form = view.notice_view(NO_TEAM)
-        else:
-            form = form_for(services, team, user)
-        if not open_form(client, body["trigger_id"], form):
-            tell_privately(client, body, respond, channel, COULD_NOT_OPEN)
+def _chooser(teams: list[TeamRef]) -> dict[str, Any]:
+    question = "You're in more than one team. Which one is this check-in for?"
+    chooser = ActionsBlock(
+        block_id="choose_team",
+        elements=[
+            ButtonElement(text=t.name[:75], action_id=f"{CHOOSE_TEAM}_{i}", value=t.channel_id)
+            for i, t in enumerate(teams[:25])
+        ],
+    )
+    return {"text": question, "blocks": [SectionBlock(text=question).to_dict(), chooser.to_dict()]}
 
-    app.action(re.compile(rf"^({OPENS_FORM.pattern})$"))(open_for_channel)
 
-    @app.view(view.CALLBACK_ID)
-    def checkin_submitted(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        """Stored inside the acknowledgement, whose updated view is the confirmation."""
-        answers, errors = parse_submission(body["view"].get("state", {}).get("values", {}))
-        if answers is None:
-            ack(response_action="errors", errors=errors)
-            return
-        user = body["user"]["id"]
-        workspace = workspace_of(body, context)
-        target = _form_target(body)
-        try:
-            team = None if target is None else team_of_form(services.db, workspace, target[0])
-            if team is None or target is None:
-                ack(response_action="update", view=view.notice_view(NO_TEAM))
-                return
-            result = check_in(services.db, team, target[1], user, answers, services.clock.now())
-        except (NotSaved, KeyProblem) as error:
-            log.info("a check-in was not saved: %s", error)
-            ack(response_action="errors", errors={view.AVAILABILITY: view.NOT_SAVED})
-            return
-        if isinstance(result, Refusal):
-            ack(
-                response_action="update",
-                view=view.notice_view(view.refusal_text(result, team.name)),
-            )
-            return
-        support = support_text(team.support_text) if needs_signpost(answers.stress) else None
-        ack(
-            response_action="update",
-            view=view.saved_view(team.name, result.replaced, support, services.library.citation),
+def open_for_channel(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Every button that opens the form (its value is the team's channel)."""
+    ack()
+    user, workspace = body["user"]["id"], workspace_of(body, context)
+    channel = str(body["actions"][0].get("value") or "")
+    channels = channels_of(context, client, workspace)
+    try:
+        found = form_in_channel(practice_of(context), workspace, channel, user, channels)
+    except MembersUnknown:
+        tell_privately(client, body, respond, channel, COULD_NOT_LOOK)
+        return
+    form = (
+        view.notice_view(NO_TEAM) if found is None else form_view(context, found.team, found.week)
+    )
+    if not open_form(client, body["trigger_id"], form):
+        tell_privately(client, body, respond, channel, COULD_NOT_OPEN)
+
+
+def checkin_submitted(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Stored inside the acknowledgement, whose updated view is the confirmation."""
+    answers, errors = parse_submission(body["view"].get("state", {}).get("values", {}))
+    if answers is None:
+        ack(response_action="errors", errors=errors)
+        return
+    user, workspace = body["user"]["id"], workspace_of(body, context)
+    target = _form_target(body)
+    try:
+        found = (
+            None
+            if target is None
+            else submit(practice_of(context), workspace, *target, user, answers)
         )
-        refresh_home(context, client, workspace, user)
+    except (NotSaved, KeyProblem) as error:
+        log.info("a check-in was not saved: %s", error)
+        ack(response_action="errors", errors={view.AVAILABILITY: view.NOT_SAVED})
+        return
+    if found is None:
+        ack(response_action="update", view=view.notice_view(NO_TEAM))
+        return
+    team, result = found.team, found.outcome
+    if isinstance(result, Refusal):
+        ack(response_action="update", view=view.notice_view(view.refusal_text(result, team.name)))
+        return
+    support = support_text(team.support_text) if needs_signpost(answers.stress) else None
+    library = services_of(context).library
+    ack(
+        response_action="update",
+        view=view.saved_view(team.name, result.replaced, support, library.citation),
+    )
+    refresh_home(context, client, workspace, user)
+
+
+def register(app: App) -> None:
+    app.command("/checkin")(checkin_command)
+    app.action(re.compile(rf"^({OPENS_FORM.pattern})$"))(open_for_channel)
+    app.view(view.CALLBACK_ID)(checkin_submitted)

@@ -5,35 +5,63 @@ body, respond, client, context) and can be called in a test with a context made 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.channels import SlackChannels
 from bot.services import Services
 from practice.context import Practice
 
-SERVICES = "securebase_services"
+WIRING = "securebase"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a listener reaches through the context."""
+
+    services: Services
+    installations: InstallationStore | None  # OAuth (many workspaces) only
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Wiring:
+        # Shared, never copied: Bolt deep-copies a request's context for lazy listeners, and
+        # this holds the database engine, the clock and the caches.
+        return self
+
 
 Middleware = Callable[[BoltContext, Callable[[], None]], None]
 
 
-def provide(services: Services) -> Middleware:
-    """The middleware that hands `services` to every listener."""
+def provide(services: Services, installations: InstallationStore | None = None) -> Middleware:
+    """The middleware that hands `services` (and, with many workspaces, the installation
+    store) to every listener."""
+
+    wiring = Wiring(services, installations)
 
     def services_middleware(context: BoltContext, next_: Callable[[], None]) -> None:
-        context[SERVICES] = services
+        context[WIRING] = wiring
         next_()
 
     return services_middleware
 
 
-def services_of(context: BoltContext) -> Services:
-    found = context.get(SERVICES)
-    if not isinstance(found, Services):
+def _wiring(context: BoltContext) -> Wiring:
+    found = context.get(WIRING)
+    if not isinstance(found, Wiring):
         raise LookupError("no services in this context: register listeners with register_all")
     return found
+
+
+def services_of(context: BoltContext) -> Services:
+    return _wiring(context).services
+
+
+def installation_store_of(context: BoltContext) -> InstallationStore | None:
+    """The installation store (OAuth, many workspaces); None with one workspace's token."""
+    return _wiring(context).installations
 
 
 def practice_of(context: BoltContext) -> Practice:
