@@ -24,7 +24,7 @@ from practice.teams import (
 )
 from storage.models import Team
 from storage.periods import planned, team_week
-from storage.profile import Profile, secure_base_profile
+from storage.profile import Profile, profile_weeks, secure_base_profile
 from storage.pulse import Reading, Surface
 from storage.reminders import wants_reminders
 from storage.skips import is_skipped, skipped_weeks
@@ -88,31 +88,26 @@ def _belonging(practice: Practice, session: Session, team: Team, user: str) -> B
 
 
 def _supervised(practice: Practice, team: TeamRef, viewer: str) -> SupervisedTeam:
-    readings = team_pulse_for(
-        practice,
-        viewer,
-        team,
-        Surface.HOME,
-        weeks=TREND_PERIODS * team.pool_weeks,
-        newest=TREND_PERIODS,
-    ).readings
+    order = practice.rotation.order
+    # The trend's periods, or as many as the profile's rotations need if more.
+    weeks = max(TREND_PERIODS * team.pool_weeks, profile_weeks(team.pool_weeks, len(order)))
+    readings = team_pulse_for(practice, viewer, team, Surface.HOME, weeks=weeks).readings
+    trend = readings[:TREND_PERIODS]
     with practice.db.session() as session:
         row = row_of(session, team)
         week = team_week(session, row, practice.clock.now())
         domain, _prompt = planned(session, row, week, practice.rotation)
         off = (
-            skipped_weeks(
-                session, team.id, readings[-1].block.first_week, readings[0].block.last_week
-            )
-            if readings
+            skipped_weeks(session, team.id, trend[-1].block.first_week, trend[0].block.last_week)
+            if trend
             else set()
         )
         note = _note(session, row, week.index)
     return SupervisedTeam(
         team=team,
         domain=domain,
-        readings=readings,
-        profile=secure_base_profile(readings, practice.rotation.order, team.pool_weeks),
+        readings=trend,
+        profile=secure_base_profile(readings, order, team.pool_weeks, practice.anonymity_min),
         weeks_off=frozenset(off),
         note=note,
     )

@@ -1,10 +1,19 @@
-"""The team's secure-base profile: how far people agreed with each domain's belief over the
-last full rotation of the five domains.
+"""The team's secure-base profile: each domain's belief figure beside its own earlier
+rotations.
 
-It is built only from figures `storage.pulse.read_pulse_for` already shows: for each domain, its
-belief item in the newest closed block of the window that contains that domain, held to the
-same anonymity minimum. So it adds no new slice of the answers that could be set against
-another to single anyone out.
+The five domains' statements differ, so their averages are not one scale: a domain is only ever
+set beside itself, never ranked against the others. The profile may point to a domain whose
+figure clearly fell since its last rotation (by at least `FALL` of a point, with at least the
+minimum number of answers both times); anything smaller is too easily chance to name.
+
+It is built only from figures `storage.pulse.read_pulse_for` already shows: each domain's
+belief item in the closed blocks that contain that domain, held to the same anonymity
+minimum. So it adds no new slice of the answers that could be set against another to single
+anyone out. A fall is judged on what is shown, too: for an item whose answers all fell in one
+band (its average withheld), only what that band says (all high: between 4 and 5).
+
+A domain's figures are compared only when they were asked with the same version of the
+check-in items: a reworded statement starts the domain's history afresh.
 """
 
 from __future__ import annotations
@@ -14,46 +23,86 @@ from dataclasses import dataclass
 
 from storage.pulse import Bands, Block, BlockFigures, Reading
 
+FALL = 0.5  # points of the 1–5 scale
+ROTATIONS = 3  # how many times round each domain the profile shows (this one and two earlier)
+BAND_RANGES = {"low": (1.0, 2.0), "middle": (3.0, 3.0), "high": (4.0, 5.0)}
+
 
 @dataclass(frozen=True)
-class DomainReading:
+class Showing:
+    """A domain's belief item in one block: None when too few answered it."""
+
+    block: Block
+    item: Bands | None
+
+
+@dataclass(frozen=True)
+class DomainHistory:
     domain: str
-    block: Block | None  # the block the figure is from; None: not come round in the window
-    item: Bands | None  # None: not enough answers (or not come round yet)
+    showings: tuple[Showing, ...]  # newest first, one version of the items; () not come round
+
+    @property
+    def latest(self) -> Showing | None:
+        return self.showings[0] if self.showings else None
+
+    @property
+    def previous(self) -> Showing | None:
+        return self.showings[1] if len(self.showings) > 1 else None
+
+
+@dataclass(frozen=True)
+class Fall:
+    """A domain whose figure clearly fell: this rotation's item and its last rotation's."""
+
+    domain: str
+    now: Showing
+    now_item: Bands
+    before: Showing
+    before_item: Bands
 
 
 @dataclass(frozen=True)
 class Profile:
-    window: tuple[Block, ...]  # newest first
-    domains: tuple[DomainReading, ...]  # in the model's order
+    window: tuple[Block, ...]  # the blocks the profile reads, newest first
+    domains: tuple[DomainHistory, ...]  # in the model's order
+    minimum: int
+
+    def fall(self, history: DomainHistory) -> Fall | None:
+        """The domain's fall, if its newest figure is at least FALL below its last rotation's,
+        both with at least the minimum number of answers."""
+        latest, previous = history.latest, history.previous
+        if latest is None or previous is None or latest.item is None or previous.item is None:
+            return None
+        now, before = _range(latest.item, self.minimum), _range(previous.item, self.minimum)
+        if now is None or before is None or before[0] - now[1] < FALL:
+            return None
+        return Fall(history.domain, latest, latest.item, previous, previous.item)
 
     @property
-    def weakest(self) -> str | None:
-        """The domain with the lowest agreement, once at least two domains can be compared
-        (the first in the model's order on a tie). Ranked only by what is shown: the mean, or
-        for an item whose answers all fell in one band (its mean withheld) the middle of that
-        band, so the ranking reveals nothing the figures do not."""
-        shown = [
-            (standing, d.domain)
-            for d in self.domains
-            if d.item is not None and (standing := _standing(d.item)) is not None
-        ]
-        if len(shown) < 2:
-            return None
-        lowest = min(mean for mean, _ in shown)
-        return next(domain for mean, domain in shown if mean == lowest)
+    def fallen(self) -> tuple[Fall, ...]:
+        """Domains whose figure clearly fell since their last rotation, in the model's order."""
+        return tuple(fall for history in self.domains if (fall := self.fall(history)))
+
+    @property
+    def comparable(self) -> bool:
+        """Whether any domain has figures both this time and in its last rotation."""
+        return any(
+            _range(h.latest.item, self.minimum) is not None
+            and _range(h.previous.item, self.minimum) is not None
+            for h in self.domains
+            if h.latest is not None and h.previous is not None
+        )
 
 
-BAND_MIDDLES = {"low": 1.5, "middle": 3.0, "high": 4.5}
-
-
-def _standing(item: Bands) -> float | None:
-    """The mean, else the middle of the one band holding every answer (the only reason a mean
-    is withheld); None, left out of the ranking, for an item that shows neither."""
+def _range(item: Bands | None, minimum: int) -> tuple[float, float] | None:
+    """Where the item's average lies, as far as the shown figures say: the average itself, or
+    the range of the one band holding every answer; None with too few answers to compare."""
+    if item is None or item.answered < minimum:
+        return None
     if item.mean is not None:
-        return item.mean
+        return item.mean, item.mean
     band = item.one_band
-    return None if band is None else BAND_MIDDLES[band]
+    return None if band is None else BAND_RANGES[band]
 
 
 def rotation_blocks(pool_weeks: int, domains: int) -> int:
@@ -61,17 +110,31 @@ def rotation_blocks(pool_weeks: int, domains: int) -> int:
     return -(-domains // pool_weeks)
 
 
+def profile_weeks(pool_weeks: int, domains: int) -> int:
+    """How many weeks back the profile reads: ROTATIONS full rotations."""
+    return ROTATIONS * rotation_blocks(pool_weeks, domains) * pool_weeks
+
+
+def items_version(block: Block) -> int:
+    """The version of the check-in items a block was answered with."""
+    return block.items_version
+
+
 def secure_base_profile(
-    readings: Sequence[Reading], order: Sequence[str], pool_weeks: int
+    readings: Sequence[Reading], order: Sequence[str], pool_weeks: int, minimum: int
 ) -> Profile:
-    """`readings` newest first, as read_pulse_for gives them (enough to cover a rotation)."""
-    window = tuple(readings[: rotation_blocks(pool_weeks, len(order))])
-    domains: list[DomainReading] = []
+    """`readings` newest first, as read_pulse_for gives them: enough to cover ROTATIONS
+    rotations (more are left out)."""
+    window = tuple(r.block for r in readings[: ROTATIONS * rotation_blocks(pool_weeks, len(order))])
+    domains: list[DomainHistory] = []
     for key in order:
-        newest = next((r for r in window if key in r.block.domains), None)
-        if newest is None:
-            domains.append(DomainReading(key, None, None))
-            continue
-        item = newest.domain_items.get(key) if isinstance(newest, BlockFigures) else None
-        domains.append(DomainReading(key, newest.block, item))
-    return Profile(tuple(r.block for r in window), tuple(domains))
+        showings: list[Showing] = []
+        for reading in readings[: len(window)]:
+            if key not in reading.block.domains:
+                continue
+            if showings and items_version(reading.block) != items_version(showings[0].block):
+                break  # an earlier wording: not the same statement, so not set beside it
+            item = reading.domain_items.get(key) if isinstance(reading, BlockFigures) else None
+            showings.append(Showing(reading.block, item))
+        domains.append(DomainHistory(key, tuple(showings[:ROTATIONS])))
+    return Profile(window, tuple(domains), minimum)

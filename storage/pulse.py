@@ -63,6 +63,9 @@ class Block:
     first_week: int
     weeks: int
     domains: tuple[str, ...]
+    # The version of the check-in items its weeks were answered with: figures of different
+    # versions are never read as one line or one profile (storage.profile).
+    items_version: int = 1
 
     @property
     def last_week(self) -> int:
@@ -97,19 +100,6 @@ class Suppressed:
 
 
 Reading = BlockFigures | Suppressed
-
-
-def participation_reading(rate: float) -> str:
-    """The HSE Management Standards reading of a response rate."""
-    if rate > 0.8:
-        return "very good"
-    if rate > 0.7:
-        return "good"
-    if rate > 0.6:
-        return "desirable"
-    if rate > 0.5:
-        return "adequate"
-    return "low"
 
 
 def _band_columns(column: InstrumentedAttribute[Any], prefix: str) -> list[ColumnElement[Any]]:

@@ -93,7 +93,7 @@ def test_demo_plays_three_weeks_the_same_every_time(tmp_path: Path) -> None:
     # The App Home and the chart, saved where the reader can open it (issue 7).
     assert "Ruth Campbell's Home tab (only she sees it)" in out
     assert "Your team's secure base profile" in out
-    assert "w/c 26 Jan 2026 Availability support ████░ 4.0" in out  # the bars, unfenced
+    assert "w/c 26 Jan 2026 Availability support 4.0 ████░" in out  # the bars, unfenced
     assert "\n  demo-out/team-pulse-chart.png\n" in result.stdout  # on a line of its own
     for folder in (first, second):
         chart = folder / "demo-out" / "team-pulse-chart.png"
@@ -266,8 +266,8 @@ def test_sandbox_takes_a_piped_session_and_ends_at_end_of_input(tmp_path: Path) 
     assert out.count("Secure Base sends") == out.count("Secure Base sends Ruth Campbell")
     assert "only for a team's practice supervisors" in out  # Mei is not a supervisor
     # Five check-ins: support 4, 3, 5, 2, 4 and stress 3, 4, 2, 4, 3.
-    assert "5 of 8 answered" in out  # the roster: the eight members, not the supervisor
-    assert "mean 3.6 of 5" in out and "mean 3.2 of 5" in out
+    assert "5 of 8 checked in" in out  # the roster: the eight members, not the supervisor
+    assert "average 3.6 of 5" in out and "average 3.2 of 5" in out
     assert "Thanks all." in out
     assert "Secure Base has no /frobnicate" in out
     assert "App Home" in out
@@ -367,7 +367,7 @@ def test_history_starts_with_eight_weeks_answered_through_the_bot(database_url: 
     assert "Mon 09 Mar, 09:31 · This week's prompt has gone out." in before
 
     pulse = words(replies(transcript)[-1][1])
-    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w -]* · (\d) of 8 answered .*? · "
+    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w -]* · (\d) of 8 checked in · "
                        r"support (\d\.\d) · stress (\d\.\d)", pulse)  # fmt: skip
     assert len(shown) == 8  # every week above the minimum, with figures
     for (label, count, support, stress), (week_label, _), answers in zip(

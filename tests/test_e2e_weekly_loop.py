@@ -19,6 +19,8 @@ from experience import shown as text_of
 from sealed_weeks import unsealed
 from sqlalchemy import func, select
 
+from bot.content import Scale, default_library
+from bot.render.bands import band_phrases
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import (
@@ -81,10 +83,15 @@ def modal_answers(
     }
 
 
-def bands(values: list[int]) -> str:
-    """How the pulse writes an item's bands: "Low (1–2): 1 · Middle (3): 1 · High (4–5): 4"."""
+def bands(values: list[int], scale: Scale) -> str:
+    """How the pulse writes an item's bands, numbers first in the scale's words: "4 of 6 said
+    most of the time or always (average 3.7 of 5); 1 said sometimes, 1 said rarely or never"."""
     low, middle, high = (sum(1 for v in values if v in band) for band in ((1, 2), (3,), (4, 5)))
-    return f"Low (1–2): {low} · Middle (3): {middle} · High (4–5): {high}"
+    words = band_phrases(scale)
+    return (
+        f"{high} of {len(values)} said {words['high']} (average {sum(values) / len(values):.1f}"
+        f" of 5); {middle} said {words['middle']}, {low} said {words['low']}"
+    )
 
 
 @pytest.fixture(params=["http", "socket_mode"])
@@ -171,12 +178,14 @@ def test_the_weekly_loop_from_prompt_to_team_pulse(bot: SandboxedBot, clock: Man
     pulse = slash_reply(bot, SUPERVISOR.user_id, "/teampulse")
     support = [a[0] for a in ANSWERS]
     stress = [a[1] for a in ANSWERS]
-    assert "6 of 8 answered" in pulse.text  # the 8 members: the supervisor is not counted
-    assert f"support {sum(support) / 6:.1f}/5" in pulse.text
-    assert f"stress {sum(stress) / 6:.1f}/5" in pulse.text
+    assert "6 of 8 checked in" in pulse.text  # the 8 members: the supervisor is not counted
+    assert f"support {sum(support) / 6:.1f} of 5" in pulse.text
+    assert f"stress {sum(stress) / 6:.1f} of 5" in pulse.text
     shown = everything_in(pulse)
-    assert bands(support) in shown
-    assert bands(stress) in shown
+    library = default_library()
+    assert bands(support, library.availability) in shown
+    assert bands(stress, library.stress) in shown
+    assert "never a reason to ask who didn't check in" in shown
     assert "Thanks for the cover on Tuesday, [someone]." in shown
     assert "Duty has been relentless." in shown
     for person in MEMBERS:
@@ -194,7 +203,7 @@ def test_a_member_asking_for_the_team_pulse_is_refused_politely(
     refusal = slash_reply(bot, MEMBERS[0].user_id, "/teampulse")
     assert "only for a team's practice supervisors" in refusal.text
     shown = everything_in(refusal)
-    assert "answered" not in shown
+    assert "answered" not in shown and "checked in" not in shown
     assert "3.7" not in shown and "3.2" not in shown
     assert not refusal.blocks
     with bot.runtime.services.db.session() as session:

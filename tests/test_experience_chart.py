@@ -12,7 +12,9 @@ from pathlib import Path
 from experience import CHANNEL, SUPERVISOR, World, button, buttons, experience, member, shown
 from PIL import Image
 
+from bot.content import default_library
 from bot.handlers.chart import chart_file
+from bot.render.bands import band_phrases
 from bot.render.home import SHARE_PERIOD
 from bot.sandboxed import wait_until
 from practice.teams import team_ref
@@ -64,9 +66,9 @@ def test_the_chart_is_a_png_whose_alt_text_states_the_figures(
         alt = file.alt_txt or ""
         periods = dict(re.findall(r"(w/c \d+ \w+ \d{4}): ([^.]+(?:\.\d[^.]*)*)\.", alt))
         assert periods == {
-            "w/c 23 Nov 2026": "support 3.7, stress 3.2, 6 of 8 answered",
+            "w/c 23 Nov 2026": "support 3.7, stress 3.2, 6 of 8 checked in",
             "w/c 30 Nov 2026": "not enough answers",
-            "w/c 7 Dec 2026": "support 2.4, stress 4.0, 5 of 8 answered",
+            "w/c 7 Dec 2026": "support 2.4, stress 4.0, 5 of 8 checked in",
         }
         assert alt.index("23 Nov") < alt.index("30 Nov") < alt.index("7 Dec")
 
@@ -94,13 +96,20 @@ def test_sharing_posts_only_what_met_the_minimum_once_and_is_logged(
         [summary] = posted
         text = shown(summary.blocks)
         assert summary.text.startswith("How we've been, w/c 7 Dec 2026")
-        assert "5 of 8 of us checked in (62%)" in text
-        assert "always): ██░░░ 2.4 out of 5 · Low (1–2): 3 · Middle (3): 2 · High (4–5): 0" in text
-        assert "very much): ████░ 4.0 out of 5 · Low (1–2): 0 · Middle (3): 1 · High (4–5): 4" in (
-            text
-        )
+        library = default_library()
+        support, stress = band_phrases(library.availability), band_phrases(library.stress)
+        assert "5 of 8 of us checked in" in text and "%" not in text
+        assert (
+            f"always): 0 of 5 said {support['high']} (average 2.4 of 5); 2 said "
+            f"{support['middle']}, 3 said {support['low']}"
+        ) in text
+        assert (
+            f"very much): 4 of 5 said {stress['high']} (average 4.0 of 5); 1 said "
+            f"{stress['middle']}, 0 said {stress['low']}"
+        ) in text
         # Everyone answered 2 to the week's statement: its band, and no mean that would show it.
-        assert "“" in text and "strongly agree), 5 answered: Low (1–2): all 5" in text
+        low = band_phrases(library.agreement)["low"]
+        assert "“" in text and f"strongly agree): all 5 said {low} (no average" in text
         assert "2.0" not in text
         assert f"Shared by <@{SUPERVISOR}>" in text
         assert not any(member(n) in summary.text + text for n in range(8))

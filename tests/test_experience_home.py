@@ -22,6 +22,8 @@ from experience import (
 )
 
 from bot.content import default_library
+from bot.render.bands import band_phrases
+from bot.render.home import NOT_ENOUGH
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
 from storage.clock import ManualClock
@@ -145,31 +147,34 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
         ]
         oldest = lines[-1]
         assert domains[0].title in oldest
-        assert "support ████░ 3.7" in oldest and "stress ███░░ 3.2" in oldest
-        assert "6 of 8 answered (75%" in oldest
+        assert "support 3.7 ████░" in oldest and "stress 3.2 ███░░" in oldest
+        assert oldest.endswith("6 of 8 checked in")
         quiet = lines[-2]
         assert quiet.endswith("not enough answers")
         assert re.findall(r"\d", quiet.removeprefix("w/c 30 Nov 2026")) == []
         # Everyone answered 3 for support and stress: the band, never a mean that shows it.
-        assert "support all Middle (3)  stress all Middle (3)  5 of 8 answered" in lines[0]
+        assert "support all Middle (3)  stress all Middle (3)  5 of 8 checked in" in lines[0]
 
         # The profile: each domain's belief over the rotation, the quiet week's in words.
         profile = next(t for t in texts_of(home) if "secure base profile" in t)
-        # An item whose answers all fell in one band has its band and no mean.
-        one_band = "(no mean, as everyone is in one band)"
+        agree = band_phrases(library.agreement)
+        # An item whose answers all fell in one band has its band and no average.
+        no_average = "(no average, as every answer fell in one band)"
         expected = {
-            domains[0].title: f"6 answered; High (4–5): all 6 {one_band}",
-            domains[1].title: "not enough answers",
-            domains[2].title: "██░░░ 2.4 agreeing (5 answered; Low (1–2): 3 · Middle (3): 2 · "
-            "High (4–5): 0)",
-            domains[3].title: f"5 answered; High (4–5): all 5 {one_band}",
-            domains[4].title: f"5 answered; Middle (3): all 5 {one_band}",
+            domains[0].title: f"w/c 23 Nov 2026: all 6 said {agree['high']} {no_average}.",
+            domains[1].title: "w/c 30 Nov 2026: not enough answers.",
+            domains[2].title: f"w/c 7 Dec 2026: 0 of 5 said {agree['high']} (average 2.4 of 5); "
+            f"2 said {agree['middle']}, 3 said {agree['low']}.",
+            domains[3].title: f"w/c 14 Dec 2026: all 5 said {agree['high']} {no_average}.",
+            domains[4].title: f"w/c 21 Dec 2026: all 5 said {agree['middle']} {no_average}.",
         }
         for title, figure in expected.items():
-            assert re.search(rf"\*{re.escape(title)}\*, “[^”]+”: {re.escape(figure)}", profile)
-        weakest = domains[2]
-        assert f"*{weakest.title}* had the least agreement" in text
-        assert weakest.reflections[0] in text.replace("&amp;", "&")
+            assert re.search(
+                rf"\*{re.escape(title)}\*, “[^”]+”: {re.escape(figure)}$", profile, re.M
+            )
+        # No domain is ranked against another: their statements differ.
+        assert not re.search(r"least agree|lowest|weakest", text)
+        assert "Once a domain has come round twice" in text
         assert f"This week: {library.domain(world.domain_of(first + 5)).title}" in text
 
         # Looking is logged for the team to see, each time the tab shows the figures.
@@ -185,6 +190,40 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
         # Members see no figures at all.
         member_view = shown(world.home(member(0))["blocks"])
         assert "3.7" not in member_view and "secure base profile" not in member_view
+
+        # A second rotation: the first domain falls from "all agreed" (at least 4) to 2.8;
+        # the others move by less, or were not shown last time.
+        for items in (
+            [3, 3, 3, 3, 2],
+            [4, 4, 4, 4, 4],
+            [2, 3, 2, 3, 3],
+            [4, 4, 5, 4, 4],
+            [3, 3, 3, 3, 3],
+        ):
+            for n, item in enumerate(items):
+                world.seed(member(n), 3, 3, item)
+            world.next_week()
+        home = world.home(SUPERVISOR)
+        text = shown(home["blocks"])
+        profile = next(t for t in texts_of(home) if "secure base profile" in t)
+        fell = domains[0]
+        assert re.search(
+            rf"\*{re.escape(fell.title)}\*, “[^”]+”: w/c 28 Dec 2026: 0 of 5 said .*"
+            r"Earlier: w/c 23 Nov 2026 all High \(4–5\)\.$",
+            profile,
+            re.M,
+        )
+        assert f"Earlier: w/c 30 Nov 2026 {NOT_ENOUGH}." in profile
+        assert "Earlier: w/c 7 Dec 2026 2.4 of 5." in profile
+        assert (
+            f"*{fell.title}* is lower than in its last rotation: 2.8 of 5 (w/c 28 Dec 2026), "
+            "all High (4–5) before (w/c 23 Nov 2026). That may be chance"
+        ) in text
+        assert fell.reflections[0] in text.replace("&amp;", "&")
+        # Only the domain that clearly fell is named.
+        for other in domains[1:]:
+            assert f"*{other.title}* is lower" not in text
+        assert "Nothing has clearly changed" not in text
 
 
 def texts_of(view: dict[str, Any]) -> list[str]:

@@ -87,9 +87,9 @@ def test_a_four_week_block_shows_only_once_all_four_weeks_closed_and_as_one(
         seen = look(world)
         for surface in ("/teampulse", "App Home", "chart alt text"):
             text = seen[surface]
-            assert f"w/c {LABEL} (+3 wk)" in text and "7 of 32 answered" in text, surface
+            assert f"w/c {LABEL} (+3 wk)" in text and "7 of 32 checked in" in text, surface
             assert "4.0" in text and "2.0" in text, surface
-        for one_week in ("w/c 7 Dec 2026", "w/c 14 Dec 2026", " of 8 answered"):
+        for one_week in ("w/c 7 Dec 2026", "w/c 14 Dec 2026", " of 8 checked in"):
             assert not any(one_week in text for text in seen.values()), one_week
         header, *rows = seen["export"].splitlines()
         [row] = [dict(zip(header.split(","), r.split(","), strict=True)) for r in rows[-1:]]
@@ -111,4 +111,4 @@ def test_a_four_week_block_shows_only_once_all_four_weeks_closed_and_as_one(
         [summary] = world.sandbox.timeline(CHANNEL)[before:]
         posted = summary.text + "\n" + shown(summary.blocks)
         assert "7 of 32 of us checked in" in posted and f"w/c {LABEL} (+3 wk)" in posted
-        assert "4.0 out of 5" in posted and "2.0 out of 5" in posted
+        assert "average 4.0 of 5" in posted and "average 2.0 of 5" in posted

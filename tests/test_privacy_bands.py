@@ -1,8 +1,9 @@
 """Figures that cannot be subtracted: every surface a supervisor sees (`/teampulse`, the App
 Home, the chart's alt text, a period shared with the channel, the CSV export) gives each item
-as how many answered, the mean, and how many answered low (1–2), middle (3) and high (4–5).
-Never a count per level, which would show every answer whenever a group answers alike; and
-when one band holds every answer, "all N" in that band and no mean at all.
+as how many answered, the average, and how many answered low (1–2), middle (3) and high (4–5),
+each band in the scale's own words ("4 of 6 said most of the time or always (average 3.8 of
+5)"). Never a count per level, which would show every answer whenever a group answers alike;
+and when one band holds every answer, "all N" in that band and no average at all.
 
 Played through Slack against the sandbox, as the supervisor sees it.
 """
@@ -18,15 +19,17 @@ import pytest
 from experience import CHANNEL, SUPERVISOR, World, button, experience, member, shown
 from sqlalchemy import select
 
+from bot.content import Scale, default_library
 from bot.export import export_team
+from bot.render.bands import band_phrases, item_reading
 from bot.render.home import SHARE_PERIOD
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
-from storage.profile import DomainReading, Profile
-from storage.pulse import Bands, Block
+from storage.profile import DomainHistory, Profile, Showing, secure_base_profile
+from storage.pulse import Bands, Block, BlockFigures
 from storage.retention import forget_team
 
 Answers = list[tuple[int, int, int | None]]  # (support, stress, belief item) per person
@@ -144,40 +147,45 @@ def test_no_surface_shows_a_count_per_level(
         for pattern in PER_LEVEL:
             found = pattern.search(text)
             assert found is None, f"{surface} shows a count per level: {found.group(0)!r}"
-    # Not vacuous: the detailed surfaces do show the bands.
+    # Not vacuous: the detailed surfaces do show the bands, in the scale's words.
+    high = band_phrases(default_library().availability)["high"]
     for surface in ("/teampulse", "shared message"):
-        assert "High (4–5)" in surfaces.words[surface], surface
+        assert f"said {high}" in surfaces.words[surface], surface
     assert "support_high" in surfaces.raw["export"].splitlines()[0]
 
 
 def test_a_unanimous_group_shows_its_band_and_no_mean(
     database_url: str, clock: ManualClock
 ) -> None:
+    library = default_library()
+    support, stress = band_phrases(library.availability), band_phrases(library.stress)
+    agreement = band_phrases(library.agreement)
     surfaces = surfaces_after(database_url, clock, UNANIMOUS)
     pulse = surfaces.words["/teampulse"]
+    no_average = "(no average, as every answer fell in one band)"
+    assert f"Support when needed (1 {library.availability.labels[0].lower()} … 5 always): " in pulse
+    assert f": all 5 said {support['high']} {no_average}" in pulse
+    assert f"Stress (1 not at all … 5 very much): all 5 said {stress['low']} {no_average}" in pulse
     assert (
-        "Support available when needed (1 not at all … 5 always): 5 answered, no mean, as "
-        "everyone is in one band · High (4–5): all 5"
+        f"(1 strongly disagree … 5 strongly agree): all 5 said {agreement['high']} {no_average}"
     ) in pulse
-    assert (
-        "Stress (1 not at all … 5 very much): 5 answered, no mean, as everyone is in one band "
-        "· Low (1–2): all 5"
-    ) in pulse
-    assert "(1 strongly disagree … 5 strongly agree): 5 answered, no mean" in pulse
     assert "support all High (4–5) · stress all Low (1–2)" in pulse
     home = surfaces.words["App Home"]
     # Participation is answers over the roster: the eight members (the supervisor is not on it).
-    assert "support all High (4–5)  stress all Low (1–2)  5 of 8 answered" in home
-    assert "5 answered; High (4–5): all 5 (no mean, as everyone is in one band)" in home
+    assert "support all High (4–5)  stress all Low (1–2)  5 of 8 checked in" in home
+    assert f": all 5 said {agreement['high']} {no_average}" in home
     alt = surfaces.words["chart alt text"]
     assert (
         "support all 5 High (4–5), not plotted, stress all 5 Low (1–2), not plotted, "
-        "5 of 8 answered."
+        "5 of 8 checked in."
     ) in alt
-    assert "no point plotted, as its mean would show what people chose" in alt
+    assert "no point plotted, as its average would show what people chose" in alt
     shared = surfaces.words["shared message"]
-    assert "Could get support when needed (1 not at all … 5 always): High (4–5): all 5" in shared
-    assert "Stress (1 not at all … 5 very much): Low (1–2): all 5" in shared
+    assert (
+        f"Support when needed (1 {library.availability.labels[0].lower()} … 5 always): " in shared
+    )
+    assert f"all 5 said {support['high']} {no_average}" in shared
+    assert f"Stress (1 not at all … 5 very much): all 5 said {stress['low']} {no_average}" in shared
     row = export_row(surfaces)
     assert [row[f"support_{f}"] for f in ("answered", "mean", "low", "middle", "high")] == [
         "5",
@@ -203,34 +211,35 @@ def test_a_near_unanimous_group_looks_exactly_like_a_unanimous_one(
 
 
 def test_a_mixed_group_shows_the_mean_and_every_band(database_url: str, clock: ManualClock) -> None:
+    library = default_library()
+    support, stress = band_phrases(library.availability), band_phrases(library.stress)
+    agreement = band_phrases(library.agreement)
     surfaces = surfaces_after(database_url, clock, MIXED)
     pulse = surfaces.words["/teampulse"]
-    assert (
-        "Support available when needed (1 not at all … 5 always): 6 answered, mean 3.2 of 5 · "
-        "Low (1–2): 2 · Middle (3): 1 · High (4–5): 3"
-    ) in pulse
-    assert (
-        "Stress (1 not at all … 5 very much): 6 answered, mean 3.3 of 5 · "
-        "Low (1–2): 1 · Middle (3): 3 · High (4–5): 2"
-    ) in pulse
-    assert (
-        "(1 strongly disagree … 5 strongly agree): 5 answered, mean 3.6 of 5 · "
-        "Low (1–2): 1 · Middle (3): 1 · High (4–5): 3"
-    ) in pulse
+    support_reading = (
+        f"3 of 6 said {support['high']} (average 3.2 of 5); 1 said {support['middle']}, "
+        f"2 said {support['low']}"
+    )
+    stress_reading = (
+        f"2 of 6 said {stress['high']} (average 3.3 of 5); 3 said {stress['middle']}, "
+        f"1 said {stress['low']}"
+    )
+    belief_reading = (
+        f"3 of 5 said {agreement['high']} (average 3.6 of 5); 1 said {agreement['middle']}, "
+        f"1 said {agreement['low']}"
+    )
+    assert f"5 always): {support_reading}" in pulse
+    assert f"Stress (1 not at all … 5 very much): {stress_reading}" in pulse
+    assert f"(1 strongly disagree … 5 strongly agree): {belief_reading}" in pulse
+    assert "6 of 8 checked in" in pulse and "answered (" not in pulse
     home = surfaces.words["App Home"]
-    assert "support ███░░ 3.2  stress ███░░ 3.3  6 of 8 answered" in home
-    assert "████░ 3.6 agreeing (5 answered; Low (1–2): 1 · Middle (3): 1 · High (4–5): 3)" in home
-    assert "support 3.2, stress 3.3, 6 of 8 answered." in surfaces.words["chart alt text"]
+    assert "support 3.2 ███░░  stress 3.3 ███░░  6 of 8 checked in" in home
+    assert f": {belief_reading}." in home
+    assert "support 3.2, stress 3.3, 6 of 8 checked in." in surfaces.words["chart alt text"]
     assert "not plotted" not in surfaces.words["chart alt text"]
     shared = surfaces.words["shared message"]
-    assert (
-        "Could get support when needed (1 not at all … 5 always): ███░░ 3.2 out of 5 · "
-        "Low (1–2): 2 · Middle (3): 1 · High (4–5): 3"
-    ) in shared
-    assert (
-        "strongly agree), 5 answered: ████░ 3.6 out of 5 · Low (1–2): 1 · Middle (3): 1 · "
-        "High (4–5): 3"
-    ) in shared
+    assert f"5 always): {support_reading}" in shared
+    assert f"strongly agree): {belief_reading}" in shared
     row = export_row(surfaces)
     assert [row[f"stress_{f}"] for f in ("answered", "mean", "low", "middle", "high")] == [
         "6",
@@ -249,22 +258,62 @@ def test_an_item_below_the_minimum_is_on_no_surface(database_url: str, clock: Ma
     surfaces = surfaces_after(database_url, clock, ITEM_BELOW_MINIMUM)
     for surface in ("/teampulse", "shared message"):
         text = surfaces.words[surface]
-        assert "6 answered" in text or "6 of 8 of us" in text, surface
-        assert "strongly agree" not in text and "4 answered" not in text, surface
-    assert "not enough answers" in surfaces.words["App Home"].split("secure base profile")[1]
-    assert "agreeing" not in surfaces.words["App Home"]
+        assert "6 of 8 " in text, surface
+        assert "strongly agree" not in text and "of 4 said" not in text, surface
+    profile = surfaces.words["App Home"].split("secure base profile")[1]
+    assert "not enough answers" in profile and "of 4" not in profile
     row = export_row(surfaces)
     assert row["support_answered"] == "6"
     beliefs = {c: v for c, v in row.items() if c.startswith("belief_")}
     assert beliefs and set(beliefs.values()) == {""}
 
 
-def test_an_item_showing_neither_mean_nor_one_band_is_left_out_of_the_ranking() -> None:
-    """Never an assertion in a request: an item the figures could not rank is simply not
-    ranked (the query never gives one; the Home tab must not fail if it ever did)."""
-    block = Block(first_week=150, weeks=1, domains=("acceptance",))
-    shown = DomainReading("acceptance", block, Bands(4, 1, 2, 1, 3.0))
-    lowest = DomainReading("availability", block, Bands(5, 5, 0, 0, None))  # all low: 1.5
-    odd = DomainReading("sensitivity", block, Bands(4, 2, 0, 2, None))
-    assert Profile((block,), (shown, lowest, odd)).weakest == "availability"
-    assert Profile((block,), (shown, odd)).weakest is None
+def test_an_item_reads_numbers_first_with_each_level_in_the_scales_words() -> None:
+    scale = Scale("How often?", ("Never", "Rarely", "Sometimes", "Most of the time", "Always"))
+    assert item_reading(scale, Bands(6, 1, 0, 5, 4.2)) == (
+        "5 of 6 said most of the time or always (average 4.2 of 5); 0 said sometimes, "
+        "1 said rarely or never"
+    )
+    assert item_reading(scale, Bands(5, 0, 0, 5, None)) == (
+        "all 5 said most of the time or always (no average, as every answer fell in one band)"
+    )
+
+
+def showing(week: int, item: Bands | None, version: int = 1) -> Showing:
+    return Showing(
+        Block(first_week=week, weeks=1, domains=("acceptance",), items_version=version), item
+    )
+
+
+def test_a_domain_is_pointed_to_only_when_it_clearly_fell_since_its_last_rotation() -> None:
+    """Half a point with the minimum both times; judged on what is shown, so a one-band item
+    counts only as its band's range (all high: 4 to 5)."""
+
+    def fell(now: Bands | None, before: Bands | None, minimum: int = 5) -> bool:
+        history = DomainHistory("acceptance", (showing(160, now), showing(155, before)))
+        profile = Profile((), (history,), minimum)
+        return profile.fall(history) is not None
+
+    assert fell(Bands(5, 1, 2, 2, 3.0), Bands(6, 0, 2, 4, 3.5))
+    assert not fell(Bands(5, 1, 2, 2, 3.1), Bands(6, 0, 2, 4, 3.5))  # 0.4: too small to name
+    assert not fell(Bands(5, 1, 2, 2, 3.0), Bands(6, 0, 2, 4, 3.5), minimum=6)  # too few now
+    assert fell(Bands(5, 5, 0, 0, None), Bands(6, 0, 3, 3, 3.0))  # all low: at most 2
+    assert not fell(Bands(5, 0, 0, 5, None), Bands(6, 0, 0, 6, None))  # both all high
+    assert fell(Bands(5, 1, 2, 2, 3.4), Bands(6, 0, 0, 6, None))  # all high: at least 4
+    assert not fell(Bands(5, 1, 2, 2, 3.0), None)  # too few answered last time
+    assert not fell(Bands(5, 1, 2, 2, 3.5), Bands(6, 1, 2, 3, 3.0))  # it rose
+
+
+def test_the_profile_never_sets_one_version_of_a_statement_beside_another() -> None:
+    def week(index: int, mean: float, version: int) -> BlockFigures:
+        block = Block(index, 1, ("acceptance",), items_version=version)
+        figures = Bands(6, 1, 2, 3, mean)
+        return BlockFigures(block, 6, 8, figures, figures, {"acceptance": figures})
+
+    readings = [week(170, 2.0, 2), week(165, 4.5, 1), week(160, 4.5, 1)]
+    profile = secure_base_profile(readings, ["acceptance"], 1, 5)
+    [history] = profile.domains
+    assert [s.block.first_week for s in history.showings] == [170]
+    assert profile.fallen == () and not profile.comparable
+    same = secure_base_profile([week(170, 2.0, 1), *readings[1:]], ["acceptance"], 1, 5)
+    assert [f.domain for f in same.fallen] == ["acceptance"]

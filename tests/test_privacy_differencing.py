@@ -61,4 +61,4 @@ def test_the_last_moment_of_a_week_shows_nothing_of_it(
         w.deliver()
         assert "No finished weeks yet" in w.pulse()
         clock.advance(timedelta(seconds=1))
-        assert "6 of 8 answered" in w.pulse()
+        assert "6 of 8 checked in" in w.pulse()

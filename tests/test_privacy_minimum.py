@@ -80,11 +80,11 @@ def test_the_minimum_itself_is_shown_and_one_fewer_is_not(
         shown = w.pulse()
         lines = shown.lines()
         # The week's roster: the eight members (the supervisor is never counted).
-        assert any(line.startswith("*Responses:* 5 of 8 answered") for line in lines)
+        assert any(line.startswith("*Responses:* 5 of 8 checked in") for line in lines)
         trend = [line for line in lines if line.startswith("w/c ")]
         assert len(trend) == 2
-        assert "5 of 8 answered" in trend[0] and "not enough answers" in trend[1]
-        assert not re.search(r"\b4 (of|answers)\b|mean 2\.0", shown.everything)
+        assert "5 of 8 checked in" in trend[0] and "not enough answers" in trend[1]
+        assert not re.search(r"\b4 (of|answers)\b|2\.0", shown.everything)
 
 
 def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: ManualClock) -> None:
@@ -95,13 +95,13 @@ def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: Ma
         w.next_week()
         first = w.pulse()
         assert any(line.startswith("*Responses:* 6 of 8") for line in first.lines())
-        assert "agreeing" not in first.everything and "4 answered" not in first.everything
+        assert "strongly agree" not in first.everything and "of 4 said" not in first.everything
         # Five of six answered it the next week: now it is shown.
         for i in range(6):
             w.check_in(member(i), 3, 3, 2 if i < 5 else None)
         w.next_week()
         second = w.pulse()
-        assert "strongly agree): 5 answered" in second.everything
+        assert "strongly agree): all 5 said" in second.everything
 
 
 def test_run_refuses_a_minimum_below_three_in_one_line(

@@ -25,7 +25,6 @@ from storage.pulse import (
     Suppressed,
     Surface,
     block_comments,
-    participation_reading,
     read_pulse_for,
     team_pulse,
     view_log_page,
@@ -129,7 +128,6 @@ def test_figures_match_hand_computation(db: Database, clock: ManualClock) -> Non
     assert reading.responses == 6
     assert reading.members == 8
     assert reading.participation == pytest.approx(0.75)
-    assert participation_reading(0.75) == "good"
     # Support (1, 2, 2, 4, 5, 5): three low, none middle, three high.
     assert reading.availability == Bands(6, 3, 0, 3, pytest.approx(19 / 6))
     # Stress (3, 3, 3, 4, 4, 1).
@@ -208,22 +206,6 @@ def test_participation_unknown_without_member_count(db: Database, clock: ManualC
     [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
     assert isinstance(reading, BlockFigures)
     assert reading.members is None and reading.participation is None
-
-
-@pytest.mark.parametrize(
-    ("rate", "words"),
-    [
-        (0.81, "very good"),
-        (0.8, "good"),
-        (0.71, "good"),
-        (0.65, "desirable"),
-        (0.55, "adequate"),
-        (0.5, "low"),
-        (0.0, "low"),
-    ],
-)
-def test_participation_reading(rate: float, words: str) -> None:
-    assert participation_reading(rate) == words
 
 
 def test_weeks_argument_and_order(db: Database, clock: ManualClock) -> None:

@@ -1,18 +1,23 @@
-"""How an item's figures read on every surface: how many answered, the mean, and how many
-fell in each band, low (1–2), middle (3) and high (4–5). Never a count per level: when a
-group answers alike, counts per level would show what every person chose.
+"""How an item's figures read on every surface: numbers first, each level in the scale's own
+words. "4 of 6 said most of the time or always (average 3.8 of 5); 1 said sometimes, 1 said
+rarely or never". The three levels are the bands: high (4–5), middle (3) and low (1–2). Never a
+count per scale point: when a group answers alike, counts per point would show what every
+person chose.
 
-When one band holds every answer it reads "all N" and has no mean (the query withholds it):
-a mean of 4.8 or 5.0 from a group all in the high band would show exactly what was chosen.
+When one band holds every answer it reads "all N said …" and has no average (the query
+withholds it): an average of 4.8 or 5.0 from a group all in the high band would show exactly
+what was chosen.
 """
 
 from __future__ import annotations
 
 from bot.content import Scale
-from storage.pulse import BANDS, Bands
+from storage.pulse import Bands
 
 BAND_WORDS = {"low": "Low (1–2)", "middle": "Middle (3)", "high": "High (4–5)"}
-NO_MEAN = "no mean, as everyone is in one band"
+NO_MEAN = "no average, as every answer fell in one band"
+# The order a reading names the bands in: the top of the scale first.
+READING_ORDER = ("high", "middle", "low")
 
 
 def scale_ends(scale: Scale) -> str:
@@ -20,16 +25,39 @@ def scale_ends(scale: Scale) -> str:
     return f"1 {scale.labels[0].lower()} … 5 {scale.labels[-1].lower()}"
 
 
-def band_counts(bands: Bands) -> str:
-    """ "Low (1–2): 1 · Middle (3): 3 · High (4–5): 2", or "High (4–5): all 5"."""
+def band_phrases(scale: Scale) -> dict[str, str]:
+    """Each band in the scale's words: high "most of the time or always", middle "sometimes",
+    low "rarely or never" (the label next to the middle first, so it reads naturally)."""
+    labels = [label.lower() for label in scale.labels]
+    return {
+        "high": f"{labels[3]} or {labels[4]}",
+        "middle": labels[2],
+        "low": f"{labels[1]} or {labels[0]}",
+    }
+
+
+def average(bands: Bands) -> str:
+    """ "average 3.8 of 5"; only for an item that has one."""
+    assert bands.mean is not None, "a one-band item has no average"
+    return f"average {bands.mean:.1f} of 5"
+
+
+def item_reading(scale: Scale, bands: Bands) -> str:
+    """The item in words, numbers first: "4 of 6 said most of the time or always (average 3.8
+    of 5); 1 said sometimes, 1 said rarely or never", or for a one-band item "all 5 said most
+    of the time or always (no average, as every answer fell in one band)"."""
+    words = band_phrases(scale)
     whole = bands.one_band
     if whole is not None:
-        return f"{BAND_WORDS[whole]}: all {bands.answered}"
-    return " · ".join(f"{BAND_WORDS[band]}: {getattr(bands, band)}" for band in BANDS)
+        return f"all {bands.answered} said {words[whole]} ({NO_MEAN})"
+    top, *rest = READING_ORDER
+    head = f"{getattr(bands, top)} of {bands.answered} said {words[top]} ({average(bands)})"
+    others = ", ".join(f"{getattr(bands, band)} said {words[band]}" for band in rest)
+    return f"{head}; {others}"
 
 
 def whole_band(bands: Bands) -> str:
-    """In place of a mean, for an item with none: "all High (4–5)"."""
+    """In place of an average, for an item with none: "all High (4–5)"."""
     whole = bands.one_band
     assert whole is not None, "only a one-band item has its mean withheld"
     return f"all {BAND_WORDS[whole]}"

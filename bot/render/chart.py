@@ -1,12 +1,14 @@
-"""The supervisor's trend chart: support and stress means per finished period, as a PNG.
+"""The supervisor's trend chart: support and stress averages per finished period, as a PNG.
 
 Drawn with matplotlib's Agg canvas (no display needed). A period below the anonymity minimum
 is a gap in both lines (NaN), marked in words, never a number. A measure whose answers all
-fell in one band (low 1–2, middle 3, high 4–5) has no mean, so it is a gap in its own line
+fell in one band (low 1–2, middle 3, high 4–5) has no average, so it is a gap in its own line
 too, with the band written where the point would be ("all High (4–5)") and said in the alt
-text: a plotted 4.8 or 5.0 would show exactly what everyone chose. The lines differ in style
-and marker as well as colour, each point carries its value, and the alt text states every
-figure, so the chart reads without colour and without sight.
+text: a plotted 4.8 or 5.0 would show exactly what everyone chose. The points either side of a
+gap are joined by a thin dashed line, never left as lone dots. The lines differ in marker as
+well as colour, the legend says which way is good for each, each point carries its value, the
+date axis carries the year, and the alt text states every figure, so the chart reads without
+colour and without sight.
 """
 
 from __future__ import annotations
@@ -16,24 +18,32 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from bot.content import Library
 from bot.render.bands import BAND_WORDS
 from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 ALT_TEXT_MAX = 1000  # Slack's limit for a file's alt text
 SIZE_INCHES, DPI = (8.0, 4.5), 100
 NUDGE = 0.06
-SUPPORT, STRESS = "Support when needed", "Stress"
+SUPPORT, STRESS = "Support when needed (higher is better)", "Stress (lower is better)"
+BRIDGE = "Dashed: joined across a period with no point"
+TICK_SIZE = 10
 SUPPORT_COLOUR, STRESS_COLOUR = "#2c4a52", "#b5562f"
 BAND_HEIGHTS = {"low": 1.5, "middle": 3.0, "high": 4.5}  # where a one-band label is written
 ONE_BAND = (
-    "A measure whose answers all fell in one band has no point plotted, as its mean would "
+    "A measure whose answers all fell in one band has no point plotted, as its average would "
     "show what people chose. "
 )
+BRIDGED = "A dashed line joins the points either side of a period with no point. "
 # matplotlib's font cache and text layout are shared state: draw one chart at a time.
-_DRAWING = threading.Lock()
+_DRAWING = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,9 @@ def _figures(reading: Reading) -> str:
     if not isinstance(reading, BlockFigures):
         return "not enough answers"
     answered = (
-        f"{reading.responses} of {reading.members} answered"
+        f"{reading.responses} of {reading.members} checked in"
         if reading.members
-        else f"{reading.responses} answered"
+        else f"{reading.responses} checked in"
     )
     return (
         f"{_measure('support', reading.availability)}, {_measure('stress', reading.stress)}, "
@@ -77,11 +87,14 @@ def _one_band(reading: Reading) -> bool:
 
 def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
     intro = (
-        f"Line chart of {team_name}'s anonymous team pulse, oldest period first: mean support "
-        "when needed and mean stress, each out of 5. "
+        f"Line chart of {team_name}'s anonymous team pulse, oldest period first: average "
+        "support when needed (higher is better) and average stress (lower is better), each "
+        "out of 5. "
     )
     if any(_one_band(r) for r in oldest_first):
         intro += ONE_BAND
+    if any(_bridges(line) for line in _lines(oldest_first)):
+        intro += BRIDGED
     parts = [f"{_period(r)}: {_figures(r)}." for r in oldest_first]
     text = intro + " ".join(parts)
     if len(text) > ALT_TEXT_MAX:  # a very long team name: keep every figure, drop the intro
@@ -89,13 +102,35 @@ def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
     return text[:ALT_TEXT_MAX]
 
 
-def _tick(reading: Reading) -> str:
-    monday = Week(reading.block.first_week).monday
-    return f"{monday.day} {monday:%b}"
+def _ticks(library: Library, oldest_first: Sequence[Reading]) -> list[str]:
+    """ "23 Nov 2026" (the year on the first tick and wherever it changes, else "30 Nov"), then
+    the period's themes."""
+    ticks, year = [], None
+    for reading in oldest_first:
+        monday = Week(reading.block.first_week).monday
+        date = f"{monday.day} {monday:%b}" + ("" if monday.year == year else f" {monday.year}")
+        year = monday.year
+        ticks.append("\n".join([date, *(library.domain(k).title for k in reading.block.domains)]))
+    return ticks
 
 
 def _point(bands: Bands) -> float:
     return math.nan if bands.mean is None else bands.mean
+
+
+def _lines(oldest_first: Sequence[Reading]) -> tuple[list[float], list[float]]:
+    """The support and the stress line: an average per period, NaN where there is none."""
+    support = [
+        _point(r.availability) if isinstance(r, BlockFigures) else math.nan for r in oldest_first
+    ]
+    stress = [_point(r.stress) if isinstance(r, BlockFigures) else math.nan for r in oldest_first]
+    return support, stress
+
+
+def _bridges(values: Sequence[float]) -> list[tuple[int, int]]:
+    """Each pair of points with only gaps (NaN) between them: (before, after)."""
+    shown = [x for x, value in enumerate(values) if not math.isnan(value)]
+    return [(a, b) for a, b in pairwise(shown) if b > a + 1]
 
 
 def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float, str, str, str]]:
@@ -116,43 +151,50 @@ def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float
     return labels
 
 
-def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading]) -> ChartImage:
+def chart_figure(library: Library, team_name: str, newest_first: Sequence[Reading]) -> Figure:
+    """The chart as a matplotlib figure (trend_chart draws it to a PNG)."""
     oldest_first = list(reversed(newest_first))
-    support = [
-        _point(r.availability) if isinstance(r, BlockFigures) else math.nan for r in oldest_first
-    ]
-    stress = [_point(r.stress) if isinstance(r, BlockFigures) else math.nan for r in oldest_first]
+    support, stress = _lines(oldest_first)
     positions = list(range(len(oldest_first)))
-    title = f"{team_name}: support and stress, last {len(oldest_first)} periods"
     with _DRAWING:
         # Imported here, not at start-up: matplotlib is ~45 MB of every replica's memory, and
         # only supervisors asking for a chart need it.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
 
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        # Nudged apart a little, so equal values still show both markers.
-        axes.plot(
-            [x - NUDGE for x in positions],
-            support,
-            "o-",
-            color=SUPPORT_COLOUR,
-            linewidth=2,
-            label=SUPPORT,
-        )
-        axes.plot(
-            [x + NUDGE for x in positions],
-            stress,
-            "s--",
-            color=STRESS_COLOUR,
-            linewidth=2,
-            label=STRESS,
-        )
+        # Nudged apart a little, so equal values still show both markers. Both lines are solid;
+        # they differ in marker (circle, square) and colour, and the legend names each.
+        bridged = False
+        for values, shift, style, colour, label in (
+            (support, -NUDGE, "o-", SUPPORT_COLOUR, SUPPORT),
+            (stress, NUDGE, "s-", STRESS_COLOUR, STRESS),
+        ):
+            axes.plot(
+                [x + shift for x in positions],
+                values,
+                style,
+                color=colour,
+                linewidth=2,
+                markersize=7,
+                label=label,
+            )
+            for before, after in _bridges(values):
+                bridged = True
+                axes.plot(
+                    [before + shift, after + shift],
+                    [values[before], values[after]],
+                    "--",
+                    color=colour,
+                    linewidth=1.5,
+                    gid="bridge",
+                )
         for x, (reading, up, down) in enumerate(zip(oldest_first, support, stress, strict=True)):
             if not isinstance(reading, BlockFigures):
-                axes.text(x, 1.1, "too few\nanswers", ha="center", va="bottom", fontsize=8)
+                axes.text(x, 1.1, "too few\nanswers", ha="center", va="bottom", fontsize=9)
                 continue
             # The higher value's label goes above its point, the lower one's below (a lone
             # point's above). A one-band measure (NaN) has no point and no value.
@@ -162,29 +204,41 @@ def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading
                 axes.annotate(
                     f"{value:.1f}",
                     (x + shift, value),
-                    xytext=(0, 7 if above else -13),
+                    xytext=(0, 7 if above else -15),
                     textcoords="offset points",
                     ha="center",
-                    fontsize=8,
+                    fontsize=9,
                 )
         for across, height, words, colour, align in _one_band_labels(oldest_first):
-            axes.text(across, height, words, ha="center", va=align, fontsize=7, color=colour)
-        axes.set_xticks(
-            positions,
-            [
-                "\n".join([_tick(r), *(library.domain(k).title for k in r.block.domains)])
-                for r in oldest_first
-            ],
-            fontsize=8,
-        )
+            axes.text(across, height, words, ha="center", va=align, fontsize=8, color=colour)
+        axes.set_xticks(positions, _ticks(library, oldest_first), fontsize=TICK_SIZE)
+        axes.tick_params(axis="y", labelsize=TICK_SIZE)
         axes.set_xlim(-0.5, max(len(positions) - 0.5, 0.5))
         axes.set_ylim(0.9, 5.3)
         axes.set_yticks([1, 2, 3, 4, 5])
-        axes.set_ylabel("Mean, 1 to 5")
-        axes.set_title(title, fontsize=11)
+        axes.set_ylabel("Average, 1 to 5", fontsize=TICK_SIZE)
+        axes.set_xlabel("Week beginning", fontsize=TICK_SIZE)
+        axes.set_title(_title(team_name, oldest_first), fontsize=12)
         axes.grid(axis="y", alpha=0.3)
-        axes.legend(loc="upper left", frameon=False, fontsize=9, ncols=2)
+        handles, labels = axes.get_legend_handles_labels()
+        if bridged:
+            handles.append(Line2D([], [], linestyle="--", color="#555555", linewidth=1.5))
+            labels.append(BRIDGE)
+        axes.legend(handles, labels, loc="upper left", frameon=False, fontsize=9, ncols=2)
         figure.tight_layout()
+    return figure
+
+
+def _title(team_name: str, oldest_first: Sequence[Reading]) -> str:
+    return f"{team_name}: support and stress, last {len(oldest_first)} periods"
+
+
+def trend_chart(library: Library, team_name: str, newest_first: Sequence[Reading]) -> ChartImage:
+    oldest_first = list(reversed(newest_first))
+    with _DRAWING:
+        figure = chart_figure(library, team_name, newest_first)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
-    return ChartImage(buffer.getvalue(), alt_text(team_name, oldest_first), title)
+    return ChartImage(
+        buffer.getvalue(), alt_text(team_name, oldest_first), _title(team_name, oldest_first)
+    )

@@ -1,8 +1,12 @@
 """The App Home tab: a card for each team a person supervises and each team they belong to.
 
-Figures read without colour or emoji: text bars with the number beside them ("███░░ 3.4"),
-and a period below the anonymity minimum says so in words, never with a number. An item whose
-answers all fell in one band shows that band ("all High (4–5)") instead of a bar and a mean.
+Figures read without colour or emoji, numbers first: a text bar only ever follows its number
+("3.4 ███░░"), so a screen reader meets the figure before the bar; a period below the
+anonymity minimum says so in words, never with a number. An item whose answers all fell in one
+band shows that band ("all High (4–5)") instead of a bar and an average.
+
+The profile sets each domain beside its own earlier rotations, never against the other
+domains (storage.profile says why).
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, TeamPrompt
-from bot.render.bands import NO_MEAN, band_counts, whole_band
+from bot.render.bands import item_reading, scale_ends, whole_band
 from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
-from bot.render.pulse import participation_text
+from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figure
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
-from storage.profile import Profile
+from storage.profile import DomainHistory, Profile
 from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
 
@@ -40,9 +44,9 @@ REFLECTIONS_OFFERED = 3
 
 
 def text_bar(mean: float, cells: int = 5) -> str:
-    """A bar of `cells` blocks, as many filled as the mean rounds to, then the mean itself."""
+    """The mean, then a bar of `cells` blocks, as many filled as the mean rounds to."""
     filled = max(0, min(cells, int(mean + 0.5)))
-    return f"{'█' * filled}{'░' * (cells - filled)} {mean:.1f}"
+    return f"{mean:.1f} {'█' * filled}{'░' * (cells - filled)}"
 
 
 def bar_or_band(bands: Bands) -> str:
@@ -101,6 +105,60 @@ def _trend(library: Library, card: SupervisorCard) -> str:
     return "```" + escape("\n".join(lines)) + "```"
 
 
+def _earlier(history: DomainHistory) -> str:
+    parts = []
+    for showing in history.showings[1:]:
+        figure = NOT_ENOUGH if showing.item is None else _short(showing.item)
+        parts.append(f"{showing.block.label()} {figure}")
+    return f" Earlier: {'; '.join(parts)}." if parts else ""
+
+
+def _short(item: Bands) -> str:
+    return short_figure(item, " of 5")
+
+
+def _domain_line(library: Library, history: DomainHistory) -> str:
+    domain = library.domain(history.domain)
+    head = f"• *{domain.title}*, “{domain.belief}”: "
+    latest = history.latest
+    if latest is None:
+        return head + "not come round yet."
+    figure = NOT_ENOUGH if latest.item is None else item_reading(library.agreement, latest.item)
+    return f"{head}{latest.block.label()}: {figure}.{_earlier(history)}"
+
+
+def _change(library: Library, profile: Profile) -> list[Block]:
+    """Any domain whose figure clearly fell since its last rotation; else that nothing has
+    clearly changed. Never which domain is lowest: the statements are not one scale."""
+    fallen = profile.fallen
+    if not fallen:
+        text = (
+            "Nothing has clearly changed since each domain's last rotation."
+            if profile.comparable
+            else "Once a domain has come round twice, it is set beside its last rotation here."
+        )
+        return [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = []
+    for fall in fallen:
+        domain = library.domain(fall.domain)
+        questions = "\n".join(f"• {escape(q)}" for q in domain.reflections[:REFLECTIONS_OFFERED])
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=(
+                        f"*{domain.title}* is lower than in its last rotation: "
+                        f"{_short(fall.now_item)} ({fall.now.block.label()}), "
+                        f"{_short(fall.before_item)} before ({fall.before.block.label()}). "
+                        "That may be chance: a few "
+                        "people's weeks can move a figure. If it helps, some questions to sit "
+                        f"with:\n{questions}"
+                    )[:3000]
+                )
+            )
+        )
+    return blocks
+
+
 def _profile(library: Library, card: SupervisorCard) -> list[Block]:
     profile = card.profile
     if not profile.window:
@@ -109,46 +167,21 @@ def _profile(library: Library, card: SupervisorCard) -> list[Block]:
         f"{Week(profile.window[-1].first_week).label()} to "
         f"{Week(profile.window[0].last_week).label()}"
     )
-    lines = []
-    for reading in profile.domains:
-        domain = library.domain(reading.domain)
-        item = reading.item
-        if item is not None and item.mean is not None:
-            bands = f"{item.answered} answered; {band_counts(item)}"
-            figure = f"{text_bar(item.mean)} agreeing ({bands})"
-        elif item is not None:
-            figure = f"{item.answered} answered; {band_counts(item)} ({NO_MEAN})"
-        elif reading.block is None:
-            figure = "not come round yet"
-        else:
-            figure = NOT_ENOUGH
-        lines.append(f"• *{domain.title}*, “{domain.belief}”: {figure}")
-    blocks: list[Block] = [
+    lines = [_domain_line(library, history) for history in profile.domains]
+    return [
         SectionBlock(
             text=MarkdownTextObject(
                 text=(
                     f"*Your team's secure base profile* ({span})\n"
-                    "How far people agreed with each domain's belief (1 strongly disagree … "
-                    "5 strongly agree)\n" + "\n".join(lines)
-                )
+                    f"How far people agreed with each domain's statement "
+                    f"({scale_ends(library.agreement)}), newest first, beside its own earlier "
+                    "rotations. The statements differ, so one domain's figure is never "
+                    "compared with another's.\n" + "\n".join(lines)
+                )[:3000]
             )
-        )
+        ),
+        *_change(library, profile),
     ]
-    weakest = profile.weakest
-    if weakest is not None:
-        domain = library.domain(weakest)
-        questions = "\n".join(f"• {escape(q)}" for q in domain.reflections[:REFLECTIONS_OFFERED])
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        f"*{domain.title}* had the least agreement in this rotation. If it "
-                        f"helps, some questions to sit with:\n{questions}"
-                    )
-                )
-            )
-        )
-    return blocks
 
 
 def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> list[Block]:
@@ -193,8 +226,9 @@ def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> lis
                 MarkdownTextObject(
                     text=(
                         "Anonymous totals from finished periods only; support and stress are "
-                        "means out of 5, or the one band (low 1–2, middle 3, high 4–5) that "
-                        "everyone's answers fell in. Your team can see each time you look "
+                        "averages out of 5 (higher support is better, lower stress is better), "
+                        "or the one band (low 1–2, middle 3, high 4–5) that everyone's answers "
+                        f"fell in. {PARTICIPATION_NOTE} Your team can see each time you look "
                         "(`/teampulse log`)."
                     )
                 )

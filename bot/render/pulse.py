@@ -14,23 +14,25 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import NO_MEAN, band_counts, scale_ends, whole_band
+from bot.render.bands import item_reading, scale_ends, whole_band
 from bot.render.common import as_dicts, citation_line, escape
-from storage.pulse import Bands, BlockFigures, Reading, Suppressed, participation_reading
+from storage.pulse import Bands, BlockFigures, Reading, Suppressed
 
 NOT_ENOUGH = "not enough answers to show without identifying people"
+# Said wherever a supervisor reads participation: how to read a quiet week, and how not to.
+PARTICIPATION_NOTE = (
+    "Fewer answers can mean a busy week or low trust. It is never a reason to ask who didn't "
+    "check in."
+)
 
 
 def item_line(title: str, scale: Scale, bands: Bands) -> str:
-    """One item in full: how many answered, the mean (none for a one-band item), the bands."""
-    mean = NO_MEAN if bands.mean is None else f"mean {bands.mean:.1f} of 5"
-    return (
-        f"*{title}* ({scale_ends(scale)}): {bands.answered} answered, {mean} · {band_counts(bands)}"
-    )
+    """One item in full: "*Stress* (1 not at all … 5 very much): 2 of 6 said …"."""
+    return f"*{title}* ({scale_ends(scale)}): {item_reading(scale, bands)}"
 
 
 def short_figure(bands: Bands, out_of: str = "") -> str:
-    """The mean to one decimal (then `out_of`), or "all High (4–5)" for a one-band item."""
+    """The average to one decimal (then `out_of`), or "all High (4–5)" for a one-band item."""
     return whole_band(bands) if bands.mean is None else f"{bands.mean:.1f}{out_of}"
 
 
@@ -39,19 +41,17 @@ def _titles(library: Library, keys: tuple[str, ...]) -> str:
 
 
 def participation_text(figures: BlockFigures) -> str:
-    rate = figures.participation
-    if rate is None:
-        return f"{figures.responses} answers"
-    return (
-        f"{figures.responses} of {figures.members} answered "
-        f"({rate:.0%}, {participation_reading(rate)})"
-    )
+    """ "6 of 9 checked in": answers over the week's roster (or just the answers, for a week
+    from before rosters were kept)."""
+    if not figures.members:
+        return f"{figures.responses} checked in"
+    return f"{figures.responses} of {figures.members} checked in"
 
 
 def _detail(library: Library, figures: BlockFigures) -> str:
     lines = [
-        f"*Responses:* {participation_text(figures)}",
-        item_line("Support available when needed", library.availability, figures.availability),
+        f"*Responses:* {participation_text(figures)}. _{PARTICIPATION_NOTE}_",
+        item_line("Support when needed", library.availability, figures.availability),
         item_line("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
@@ -115,7 +115,8 @@ def pulse_blocks(
         )
         summary = (
             f"Team pulse for {team_name}: {participation_text(latest)}, support "
-            f"{short_figure(latest.availability, '/5')}, stress {short_figure(latest.stress, '/5')}"
+            f"{short_figure(latest.availability, ' of 5')}, "
+            f"stress {short_figure(latest.stress, ' of 5')}"
         )
         if comments:
             quoted = "\n".join(f"> {escape(c)}" for c in comments)[:2900]

@@ -17,30 +17,24 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import band_counts, scale_ends
+from bot.render.bands import item_reading, scale_ends
 from bot.render.common import as_dicts, citation_line
-from bot.render.home import SHARE_PERIOD, domain_titles, share_value, text_bar
+from bot.render.home import SHARE_PERIOD, domain_titles, share_value
 from bot.render.prompt import Message
 from bot.render.pulse import short_figure
 from storage.pulse import Bands, BlockFigures
 
 
 def _answered(figures: BlockFigures) -> str:
-    if figures.members and figures.participation is not None:
-        return (
-            f"{figures.responses} of {figures.members} of us checked in "
-            f"({figures.participation:.0%})"
-        )
+    if figures.members:
+        return f"{figures.responses} of {figures.members} of us checked in"
     return f"{figures.responses} of us checked in"
 
 
-def _item(title: str, scale: Scale, bands: Bands, answered: str = "") -> str:
-    """ "• Stress (1 not at all … 5 very much): ███░░ 3.0 out of 5 · Low (1–2): 1 · …", or for
-    a one-band item, no bar and no mean: "• Stress (…): High (4–5): all 5"."""
-    head = f"• {title} ({scale_ends(scale)}){answered}: "
-    if bands.mean is None:
-        return head + band_counts(bands)
-    return f"{head}{text_bar(bands.mean)} out of 5 · {band_counts(bands)}"
+def _item(title: str, scale: Scale, bands: Bands) -> str:
+    """ "• Stress (1 not at all … 5 very much): 2 of 6 said quite a lot or very much (average
+    3.0 of 5); …", or for a one-band item "all 5 said …" and no average."""
+    return f"• {title} ({scale_ends(scale)}): {item_reading(scale, bands)}"
 
 
 def team_summary(
@@ -50,12 +44,12 @@ def team_summary(
     titles = domain_titles(library, figures.block.domains)
     lines = [
         f"• {_answered(figures)}",
-        _item("Could get support when needed", library.availability, figures.availability),
+        _item("Support when needed", library.availability, figures.availability),
         _item("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
         belief = f"“{library.domain(key).belief}”"
-        lines.append(_item(belief, library.agreement, item, f", {item.answered} answered"))
+        lines.append(_item(belief, library.agreement, item))
     blocks: list[Block] = [
         HeaderBlock(text=f"How we've been: {label}"),
         SectionBlock(

@@ -1,0 +1,152 @@
+"""Figures a supervisor reads rightly, and reads with a screen reader: numbers first, each level
+in the scale's words; participation as "6 of 8 checked in" with how (not) to read a quiet week;
+text bars only ever just after their number; the chart says which way is good for each line,
+has a year on its date axis, large tick labels, and joins points across a quiet week with a
+dashed line. Played through Slack against the sandbox, as the supervisor sees it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from experience import CHANNEL, SUPERVISOR, World, button, experience, member, shown
+
+from bot.content import default_library
+from bot.render.bands import band_phrases
+from bot.render.chart import chart_figure
+from bot.render.home import SHARE_PERIOD
+from bot.render.pulse import PARTICIPATION_NOTE
+from bot.render.text import mrkdwn_to_text
+from bot.sandboxed import wait_until
+from storage.clock import ManualClock
+from storage.pulse import Bands, Block, BlockFigures, Suppressed
+
+BAR = re.compile(r"[█░▏▎▍▌▋▊▉▁▂▃▄▅▆▇]+")
+# A bar may only follow its own number: "3.4 ███░░".
+BAR_AFTER_NUMBER = re.compile(r"\d(\.\d)? $")
+# Wordings the figures no longer use: a mean "agreeing", the HSE response-rate labels (made
+# for one-off organisation-wide surveys, not weekly pulses), a rate as a percentage.
+OLD_WORDINGS = re.compile(
+    r"of 5 agreeing|agreeing|\bmean \d|very good|\bdesirable\b|\badequate\b|\d+%",
+    re.IGNORECASE,
+)
+
+
+def play_three_weeks(world: World) -> None:
+    """Six answers, then three (below the minimum), then five; the third week then closes."""
+    for n, (a, s) in enumerate([(5, 2), (4, 3), (4, 2), (3, 4), (2, 5), (4, 3)]):
+        world.seed(member(n), a, s, 4)
+    world.next_week()
+    for n in range(3):
+        world.seed(member(n), 1, 5, 1)
+    world.next_week()
+    for n, (a, s) in enumerate([(2, 4), (3, 4), (2, 5), (3, 3), (2, 4)]):
+        world.seed(member(n), a, s, 2)
+    world.next_week()
+
+
+def surfaces(world: World) -> dict[str, str]:
+    """Every text surface with figures, as read aloud (mrkdwn as plain words)."""
+    pulse = world.command(SUPERVISOR, "/teampulse")
+    home = world.home(SUPERVISOR)
+    dms = len(world.sandbox.dms(SUPERVISOR))
+    world.command(SUPERVISOR, "/teampulse", "chart")
+    [chart] = wait_until(lambda: world.sandbox.uploaded_files(), what="the chart")
+    offer = world.new_dms(SUPERVISOR, dms, 2)[-1]
+    share = button(offer.blocks or [], SHARE_PERIOD)
+    before = len(world.sandbox.timeline(CHANNEL))
+    world.bot.driver.click_button(
+        SUPERVISOR, SHARE_PERIOD, share["value"], channel_id=offer.channel, message_ts=offer.ts
+    )
+    [summary] = wait_until(lambda: world.sandbox.timeline(CHANNEL)[before:], what="the share")
+    return {
+        "/teampulse": pulse.text + "\n" + mrkdwn_to_text(shown(pulse.blocks)),
+        "App Home": mrkdwn_to_text(shown(home["blocks"])),
+        "chart alt text": chart.alt_txt or "",
+        "shared message": summary.text + "\n" + mrkdwn_to_text(shown(summary.blocks)),
+    }
+
+
+def test_every_figure_reads_numbers_first_and_no_bar_stands_alone(
+    database_url: str, clock: ManualClock
+) -> None:
+    with experience(database_url, clock) as world:
+        play_three_weeks(world)
+        seen = surfaces(world)
+    bars = 0
+    for surface, text in seen.items():
+        for found in BAR.finditer(text):
+            bars += 1
+            before = text[: found.start()]
+            assert BAR_AFTER_NUMBER.search(before), (
+                f"{surface}: a bar with no number just before it: "
+                f"{text[max(0, found.start() - 30) : found.end() + 10]!r}"
+            )
+        old = OLD_WORDINGS.search(text)
+        assert old is None, f"{surface} still says {old.group(0)!r}"
+    assert bars, "the Home tab's trend has its bars (beside their numbers)"
+
+    # Participation: answers over the roster, with how to read a quiet week.
+    assert "5 of 8 checked in" in seen["/teampulse"]
+    assert PARTICIPATION_NOTE in seen["/teampulse"] and PARTICIPATION_NOTE in seen["App Home"]
+    assert "5 of 8 of us checked in" in seen["shared message"]
+    # Each item numbers first, its levels in the scale's words.
+    stress = band_phrases(default_library().stress)
+    assert (
+        f"4 of 5 said {stress['high']} (average 4.0 of 5); 1 said {stress['middle']}, "
+        f"0 said {stress['low']}"
+    ) in seen["/teampulse"]
+    # The alt text says which way is good, and how a quiet week is drawn.
+    alt = seen["chart alt text"]
+    assert "support when needed (higher is better)" in alt
+    assert "stress (lower is better)" in alt
+    assert "A dashed line joins the points either side of a period with no point." in alt
+
+
+def reading(week: int, support: float | None, stress: float) -> BlockFigures:
+    def item(mean: float | None) -> Bands:
+        return Bands(6, 0, 0, 6, None) if mean is None else Bands(6, 1, 2, 3, mean)
+
+    return BlockFigures(Block(week, 1, ("availability",)), 6, 8, item(support), item(stress))
+
+
+def test_the_chart_says_which_way_is_good_has_the_year_and_bridges_quiet_weeks() -> None:
+    library = default_library()
+    # Oldest first: 28 Dec 2026, a quiet week, then the new year with one support item that
+    # all fell in one band (no point), then a week with both.
+    first = 156  # w/c 28 Dec 2026
+    newest_first = [
+        reading(first + 3, 3.6, 2.8),
+        reading(first + 2, None, 3.1),
+        Suppressed(Block(first + 1, 1, ("sensitivity",))),
+        reading(first, 3.2, 3.4),
+    ]
+    figure = chart_figure(library, "Duty", newest_first)
+    [axes] = figure.axes
+
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert any("Support" in words and "higher is better" in words for words in legend)
+    assert any("Stress" in words and "lower is better" in words for words in legend)
+    assert any(words.startswith("Dashed") for words in legend)
+
+    ticks = [label.get_text() for label in axes.get_xticklabels()]
+    dates = [tick.splitlines()[0] for tick in ticks]
+    # The first date carries its year, and so does the first of a new year.
+    assert dates == ["28 Dec 2026", "4 Jan 2027", "11 Jan", "18 Jan"]
+    assert all(label.get_fontsize() >= 10 for label in axes.get_xticklabels())
+    assert all(label.get_fontsize() >= 10 for label in axes.get_yticklabels())
+
+    bridges = [line for line in axes.get_lines() if line.get_gid() == "bridge"]
+    assert all(line.get_linestyle() == "--" for line in bridges)
+    spans = sorted(
+        (round(float(line.get_xdata()[0])), round(float(line.get_xdata()[-1]))) for line in bridges
+    )
+    # Support: 3.2 (x=0) to 3.6 (x=3), over the quiet week and the one-band week; stress: 3.4
+    # (x=0) to 3.1 (x=2), over the quiet week.
+    assert spans == [(0, 2), (0, 3)]
+    for line in bridges:
+        assert not any(math.isnan(float(y)) for y in line.get_ydata())
+    # The main lines are solid, so a dashed stretch means only "joined across a gap".
+    solid = [line for line in axes.get_lines() if line.get_gid() != "bridge" and line.get_label()]
+    assert {line.get_linestyle() for line in solid if not line.get_label().startswith("_")} == {"-"}
