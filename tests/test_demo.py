@@ -389,8 +389,8 @@ def test_mrkdwn_becomes_plain_words() -> None:
     )
     assert mrkdwn_to_text("2*3*4 and snake_case_name stay") == "2*3*4 and snake_case_name stay"
     # A code block keeps its lines; its fences go.
-    assert mrkdwn_to_text("Bars\n```w/c 1  ███░░ 3.0\nw/c 2  ████░ 4.0```") == (
-        "Bars\nw/c 1  ███░░ 3.0\nw/c 2  ████░ 4.0"
+    assert mrkdwn_to_text("Bars\n```w/c 1  3.0 ███░░\nw/c 2  4.0 ████░```") == (
+        "Bars\nw/c 1  3.0 ███░░\nw/c 2  4.0 ████░"
     )
 
 

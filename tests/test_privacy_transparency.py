@@ -224,7 +224,7 @@ def test_every_path_that_shows_figures_logs_one_look(
         export_look = looks(w)[-2]
         assert export_look.reason == "supervision file"
         # Whatever prompted it, every Home tab with figures is one look, and nothing else is.
-        with_figures = [p for p in publishes(w, sup) if "6 of 8 answered" in json.dumps(p)]
+        with_figures = [p for p in publishes(w, sup) if "6 of 8 checked in" in json.dumps(p)]
         assert len(with_figures) == 3
         assert len([v for v in looks(w) if v.surface == "App Home"]) == len(with_figures)
 
