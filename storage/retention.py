@@ -1,10 +1,10 @@
 """How long data is kept, and how it is erased so that it is really gone.
 
 Answers are kept for SECUREBASE_RETENTION_WEEKS (default 104) and then purged by the hourly
-housekeeping job, a whole reporting block at a time (see storage.blocks): a block goes, with its
-weeks' answers, comments, ledger entries and days off, as soon as its first week is past the
-limit. The view log goes by the age of each look. `securebase team forget` erases one team's
-data at once.
+housekeeping job (scheduler.housekeeping), a whole reporting block at a time (see
+storage.blocks): a block goes, with its weeks' answers, comments, ledger entries and days off,
+as soon as its first week is past the limit. The view log goes by the age of each look.
+`securebase team forget` erases one team's data at once.
 
 Deleting a row is not enough on its own. PostgreSQL keeps the old version of every updated or
 deleted row in the table's pages until VACUUM, where anyone with superuser access can still
@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from storage.blocks import first_kept_week
 from storage.db import OPEN_WEEK_TABLES, Database
 from storage.models import Base, Delivery, Period, PulseView, SkippedWeek, Team
-from storage.periods import close_due_periods, current_week
+from storage.periods import current_week
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,23 @@ def purge_older_than(session: Session, weeks: int, now: datetime) -> int:
     """Delete every reporting block whose first week is older than `weeks` (all its team-weeks
     with their answers and comments, its delivery records and days off), and every view-log
     entry older than `weeks`; returns the number of team-weeks deleted."""
-    removed = 0
-    for team in session.scalars(select(Team)):
-        kept = first_kept_week(current_week(team, now).index, team.pool_weeks, weeks)
-        removed += _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < kept))
-        for table in (Delivery, SkippedWeek):
-            session.execute(delete(table).where(table.team_id == team.id, table.week_index < kept))
-    session.execute(delete(PulseView).where(PulseView.viewed_at < now - timedelta(weeks=weeks)))
+    removed = sum(purge_team(session, team, weeks, now) for team in session.scalars(select(Team)))
+    purge_views(session, weeks, now)
     return removed
+
+
+def purge_team(session: Session, team: Team, weeks: int, now: datetime) -> int:
+    """`purge_older_than` for one team's weeks, deliveries and days off (not the view log)."""
+    kept = first_kept_week(current_week(team, now).index, team.pool_weeks, weeks)
+    removed = _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < kept))
+    for table in (Delivery, SkippedWeek):
+        session.execute(delete(table).where(table.team_id == team.id, table.week_index < kept))
+    return removed
+
+
+def purge_views(session: Session, weeks: int, now: datetime) -> None:
+    """Every view-log entry older than `weeks`, whichever team it was about."""
+    session.execute(delete(PulseView).where(PulseView.viewed_at < now - timedelta(weeks=weeks)))
 
 
 def forget_team(session: Session, team_id: int) -> Counter[str]:
@@ -126,13 +135,3 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
             conn.exec_driver_sql("RESET lock_timeout")
             conn.scalar(select(func.pg_advisory_unlock(SCRUB_LOCK)))
     return True
-
-
-def housekeeping(db: Database, retention_weeks: int, now: datetime) -> int:
-    """The hourly job: close finished weeks, purge what is past retention, scrub. Returns the
-    number of team-weeks purged."""
-    with db.session() as session:
-        close_due_periods(session, now)
-        purged = purge_older_than(session, retention_weeks, now)
-    scrub(db)
-    return purged

@@ -10,10 +10,15 @@ from typing import Any
 
 import pytest
 from experience import World, experience, member
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from test_scale_oauth import A, B, Installed, start
 
 from bot.sandboxed import WORKSPACE, wait_until
+from scheduler import housekeeping
 from storage.clock import ManualClock
+from storage.deliveries import last_error
+from storage.models import Period, Team
 from storage.teams import TeamSpec, add_team, list_teams
 
 ELSEWHERE = "T0ELSEWHR1"
@@ -94,3 +99,101 @@ def test_with_many_workspaces_only_the_one_that_left_stops(slack: Installed) -> 
     assert len(slack.sandbox.timeline(A.channel)) == 1  # last week's only
     assert len(slack.sandbox.timeline(B.channel)) == 2
     assert not [c for c in slack.sandbox.calls() if c.team_id == A.team_id and not c.ok]
+
+
+# --- a workspace lost without notice: every sweep carries on for the others -------------------
+# The app_uninstalled event can be missed (the bot was down, the event was dropped), so a sweep
+# may meet a workspace whose install is gone, whose token Slack has revoked, or whose account is
+# inactive, while its teams are still running. Its teams come first (list_teams sorts by
+# workspace), so whatever stops there would stop every team after it.
+
+NOTE = "A midweek note"
+LOST = ("not_installed", "token_revoked", "account_inactive")
+
+
+def lose(slack: Installed, how: str) -> None:
+    installations = slack.runtime.installations
+    assert installations is not None
+    if how == "not_installed":
+        assert installations.store is not None
+        installations.store.delete_all(enterprise_id=None, team_id=A.team_id)
+    elif how == "token_revoked":
+        slack.sandbox.revoke_token(str(installations.find(A.team_id).bot_token))
+    else:
+        slack.sandbox.faults.channel_error(A.channel, "account_inactive")
+
+
+@pytest.fixture
+def both(slack: Installed) -> Installed:
+    """A and B installed, a team in each (A's first), this week's prompts out."""
+    for workspace in (A, B):
+        slack.install(workspace)
+        slack.add_team(workspace)
+    assert slack.runtime.delivery.run_due() == 4
+    return slack
+
+
+def notes_to(slack: Installed, user: str) -> int:
+    return sum(1 for m in slack.sandbox.dms(user) if m.text.startswith(NOTE))
+
+
+@pytest.mark.parametrize("how", LOST)
+def test_the_reminder_sweep_goes_on_past_a_lost_workspace(both: Installed, how: str) -> None:
+    lose(both, how)
+    both.clock.set(datetime(2026, 11, 25, 11, tzinfo=UTC))  # Wednesday 11:00: reminders due
+    assert both.runtime.reminders.run_due() == len(B.members)
+    assert [notes_to(both, user) for user in B.members] == [1] * len(B.members)
+    assert [notes_to(both, user) for user in A.members] == [0] * len(A.members)
+    assert both.runtime.reminders.run_due() == 0  # and only once
+
+
+@pytest.mark.parametrize("how", LOST)
+def test_the_weekly_sweep_goes_on_past_a_lost_workspace(both: Installed, how: str) -> None:
+    lose(both, how)
+    both.clock.set(datetime(2026, 12, 1, 10, tzinfo=UTC))  # next week's prompts are due
+    both.runtime.delivery.run_due()
+    assert len(both.sandbox.timeline(B.channel)) == 2
+    assert len(both.sandbox.dms(B.supervisor)) == 2
+    assert len(both.sandbox.timeline(A.channel)) == 1  # last week's only
+    with both.runtime.services.db.session() as session:
+        [team] = list_teams(session, A.team_id)
+        assert last_error(session, team.id) == how  # recorded for `securebase team list`
+
+
+def periods_of(slack: Installed, workspace: str) -> int:
+    with slack.runtime.services.db.session() as session:
+        [team] = list_teams(session, workspace)
+        return len(session.scalars(select(Period).where(Period.team_id == team.id)).all())
+
+
+def test_housekeeping_goes_on_past_a_lost_workspace(
+    both: Installed, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A workspace that removed the app keeps no answers past retention either; should purging
+    one of its teams fail, every team after it is still purged, and it is tried again."""
+    assert both.driver(A).send_event({"type": "app_uninstalled"}).status_code == 200
+    installations = both.runtime.installations
+    assert installations is not None
+    wait_until(lambda: installations.bot_user(A.team_id) is None, what="A's install removed")
+    assert (periods_of(both, A.team_id), periods_of(both, B.team_id)) == (1, 1)
+
+    purge_team = housekeeping.purge_team
+    with both.runtime.services.db.session() as session:
+        [failing] = [t.id for t in list_teams(session, A.team_id)]
+
+    def purge_or_fail(session: Session, team: Team, weeks: int, now: datetime) -> int:
+        if team.id == failing:
+            raise RuntimeError("this team's purge fails")
+        return purge_team(session, team, weeks, now)
+
+    monkeypatch.setattr(housekeeping, "purge_team", purge_or_fail)
+    weeks = both.runtime.services.settings.retention_weeks
+    both.clock.advance(timedelta(weeks=weeks + 8))
+    job = both.runtime.scheduler.housekeeping
+    assert job is not None
+    job()
+    assert (periods_of(both, A.team_id), periods_of(both, B.team_id)) == (1, 0)
+    assert any("housekeeping failed" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(housekeeping, "purge_team", purge_team)
+    job()
+    assert periods_of(both, A.team_id) == 0
