@@ -12,14 +12,15 @@ import re
 
 from experience import CHANNEL, SUPERVISOR, World, button, experience, member, shown
 
-from bot.content import default_library
+from bot.content import DOMAIN_ORDER, default_library
 from bot.render.bands import band_phrases
-from bot.render.chart import chart_figure
-from bot.render.home import SHARE_PERIOD
-from bot.render.pulse import PARTICIPATION_NOTE
+from bot.render.chart import alt_text, chart_figure
+from bot.render.home import SHARE_PERIOD, SupervisorCard, supervisor_blocks
+from bot.render.pulse import PARTICIPATION_NOTE, pulse_blocks
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
 from storage.clock import ManualClock
+from storage.profile import secure_base_profile
 from storage.pulse import Bands, Block, BlockFigures, Suppressed
 
 BAR = re.compile(r"[█░▏▎▍▌▋▊▉▁▂▃▄▅▆▇]+")
@@ -150,3 +151,58 @@ def test_the_chart_says_which_way_is_good_has_the_year_and_bridges_quiet_weeks()
     # The main lines are solid, so a dashed stretch means only "joined across a gap".
     solid = [line for line in axes.get_lines() if line.get_gid() != "bridge" and line.get_label()]
     assert {line.get_linestyle() for line in solid if not line.get_label().startswith("_")} == {"-"}
+
+
+def test_a_new_wording_of_the_questions_breaks_every_trend_and_says_so() -> None:
+    """Figures from two versions of the check-in items are never one line: the chart breaks
+    and marks the change, and the text trends say where it falls."""
+    library = default_library()
+
+    def version(figures: BlockFigures, items_version: int) -> BlockFigures:
+        block = Block(figures.block.first_week, 1, figures.block.domains, items_version)
+        return BlockFigures(block, 6, 8, figures.availability, figures.stress)
+
+    newest_first = [
+        version(reading(159, 3.6, 2.8), 2),
+        version(reading(158, 3.0, 3.1), 2),
+        version(reading(157, 4.2, 2.4), 1),
+        Suppressed(Block(156, 1, ("sensitivity",))),
+        version(reading(155, 4.0, 2.6), 1),
+    ]
+    figure = chart_figure(library, "Duty", newest_first)
+    [axes] = figure.axes
+    lines = [line for line in axes.get_lines() if line.get_gid() is None]
+    support = [line for line in lines if line.get_color() == lines[0].get_color()]
+    # One support line per version, never one joining 4.2 (version 1) to 3.0 (version 2).
+    assert sorted(len(line.get_xdata()) for line in support) == [2, 3]
+    [marker] = [line for line in axes.get_lines() if line.get_gid() == "reworded"]
+    assert list(marker.get_xdata()) == [2.5, 2.5]
+    assert any("new wording" in text.get_text() for text in axes.texts)
+    # The quiet week inside version 1 is still bridged; nothing bridges the change.
+    bridges = [line for line in axes.get_lines() if line.get_gid() == "bridge"]
+    assert {(round(line.get_xdata()[0]), round(line.get_xdata()[-1])) for line in bridges} == {
+        (0, 2)
+    }
+    alt = alt_text("Duty", list(reversed(newest_first)))
+    assert "The check-in questions were reworded from w/c 11 Jan 2027: the lines break" in alt
+
+    _, blocks = pulse_blocks(library, "Duty", newest_first, [], 5, 8)
+    trend = mrkdwn_to_text(shown(blocks)).split("newest first")[1].splitlines()
+    change = next(n for n, line in enumerate(trend) if "New wording" in line)
+    assert trend[change - 1].startswith("w/c 11 Jan 2027") and trend[change + 1].startswith(
+        "w/c 4 Jan 2027"
+    )
+    card = SupervisorCard(
+        "Duty",
+        CHANNEL,
+        library.domain("availability"),
+        newest_first,
+        secure_base_profile(newest_first, DOMAIN_ORDER, 1, 5),
+        frozenset(),
+    )
+    home = mrkdwn_to_text(shown([b.to_dict() for b in supervisor_blocks(library, card, 0)]))
+    rows = home.split("newest first")[1].splitlines()
+    change = next(n for n, line in enumerate(rows) if "New wording" in line)
+    assert rows[change - 1].startswith("w/c 11 Jan 2027") and rows[change + 1].startswith(
+        "w/c 4 Jan 2027"
+    )

@@ -12,7 +12,7 @@ what was chosen.
 from __future__ import annotations
 
 from bot.content import Scale
-from storage.pulse import Bands
+from storage.pulse import Bands, Reading
 
 BAND_WORDS = {"low": "Low (1–2)", "middle": "Middle (3)", "high": "High (4–5)"}
 NO_MEAN = "no average, as every answer fell in one band"
@@ -61,3 +61,14 @@ def whole_band(bands: Bands) -> str:
     whole = bands.one_band
     assert whole is not None, "only a one-band item has its mean withheld"
     return f"all {BAND_WORDS[whole]}"
+
+
+def reworded(newer: Reading, older: Reading) -> str | None:
+    """What a trend says between two periods answered with different versions of the
+    check-in questions (their figures are not one measure), or None for the same version."""
+    if newer.block.items_version == older.block.items_version:
+        return None
+    return (
+        f"New wording of the check-in questions from {newer.block.label()}: the periods "
+        "before it are not the same measure."
+    )

@@ -93,8 +93,14 @@ def alt_text(team_name: str, oldest_first: Sequence[Reading]) -> str:
     )
     if any(_one_band(r) for r in oldest_first):
         intro += ONE_BAND
-    if any(_bridges(line) for line in _lines(oldest_first)):
+    versions = _versions(oldest_first)
+    if any(_bridges(line, versions) for line in _lines(oldest_first)):
         intro += BRIDGED
+    for start in _segment_starts(versions)[1:]:
+        intro += (
+            f"The check-in questions were reworded from {_period(oldest_first[start])}: the "
+            "lines break there. "
+        )
     parts = [f"{_period(r)}: {_figures(r)}." for r in oldest_first]
     text = intro + " ".join(parts)
     if len(text) > ALT_TEXT_MAX:  # a very long team name: keep every figure, drop the intro
@@ -127,10 +133,20 @@ def _lines(oldest_first: Sequence[Reading]) -> tuple[list[float], list[float]]:
     return support, stress
 
 
-def _bridges(values: Sequence[float]) -> list[tuple[int, int]]:
-    """Each pair of points with only gaps (NaN) between them: (before, after)."""
+def _versions(oldest_first: Sequence[Reading]) -> list[int]:
+    return [reading.block.items_version for reading in oldest_first]
+
+
+def _segment_starts(versions: Sequence[int]) -> list[int]:
+    """Where each run of periods answered with one version of the questions begins."""
+    return [x for x, version in enumerate(versions) if x == 0 or versions[x - 1] != version]
+
+
+def _bridges(values: Sequence[float], versions: Sequence[int]) -> list[tuple[int, int]]:
+    """Each pair of points with only gaps (NaN) between them, answered with the same version
+    of the questions: (before, after). A line never joins two versions."""
     shown = [x for x, value in enumerate(values) if not math.isnan(value)]
-    return [(a, b) for a, b in pairwise(shown) if b > a + 1]
+    return [(a, b) for a, b in pairwise(shown) if b > a + 1 and versions[a] == versions[b]]
 
 
 def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float, str, str, str]]:
@@ -156,6 +172,9 @@ def chart_figure(library: Library, team_name: str, newest_first: Sequence[Readin
     oldest_first = list(reversed(newest_first))
     support, stress = _lines(oldest_first)
     positions = list(range(len(oldest_first)))
+    versions = _versions(oldest_first)
+    starts = _segment_starts(versions)
+    segments = [range(a, b) for a, b in pairwise([*starts, len(positions)])]
     with _DRAWING:
         # Imported here, not at start-up: matplotlib is ~45 MB of every replica's memory, and
         # only supervisors asking for a chart need it.
@@ -173,16 +192,17 @@ def chart_figure(library: Library, team_name: str, newest_first: Sequence[Readin
             (support, -NUDGE, "o-", SUPPORT_COLOUR, SUPPORT),
             (stress, NUDGE, "s-", STRESS_COLOUR, STRESS),
         ):
-            axes.plot(
-                [x + shift for x in positions],
-                values,
-                style,
-                color=colour,
-                linewidth=2,
-                markersize=7,
-                label=label,
-            )
-            for before, after in _bridges(values):
+            for n, segment in enumerate(segments):  # one version of the questions each
+                axes.plot(
+                    [x + shift for x in segment],
+                    [values[x] for x in segment],
+                    style,
+                    color=colour,
+                    linewidth=2,
+                    markersize=7,
+                    label=label if n == 0 else "_nolegend_",
+                )
+            for before, after in _bridges(values, versions):
                 bridged = True
                 axes.plot(
                     [before + shift, after + shift],
@@ -209,6 +229,18 @@ def chart_figure(library: Library, team_name: str, newest_first: Sequence[Readin
                     ha="center",
                     fontsize=9,
                 )
+        for start in starts[1:]:
+            axes.axvline(start - 0.5, linestyle=":", color="#555555", linewidth=1, gid="reworded")
+            # Along the line, low down: clear of the legend above.
+            axes.text(
+                start - 0.53,
+                1.0,
+                "new wording of the questions",
+                rotation=90,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+            )
         for across, height, words, colour, align in _one_band_labels(oldest_first):
             axes.text(across, height, words, ha="center", va=align, fontsize=8, color=colour)
         axes.set_xticks(positions, _ticks(library, oldest_first), fontsize=TICK_SIZE)

@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, TeamPrompt
-from bot.render.bands import item_reading, scale_ends, whole_band
+from bot.render.bands import item_reading, reworded, scale_ends, whole_band
 from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figure
@@ -90,7 +90,8 @@ def _trend(library: Library, card: SupervisorCard) -> str:
     titles = [domain_titles(library, r.block.domains) for r in card.readings]
     label_width, title_width = max(map(len, labels)), max(map(len, titles))
     lines = []
-    for reading, label, title in zip(card.readings, labels, titles, strict=True):
+    older = [*card.readings[1:], None]
+    for reading, label, title, before in zip(card.readings, labels, titles, older, strict=True):
         head = f"{label.ljust(label_width)}  {title.ljust(title_width)}  "
         weeks = range(reading.block.first_week, reading.block.last_week + 1)
         if isinstance(reading, BlockFigures):
@@ -102,6 +103,9 @@ def _trend(library: Library, card: SupervisorCard) -> str:
             lines.append(f"{head}week off (skipped)")
         else:
             lines.append(f"{head}{NOT_ENOUGH}")
+        change = None if before is None else reworded(reading, before)
+        if change:
+            lines.append(change)
     return "```" + escape("\n".join(lines)) + "```"
 
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import item_reading, scale_ends, whole_band
+from bot.render.bands import item_reading, reworded, scale_ends, whole_band
 from bot.render.common import as_dicts, citation_line, escape
 from storage.pulse import Bands, BlockFigures, Reading, Suppressed
 
@@ -126,7 +126,13 @@ def pulse_blocks(
                 )
             )
     blocks.append(DividerBlock())
-    trend = "\n".join(_trend_line(library, reading) for reading in readings)
+    lines = []
+    for newer, older in zip(readings, [*readings[1:], None], strict=True):
+        lines.append(_trend_line(library, newer))
+        change = None if older is None else reworded(newer, older)
+        if change:
+            lines.append(f"_{change}_")
+    trend = "\n".join(lines)
     blocks.append(
         SectionBlock(
             text=MarkdownTextObject(text=f"*Last {weeks} weeks, newest first*\n{trend}"[:3000])
