@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from bot import logs
 from bot.export import FORMATS, ExportError
 from bot.render.signpost import SUPPORT_MAX
+from bot.render.talking import FOR_LEARNING
 from bot.settings import SettingsError, load_settings, log_options, timezone_name
 from practice.keys import KeyProblem
 from storage.db import Database
@@ -157,7 +158,22 @@ def parser() -> argparse.ArgumentParser:
         "--support",
         type=_support,
         default=None,
-        help="where to get support, shown privately to anyone reporting high stress",
+        help="where to get support: on every member's Home tab, and shown privately to anyone "
+        "reporting high stress",
+    )
+    add.add_argument(
+        "--no-intro",
+        action="store_true",
+        help="don't post the team's introduction in the channel now (post it later with "
+        "`securebase team intro` or `/securebase intro`)",
+    )
+    intro = team.add_parser(
+        "intro", help="post the team's introduction in its channel again (or print it)"
+    )
+    intro.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
+    intro.add_argument("--dry-run", action="store_true", help="print Block Kit JSON instead")
+    intro.add_argument(
+        "--workspace", type=_slack_id("workspace"), default=None, help=WORKSPACE_HELP
     )
     team.add_parser("list", help="list teams")
     remove = team.add_parser("remove", help="remove a team and erase its data (same as forget)")
@@ -179,7 +195,11 @@ def parser() -> argparse.ArgumentParser:
     )
 
     export = commands.add_parser(
-        "export", help="write a team's anonymous figures per period (for supervision records)"
+        "export",
+        help="write a team's anonymous figures per period, for reflective supervision records "
+        "(never for appraisal or performance management)",
+        description=f"A team's anonymous figures per period, for reflective supervision records. "
+        f"{FOR_LEARNING}",
     )
     export.add_argument("--channel", required=True, type=_slack_id("channel"), help=CHANNEL_HELP)
     export.add_argument("--format", choices=FORMATS, default="csv", help="file format (csv)")

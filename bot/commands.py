@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
 from bot import startup
+from bot.introduction import intro_message, intro_team, post_introduction
 from bot.oauth import NotInstalled
+from bot.render.intro import IntroTeam
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
@@ -137,10 +139,31 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         with db.session() as session:
             added = add_team(session, spec, Services.create(settings, db).clock.now())
             added.support_text = args.support
+            intro = intro_team(added)
         print(
             f"Added {spec.name} ({spec.channel_id}): prompts on {DAYS[spec.post_day]} at "
             f"{spec.post_minute // 60:02d}:{spec.post_minute % 60:02d} {spec.timezone}"
         )
+        if not args.no_intro:  # the team is saved first: a failure to post undoes nothing
+            reason = _post_intro(settings, db, workspace, intro)
+            if reason is not None:
+                print(
+                    f"securebase: the team is set up, but its introduction wasn't posted "
+                    f"({reason}). Post it later with `/securebase intro` in the channel, or "
+                    f"`securebase team intro --channel {spec.channel_id}`.",
+                    file=sys.stderr,
+                )
+        return 0
+    if args.team_command == "intro":
+        found = _find(db, args)
+        message = intro_message(Services.create(settings, db), intro_team(found))
+        if args.dry_run:
+            blocks = {"channel": found.channel_id, "text": message.text, "blocks": message.blocks}
+            print(json.dumps(blocks, indent=2, ensure_ascii=False))
+            return 0
+        reason = _post_intro(settings, db, found.workspace_id, intro_team(found))
+        if reason is not None:
+            raise TeamError(f"the introduction wasn't posted in {found.channel_id} ({reason})")
         return 0
     if args.team_command == "list":
         now = Services.create(settings, db).clock.now()
@@ -171,6 +194,21 @@ def team(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         # an erasure (rows gone, old copies still in the database files) is worse than none.
         return forget(args, db)
     raise TeamError(f"unknown team action {args.team_command!r}")
+
+
+def _post_intro(settings: Settings, db: Database, workspace: str, team: IntroTeam) -> str | None:
+    """Post the team's introduction; None when it went (and says so), else why not."""
+    message = intro_message(Services.create(settings, db), team)
+    try:
+        client = _slack(db, workspace)
+    except (SettingsError, NotInstalled) as error:
+        return str(error)
+    except (SlackClientError, OSError):
+        return "Slack could not be reached"
+    reason = post_introduction(client, message, team.channel_id)
+    if reason is None:
+        print(f"Posted the team's introduction in {team.channel_id}.")
+    return reason
 
 
 def _prompt_waiting(session: Session, team: Team, now: datetime) -> str | None:

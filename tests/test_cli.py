@@ -96,7 +96,7 @@ def teams_in(database_url: str) -> list[Team]:
 
 
 def test_team_add_then_list(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
-    code, out, err = run(capsys, *ADD)
+    code, out, err = run(capsys, *ADD, "--no-intro")
     assert (code, err) == (0, "")
     assert out.strip() == "Added Duty team (C0TEAM1): prompts on thu at 14:15 Europe/Paris"
 
@@ -173,13 +173,66 @@ def test_second_team_defaults_to_the_known_workspace_and_the_configured_zone(
 def test_a_team_without_a_name_is_named_after_its_channel(
     capsys: pytest.CaptureFixture[str], database_url: str, slack: SlackSandbox
 ) -> None:
-    code, out, err = run(capsys, "team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2")
+    add = ["team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2", "--no-intro"]
+    code, out, err = run(capsys, *add)
     assert (code, err) == (0, "")
     assert out.startswith("Added #duty-and-assessment (C0TEAM2)")
     (team,) = teams_in(database_url)
     assert (team.workspace_id, team.name) == ("T0001", "#duty-and-assessment")
     asked = [call.params.get("channel") for call in slack.calls("conversations.info")]
     assert asked == ["C0TEAM2"]
+
+
+def test_a_new_team_s_channel_gets_its_introduction(
+    capsys: pytest.CaptureFixture[str], database_url: str, slack: SlackSandbox
+) -> None:
+    slack.add_member("C0TEAM2", slack.workspace("T0001").bot_user_id)
+    code, out, err = run(capsys, "team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2")
+    assert (code, err) == (0, "")
+    assert out.strip().splitlines()[-1] == "Posted the team's introduction in C0TEAM2."
+    [intro] = slack.timeline("C0TEAM2")
+    assert intro.text.startswith("Hello from Secure Base")
+    said = json.dumps(intro.blocks)
+    assert "voluntary and private" in said and "<@U0SUP2>" in said
+    assert "Stop these reminders" in said
+
+    # Posted again on request, or printed and not posted.
+    code, out, err = run(capsys, "team", "intro", "--channel", "C0TEAM2", "--dry-run")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["text"] == intro.text
+    assert len(slack.timeline("C0TEAM2")) == 1
+    assert run(capsys, "team", "intro", "--channel", "C0TEAM2")[0] == 0
+    assert [m.text for m in slack.timeline("C0TEAM2")] == [intro.text, intro.text]
+
+
+def test_a_failed_introduction_is_told_and_keeps_the_team(
+    capsys: pytest.CaptureFixture[str], database_url: str, slack: SlackSandbox
+) -> None:
+    """The bot isn't in the channel yet: the team is set up all the same, and the one line
+    says what happened and how to post the introduction later."""
+    code, out, err = run(capsys, "team", "add", "--channel", "C0TEAM2", "--supervisor", "U0SUP2")
+    assert code == 0
+    assert out.startswith("Added #duty-and-assessment (C0TEAM2)")
+    assert one_line(err) == (
+        "securebase: the team is set up, but its introduction wasn't posted (Slack said "
+        "“not_in_channel”: invite the app to the channel first). Post it later with "
+        "`/securebase intro` in the channel, or `securebase team intro --channel C0TEAM2`."
+    )
+    assert [t.channel_id for t in teams_in(database_url)] == ["C0TEAM2"]
+    code, _, err = run(capsys, "team", "intro", "--channel", "C0TEAM2")
+    assert code == 2
+    assert one_line(err).startswith("securebase: the introduction wasn't posted in C0TEAM2")
+
+
+def test_without_slack_the_team_is_added_and_the_introduction_waits(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    code, out, err = run(capsys, *ADD)
+    assert code == 0 and out.startswith("Added Duty team (C0TEAM1)")
+    line = one_line(err)
+    assert line.startswith("securebase: the team is set up, but its introduction wasn't posted")
+    assert "SLACK_BOT_TOKEN is not set" in line and "/securebase intro" in line
+    assert len(teams_in(database_url)) == 1
 
 
 def test_a_channel_slack_does_not_know_is_one_line(

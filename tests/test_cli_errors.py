@@ -35,7 +35,7 @@ SETTINGS = (
 )
 TEAM_ADD = ["team", "add", "--channel", CHANNEL, "--supervisor", SUPERVISOR]
 # A team set up without asking Slack anything (its workspace and name given).
-TEAM_ADD_OFFLINE = [*TEAM_ADD, "--workspace", WORKSPACE, "--name", "Duty team"]
+TEAM_ADD_OFFLINE = [*TEAM_ADD, "--workspace", WORKSPACE, "--name", "Duty team", "--no-intro"]
 # One-shot commands that need Slack: `team add` asks Slack for the workspace when no team is
 # known yet; `prompt` posts.
 SLACK_COMMANDS = {"team add": TEAM_ADD, "prompt": ["prompt", "--channel", CHANNEL]}

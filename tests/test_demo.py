@@ -100,6 +100,13 @@ def test_demo_plays_three_weeks_the_same_every_time(tmp_path: Path) -> None:
         assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "w/c 19 Jan 2026: not enough answers" in out  # the quiet week, in the alt text
     assert "[ Check in privately ]" in out
+    # The team's introduction, previewed and posted before the first prompt, and the card on
+    # talking with the team about the results, opened from under the pulse (issue 12).
+    assert "Ruth Campbell types /securebase intro" in out
+    assert "Hello from Secure Base" in out and "Checking in is voluntary and private." in out
+    assert "Secure Base posts the introduction above in #northfield-family-support" in out
+    assert "presses “Talking about it with the team” under the pulse" in out
+    assert "Say what you see, never guess who said it." in out
     assert "presses “Check in privately” under the prompt" in out
     assert "How stressed have you felt this week?" in out
     assert "(•) Most of the time" in out and "( ) Very much" in out
@@ -197,7 +204,10 @@ def test_demo_runs_on_the_test_database_too(database_url: str) -> None:
 
 def test_demo_stops_with_one_line_when_slack_refuses_the_prompt(database_url: str) -> None:
     out = io.StringIO()
-    refused = pytest.raises(DemoError, match="prompt was not posted in #northfield-family-support")
+    # The introduction is the first thing the demo posts in the channel.
+    refused = pytest.raises(
+        DemoError, match="introduction was not posted in #northfield-family-support"
+    )
     with refused, demo_team(database_url) as team:
         team.bot.sandbox.faults.channel_error(TEAM_CHANNEL, "channel_not_found")
         play(team, Printer(team, out))

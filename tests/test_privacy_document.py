@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.render.common import STORED_WITHOUT_NAME, supervisor_sees
+from bot.render.common import STORED_WITHOUT_NAME, promise, supervisor_sees
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIVACY = (ROOT / "PRIVACY.md").read_text()
@@ -62,3 +62,12 @@ def test_the_form_the_readme_and_the_manifest_use_privacy_md_words() -> None:
     for text in (privacy, readme, long_description):
         assert STORED_WITHOUT_NAME in text
     assert supervisor_sees(5) in privacy and supervisor_sees(5) in readme
+
+
+def test_the_team_introduction_s_who_sees_what_is_privacy_md_in_short() -> None:
+    """Each line of the introduction's "who sees what" is a sentence of PRIVACY.md's "In
+    short", word for word (its bold marks aside)."""
+    in_short = PRIVACY.split("## In short", 1)[1].split("\n## ", 1)[0]
+    plain = " ".join(in_short.replace("**", "").split())
+    for line in promise(5):
+        assert line in plain

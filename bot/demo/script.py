@@ -28,7 +28,11 @@ from bot.demo.team import (
     DemoTeam,
 )
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
+from bot.render.intro import POST_INTRO
+from bot.render.talking import BUTTON_TEXT as TALKING_BUTTON
+from bot.render.talking import TALKING
 from bot.render.text import message_lines, view_lines
+from sandbox.state import Message
 from storage.models import Team
 from storage.pulse import Bands, BlockFigures, Suppressed, Surface, read_pulse_for
 from storage.weeks import Week
@@ -122,6 +126,7 @@ def play(team: DemoTeam, show: Printer) -> None:
         "sandbox on this computer. Every step below goes through the real bot over HTTP, "
         "and what you see is what each person sees in Slack. Nothing leaves this machine."
     )
+    introduce_team(team, show)
     given: dict[int, dict[str, Answers]] = defaultdict(dict)
     weeks: list[Week] = []
     for number, (story, visits) in enumerate(PLAN, start=1):
@@ -149,6 +154,27 @@ def play(team: DemoTeam, show: Printer) -> None:
     team.clock.set(weeks[-1].next().starts_at(TEAM_TZ))
     team.move_to(0, "08:45")
     supervisor_looks(team, show, weeks, given)
+
+
+def introduce_team(team: DemoTeam, show: Printer) -> None:
+    """Before the first prompt the supervisor previews the team's introduction (only she sees
+    it) and posts it in the channel, so everyone knows what is coming and why."""
+    show.heading("Before week 1 · the team's introduction")
+    show.moment(f"{SUPERVISOR.name} types /securebase intro in {team.channel_name}.")
+    team.slash(SUPERVISOR, "/securebase", "intro")
+    previews = [s for s in show.new_messages() if s.message.text.startswith("Preview of the intro")]
+    if not previews:
+        raise DemoError(f"{SUPERVISOR.name} was not shown the team's introduction")
+    show.moment("She presses “Post it in the channel”.")
+    team.press(SUPERVISOR, previews[-1].message, POST_INTRO)
+    seen = team.feed.take()  # the introduction, as previewed above, and her confirmation
+    if not any(s.where == "channel" and s.message.text.startswith("Hello from") for s in seen):
+        raise DemoError(f"the introduction was not posted in {team.channel_name}")
+    show.say(
+        f"Secure Base posts the introduction above in {team.channel_name}, for the whole "
+        f"team, and tells {SUPERVISOR.name.split()[0]} it has.",
+        indent="  ",
+    )
 
 
 def play_visit(
@@ -224,6 +250,7 @@ def supervisor_looks(
         f"Week 2 had only {len(given[2])} check-ins, so it is shown only as “not enough "
         "answers”, and its comments are never shown."
     )
+    talking_about_it(team, show, pulse_message(team))
 
     member = next(m for m in MEMBERS if m.name.startswith("Kofi"))
     show.moment(f"{member.name}, a team member, tries /teampulse too.")
@@ -251,6 +278,25 @@ def supervisor_looks(
         "(a second check-in in a week replaces the first), every Slack call checked by the "
         "sandbox. Try it yourself, as anyone in the team: securebase sandbox"
     )
+
+
+def pulse_message(team: DemoTeam) -> Message:
+    """The team pulse the supervisor was just shown (the newest reply she can see)."""
+    replies = [m for m in team.bot.sandbox.ephemerals(SUPERVISOR.user_id) if "Team pulse" in m.text]
+    if not replies:
+        raise DemoError(f"{SUPERVISOR.name} has no team pulse to look at")
+    return replies[-1]
+
+
+def talking_about_it(team: DemoTeam, show: Printer, pulse: Message) -> None:
+    """The card on talking with the team about the results, from its button under the pulse."""
+    show.moment(f"{SUPERVISOR.name} presses “{TALKING_BUTTON}” under the pulse.")
+    card = team.press(SUPERVISOR, pulse, TALKING)
+    if card is None or card["title"]["text"] != "Talking about it":
+        raise DemoError(f"the talking-about-it card did not open for {SUPERVISOR.name}")
+    show.line(f"  A card opens (only {SUPERVISOR.name.split()[0]} sees it):")
+    show.framed(view_lines(card, team.name))
+    team.cancel(SUPERVISOR, card)
 
 
 def show_home_and_chart(team: DemoTeam, show: Printer) -> None:

@@ -21,6 +21,7 @@ from bot.demo.feed import Feed
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import SAVED_TITLE, Person, SandboxedBot, wait_until
 from sandbox.driver import ModalAnswerError
+from sandbox.state import Message
 from scheduler.reminders import WINDOW, reminder_day
 from scheduler.weekly import fire_time
 from storage.clock import ManualClock
@@ -221,6 +222,32 @@ class DemoTeam:
             return view if fresh else None
 
         return self._wait(opened, f"the check-in form to open for {person.name}")
+
+    def press(self, person: Person, message: Message, action_id: str) -> JSON | None:
+        """Press the button `action_id` in `message` (a post, DM or ephemeral reply that
+        `person` can see); returns the modal it opened, if it opened one, once Secure Base has
+        finished answering."""
+        found = [
+            element
+            for block in message.blocks or []
+            for element in block.get("elements") or []
+            if element.get("action_id") == action_id
+        ]
+        if not found:
+            raise DemoError(f"there is no “{action_id}” button where {person.name} looked")
+        previous = self._top_view(person)
+        response = self.bot.driver.click_button(
+            person.user_id,
+            action_id,
+            found[0].get("value"),
+            channel_id=message.channel,
+            message_ts=message.ts,
+        )
+        if response.status_code != 200:
+            raise DemoError(f"Secure Base answered the button with HTTP {response.status_code}")
+        self._settle()
+        view = self._top_view(person)
+        return view if view is not None and view["id"] != (previous or {}).get("id") else None
 
     def join_channel(self, person: Person) -> None:
         """`person` is added to the team's channel (now, whatever week it is)."""

@@ -13,6 +13,7 @@ from bot.handlers import (
     checkin,
     reminders,
     share,
+    talking,
     teampulse,
     uninstall,
 )
@@ -27,6 +28,7 @@ def register_all(app: App, services: Services) -> None:
     app_home.register(app)
     chart.register(app)
     share.register(app, services)
+    talking.register(app)
     reminders.register(app, services)
     admin.register(app, services)
     uninstall.register(app)

@@ -21,8 +21,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import introduction
 from bot.handlers.wiring import workspace_of
 from bot.render import admin as render
+from bot.render.intro import POST_INTRO
 from bot.render.prompt import weekly_prompt
 from bot.services import Services
 from scheduler.holidays import week_entries
@@ -43,7 +45,7 @@ PREVIEW_HORIZON = 13
 SUPPORT_MAX = 1000
 USAGE = (
     "Try `/securebase` for this channel's settings, or `/securebase setup`, `pause`, `resume`, "
-    "`weeks off` or `preview`."
+    "`weeks off`, `preview` or `intro`."
 )
 REFUSE_TEAM = (
     "Sorry, only a workspace admin or one of this team's practice supervisors can change "
@@ -235,6 +237,22 @@ class Admin:
             )
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
+    def intro(self, client: WebClient, request: Request, respond: Respond, post: bool) -> None:
+        """`/securebase intro`: the introduction, to preview (only the asker sees it) or post."""
+        team = self.team(request)
+        if team is None:
+            respond(text=NOT_SET_UP, response_type="ephemeral")
+            return
+        facts = introduction.intro_team(team)
+        if not post:
+            message = introduction.preview_message(self.services, facts)
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            return
+        message = introduction.intro_message(self.services, facts)
+        reason = introduction.post_introduction(client, message, team.channel_id)
+        line = introduction.outcome(team.channel_id, reason)
+        respond(text=line, response_type="ephemeral", replace_original=False)
+
     def _next_prompt(self, session: Session, team: Team) -> tuple[datetime, str, int] | None:
         """When the next prompt is due (not yet sent, not in a week off), with its domain and
         prompt; None when none is due within the horizon."""
@@ -265,6 +283,7 @@ class Admin:
             return "Please choose at least one practice supervisor (a person, not an app)."
         now = self.services.clock.now()
         when_note = ""
+        intro = None
         with self.services.db.session() as session:
             team = get_team(session, workspace, channel)
             if not may_manage(client, user, team):
@@ -282,6 +301,7 @@ class Admin:
                 )
                 team = add_team(session, spec, now)
                 verb = "is set up"
+                intro = introduction.intro_team(team)
             else:
                 moved = (team.post_day, team.post_minute, team.timezone) != (
                     form.post_day,
@@ -305,6 +325,10 @@ class Admin:
             name = team.name
         left_out = len(form.supervisors) - len(people)
         note = f" ({left_out} app or deactivated account left out)" if left_out else ""
+        if intro is not None:  # posted once the team is saved: a failure undoes nothing
+            message = introduction.intro_message(self.services, intro)
+            reason = introduction.post_introduction(client, message, channel)
+            when_note += " " + introduction.outcome(channel, reason)
         return (
             f"Secure Base for {name} {verb}: prompts on {moment}. Supervisors: {supervisors}{note}."
             f"{when_note}"
@@ -451,6 +475,8 @@ def register(app: App, services: Services) -> None:
             admin.open_weeks_off(client, request, trigger_id, respond)
         elif word == "preview":
             admin.preview(request, respond)
+        elif word in ("intro", "introduction", "post intro"):
+            admin.intro(client, request, respond, post=word == "post intro")
         else:
             respond(
                 text=f"Sorry, I didn't understand “{word[:40]}”. {USAGE}", response_type="ephemeral"
@@ -480,6 +506,8 @@ def register(app: App, services: Services) -> None:
         render.RESUME: "resume",
         render.OPEN_WEEKS_OFF: "weeks off",
         render.PREVIEW: "preview",
+        render.PREVIEW_INTRO: "intro",
+        POST_INTRO: "post intro",
     }
 
     def button(

@@ -17,6 +17,7 @@ from bot.handlers.wiring import workspace_of
 from bot.messenger import slack_failure
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
+from bot.render.talking import with_card_button
 from bot.services import Services
 from practice.delivery import Ledger, NothingToSend, Outcome
 from storage.deliveries import DeliveryKey, DeliveryKind
@@ -106,7 +107,9 @@ def register(app: App, services: Services) -> None:
             line = NOT_SUPERVISOR
         else:
             line = share_period(services, client, team, user, first_week)
+        # Whatever came of it, the way into talking with the team about the results is next.
+        blocks = None if line == NOT_SUPERVISOR else with_card_button(line)
         if body.get("response_url"):
-            respond(text=line, response_type="ephemeral", replace_original=False)
+            respond(text=line, blocks=blocks, response_type="ephemeral", replace_original=False)
         else:  # a Home tab button has nowhere to answer but the DM
-            client.chat_postMessage(channel=user, text=line)
+            client.chat_postMessage(channel=user, text=line, blocks=blocks)

@@ -34,6 +34,7 @@ from storage.teams import DAY_NAMES
 SETTINGS_CALLBACK, WEEKS_OFF_CALLBACK = "securebase_settings", "securebase_weeks_off"
 OPEN_SETTINGS, PAUSE, RESUME = "securebase_open_settings", "securebase_pause", "securebase_resume"
 OPEN_WEEKS_OFF, PREVIEW = "securebase_open_weeks_off", "securebase_preview"
+PREVIEW_INTRO = "securebase_preview_intro"
 NAME, DAY, TIME, ZONE, SUPERVISORS, POOL, SUPPORT = (
     "name",
     "day",
@@ -200,8 +201,9 @@ def settings_modal(settings: TeamSettings, suggested_zones: Sequence[str]) -> di
             optional=True,
             hint=PlainTextObject(
                 text=(
-                    "Shown privately to anyone who reports high stress, e.g. your employee "
-                    "assistance programme's number. Left empty, a kind general line is shown."
+                    "Shown on every member's Home tab and privately to anyone who reports high "
+                    "stress, e.g. your employee assistance programme's number. Left empty, a "
+                    "general line is shown."
                 )
             ),
             element=PlainTextInputElement(
@@ -286,6 +288,7 @@ def status_message(settings: TeamSettings, paused: bool, weeks_off: Sequence[str
         else ButtonElement(text="Pause prompts", action_id=PAUSE, value=value),
         ButtonElement(text="Plan weeks off", action_id=OPEN_WEEKS_OFF, value=value),
         ButtonElement(text="Preview next prompt", action_id=PREVIEW, value=value),
+        ButtonElement(text="The team's introduction", action_id=PREVIEW_INTRO, value=value),
     ]
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),

@@ -34,6 +34,7 @@ from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figure
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
+from bot.render.talking import talking_button
 from storage.profile import DomainHistory, Profile
 from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
@@ -212,7 +213,8 @@ def supervisor_blocks(library: Library, card: SupervisorCard, index: int) -> lis
     buttons = [
         ButtonElement(
             text="Send me the chart", action_id=f"{SEND_CHART}_{index}", value=card.channel_id
-        )
+        ),
+        talking_button(f"_{index}"),
     ]
     if latest is not None:
         buttons.insert(

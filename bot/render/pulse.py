@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from bot.content import Library, Scale
 from bot.render.bands import item_reading, reworded, scale_ends, whole_band
 from bot.render.common import as_dicts, citation_line, escape
+from bot.render.talking import talking_actions
 from storage.pulse import Bands, BlockFigures, Reading, Suppressed
 
 NOT_ENOUGH = "not enough answers to show without identifying people"
@@ -103,6 +104,7 @@ def pulse_blocks(
                 )
             )
         )
+        blocks.append(talking_actions())
         return f"Team pulse for {team_name}: no finished weeks yet", as_dicts(blocks)
     latest = readings[0]
     heading = f"*Latest: {latest.block.label()}* · {_titles(library, latest.block.domains)}"
@@ -138,5 +140,6 @@ def pulse_blocks(
             text=MarkdownTextObject(text=f"*Last {weeks} weeks, newest first*\n{trend}"[:3000])
         )
     )
+    blocks.append(talking_actions())
     blocks.append(citation_line(library.citation))
     return summary, as_dicts(blocks)

@@ -22,6 +22,7 @@ from bot.render.common import as_dicts, citation_line
 from bot.render.home import SHARE_PERIOD, domain_titles, share_value
 from bot.render.prompt import Message
 from bot.render.pulse import short_figure
+from bot.render.talking import SHARE_QUESTION, talking_button
 from storage.pulse import Bands, BlockFigures
 
 
@@ -62,7 +63,10 @@ def team_summary(
         ),
         SectionBlock(
             text=MarkdownTextObject(
-                text="Thank you to everyone who checked in. What's one thing worth keeping?"
+                text=(
+                    "Thank you to everyone who checked in. Over to us, in the thread or at the "
+                    f"team meeting: {SHARE_QUESTION}"
+                )
             )
         ),
         ContextBlock(
@@ -70,8 +74,8 @@ def team_summary(
                 MarkdownTextObject(
                     text=(
                         f"Shared by <@{shared_by}>. Totals are only ever shown for periods where "
-                        f"at least {anonymity_min} people answered; nobody's own answers can be "
-                        "seen."
+                        f"at least {anonymity_min} people answered, and never anyone's own "
+                        "answers."
                     )
                 )
             ]
@@ -106,7 +110,8 @@ def share_offer(channel_id: str, figures: BlockFigures) -> Message:
                     text=f"Share {label} with the team"[:75],
                     action_id=SHARE_PERIOD,
                     value=share_value(channel_id, figures.block.first_week),
-                )
+                ),
+                talking_button(),
             ],
         ),
     ]
