@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.content import Scale, default_library
 from bot.export import export_team
-from bot.render.bands import band_phrases, item_reading
+from bot.render.bands import band_phrases, item_reading, whole_band
 from bot.render.home import SHARE_PERIOD
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
@@ -277,6 +277,12 @@ def test_an_item_reads_numbers_first_with_each_level_in_the_scales_words() -> No
     assert item_reading(scale, Bands(5, 0, 0, 5, None)) == (
         "all 5 said most of the time or always (no average, as every answer fell in one band)"
     )
+    # Never a failed request: an item with neither an average nor one band (the query never
+    # gives one) reads without an average.
+    assert item_reading(scale, Bands(4, 2, 0, 2, None)).startswith(
+        "2 of 4 said most of the time or always (no average); 0 said sometimes"
+    )
+    assert whole_band(Bands(4, 2, 0, 2, None)) == "no average"
 
 
 def showing(week: int, item: Bands | None, version: int = 1) -> Showing:

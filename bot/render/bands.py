@@ -36,12 +36,6 @@ def band_phrases(scale: Scale) -> dict[str, str]:
     }
 
 
-def average(bands: Bands) -> str:
-    """ "average 3.8 of 5"; only for an item that has one."""
-    assert bands.mean is not None, "a one-band item has no average"
-    return f"average {bands.mean:.1f} of 5"
-
-
 def item_reading(scale: Scale, bands: Bands) -> str:
     """The item in words, numbers first: "4 of 6 said most of the time or always (average 3.8
     of 5); 1 said sometimes, 1 said rarely or never", or for a one-band item "all 5 said most
@@ -51,7 +45,9 @@ def item_reading(scale: Scale, bands: Bands) -> str:
     if whole is not None:
         return f"all {bands.answered} said {words[whole]} ({NO_MEAN})"
     top, *rest = READING_ORDER
-    head = f"{getattr(bands, top)} of {bands.answered} said {words[top]} ({average(bands)})"
+    # The query gives an average to every item not in one band; never fail a request if not.
+    average = "no average" if bands.mean is None else f"average {bands.mean:.1f} of 5"
+    head = f"{getattr(bands, top)} of {bands.answered} said {words[top]} ({average})"
     others = ", ".join(f"{getattr(bands, band)} said {words[band]}" for band in rest)
     return f"{head}; {others}"
 
@@ -59,8 +55,7 @@ def item_reading(scale: Scale, bands: Bands) -> str:
 def whole_band(bands: Bands) -> str:
     """In place of an average, for an item with none: "all High (4–5)"."""
     whole = bands.one_band
-    assert whole is not None, "only a one-band item has its mean withheld"
-    return f"all {BAND_WORDS[whole]}"
+    return "no average" if whole is None else f"all {BAND_WORDS[whole]}"
 
 
 def reworded(newer: Reading, older: Reading) -> str | None:

@@ -59,9 +59,11 @@ def _period(reading: Reading) -> str:
 
 def _measure(name: str, bands: Bands) -> str:
     band = bands.one_band
-    if bands.mean is None and band is not None:
+    if bands.mean is not None:
+        return f"{name} {bands.mean:.1f}"
+    if band is not None:
         return f"{name} all {bands.answered} {BAND_WORDS[band]}, not plotted"
-    return f"{name} {bands.mean:.1f}"
+    return f"{name} not plotted"
 
 
 def _figures(reading: Reading) -> str:
