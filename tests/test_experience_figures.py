@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from experience import CHANNEL, SUPERVISOR, World, button, experience, member, shown
 
@@ -28,10 +29,32 @@ BAR = re.compile(r"[█░▏▎▍▌▋▊▉▁▂▃▄▅▆▇]+")
 BAR_AFTER_NUMBER = re.compile(r"\d(\.\d)? $")
 # Wordings the figures no longer use: a mean "agreeing", the HSE response-rate labels (made
 # for one-off organisation-wide surveys, not weekly pulses), a rate as a percentage.
-OLD_WORDINGS = re.compile(
-    r"of 5 agreeing|agreeing|\bmean \d|very good|\bdesirable\b|\badequate\b|\d+%",
-    re.IGNORECASE,
+OLD_PHRASES = (
+    r"of 5 agreeing|agreeing|\bmean [\d…{][^\n]{0,20}\bof 5\b"
+    r"|very good|\bdesirable\b|\badequate\b"
 )
+OLD_WORDINGS = re.compile(rf"{OLD_PHRASES}|\bmean \d|\d+%", re.IGNORECASE)
+# In the source, a percentage may be anything: only the phrases.
+OLD_IN_SOURCE = re.compile(OLD_PHRASES, re.IGNORECASE)
+
+
+USER_FACING = ("bot/render", "bot/content", "bot/demo")
+
+
+def test_no_user_facing_source_keeps_an_old_figure_wording() -> None:
+    """What the surfaces test reads from Slack, checked at the source too, so a wording on a
+    path no test plays is caught as well."""
+    root = Path(__file__).resolve().parent.parent
+    files = [
+        path
+        for folder in USER_FACING
+        for path in sorted((root / folder).rglob("*"))
+        if path.suffix in {".py", ".toml"}
+    ]
+    assert len(files) > 10
+    for path in files:
+        old = OLD_IN_SOURCE.search(path.read_text(encoding="utf-8"))
+        assert old is None, f"{path.relative_to(root)} still says {old.group(0)!r}"
 
 
 def play_three_weeks(world: World) -> None:
