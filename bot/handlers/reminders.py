@@ -10,27 +10,25 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.handlers.app_home import publish_home
-from bot.handlers.wiring import workspace_of
+from bot.handlers.wiring import practice_of, workspace_of
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON, reminders_changed
-from bot.services import Services
-from storage.reminders import set_reminders
+from practice.reminders import choose_reminders
 
 
-def register(app: App, services: Services) -> None:
-    def change(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
-    ) -> None:
-        ack()
-        user = body["user"]["id"]
-        workspace = workspace_of(body, context)
-        on = body["actions"][0]["action_id"] == REMINDERS_ON
-        with services.db.session() as session:
-            set_reminders(session, workspace, user, on)
-        if (body.get("container") or {}).get("type") == "view":
-            publish_home(context, client, workspace, user)
-            return
-        confirmation = reminders_changed(on)
-        respond(text=confirmation.text, blocks=confirmation.blocks, replace_original=True)
+def change(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    user, workspace = body["user"]["id"], workspace_of(body, context)
+    on = body["actions"][0]["action_id"] == REMINDERS_ON
+    choose_reminders(practice_of(context), workspace, user, on)
+    if (body.get("container") or {}).get("type") == "view":
+        publish_home(context, client, workspace, user)
+        return
+    confirmation = reminders_changed(on)
+    respond(text=confirmation.text, blocks=confirmation.blocks, replace_original=True)
 
+
+def register(app: App) -> None:
     app.action(REMINDERS_OFF)(change)
     app.action(REMINDERS_ON)(change)
