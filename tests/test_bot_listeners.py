@@ -13,7 +13,7 @@ import pytest
 from slack_bolt import BoltContext
 from sqlalchemy import select
 
-from bot.handlers import app_home, chart, checkin, teampulse, uninstall
+from bot.handlers import admin, app_home, chart, checkin, teampulse, uninstall
 from bot.handlers.wiring import provide, services_of
 from bot.services import Services
 from bot.settings import load_settings
@@ -52,6 +52,9 @@ class FakeClient:
 
     def chat_postMessage(self, **kwargs: Any) -> None:
         self.posted.append(kwargs)
+
+    def users_info(self, user: str) -> dict[str, Any]:
+        return {"user": {"id": user, "is_admin": False}}
 
 
 @pytest.fixture
@@ -191,3 +194,33 @@ def test_an_uninstall_pauses_the_workspaces_teams(services: Services) -> None:
     with services.db.session() as session:
         team = get_team(session, WORKSPACE, CHANNEL)
         assert team is not None and team.paused
+
+
+def test_securebase_refuses_someone_who_is_neither_admin_nor_the_teams_supervisor(
+    services: Services,
+) -> None:
+    respond = Recorder()
+    body = command(MEMBER, "pause") | {"trigger_id": "trigger"}
+    admin.securebase(Recorder(), body, FakeClient([MEMBER]), respond, context_for(services))
+    assert respond.calls == [{"text": admin.REFUSE_TEAM, "response_type": "ephemeral"}]
+    with services.db.session() as session:
+        team = get_team(session, WORKSPACE, CHANNEL)
+        assert team is not None and not team.paused
+
+
+def test_securebase_lets_the_teams_supervisor_pause_it(services: Services) -> None:
+    respond = Recorder()
+    body = command(SUPERVISOR, "pause") | {"trigger_id": "trigger"}
+    admin.securebase(Recorder(), body, FakeClient([MEMBER]), respond, context_for(services))
+    [reply] = respond.calls
+    assert reply["text"].startswith("Prompts for Duty team are paused.")
+    with services.db.session() as session:
+        team = get_team(session, WORKSPACE, CHANNEL)
+        assert team is not None and team.paused
+
+
+def test_securebase_in_a_direct_message_asks_for_the_teams_channel(services: Services) -> None:
+    respond = Recorder()
+    body = command(SUPERVISOR) | {"channel_id": "D0DIRECT1", "trigger_id": "trigger"}
+    admin.securebase(Recorder(), body, FakeClient([]), respond, context_for(services))
+    assert respond.calls == [{"text": admin.NOT_HERE, "response_type": "ephemeral"}]

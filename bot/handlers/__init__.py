@@ -30,5 +30,5 @@ def register_all(app: App, services: Services) -> None:
     share.register(app)
     talking.register(app)
     reminders.register(app)
-    admin.register(app, services)
+    admin.register(app)
     uninstall.register(app)
