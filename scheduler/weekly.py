@@ -22,7 +22,7 @@ from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Period, Team
-from storage.periods import close_due_periods, find_period, open_period, planned, team_week
+from storage.periods import close_due_periods, find_period, open_period, plan_of, team_week
 from storage.rotation import Rotation
 from storage.teams import DAYS, list_teams
 from storage.weeks import Week
@@ -116,7 +116,6 @@ class WeeklyDelivery:
                 return 0
             week = team_week(session, team, now)
             period = find_period(session, team.id, week.index)
-            domain, prompt_index = planned(session, team, week, self.rotation)
             prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
             # Failed for good already (the channel's members unreadable for good): no week
             # opens, and the supervisors still get their reflections.
@@ -126,6 +125,7 @@ class WeeklyDelivery:
             period = self._open_week(team, week, supervisors, prompt)
             if period is None and not self.ledger.settled(prompt):
                 return 0  # members unreadable for now: the next sweep tries again
+        domain, prompt_index = plan_of(period, team, week, self.rotation)
         sends: list[tuple[DeliveryKey, Send]] = []
         if period is not None:
             sends.append((prompt, partial(self.messenger.post_prompt, team, domain, prompt_index)))

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -71,24 +71,27 @@ def _row(key: DeliveryKey) -> ColumnElement[bool]:
 def enter(
     session: Session, key: DeliveryKey, *, status: DeliveryStatus, worker: str, now: datetime
 ) -> bool:
-    """Add the ledger row for a delivery; False when one is there already (the unique key)."""
-    try:
-        with session.begin_nested():
-            session.add(
-                Delivery(
-                    team_id=key.team_id,
-                    week_index=key.week_index,
-                    kind=key.kind,
-                    recipient=key.recipient,
-                    status=status,
-                    claimed_at=now,
-                    claimed_by=worker,
-                    attempts=1 if status == DeliveryStatus.CLAIMED else 0,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Add the ledger row for a delivery; False when one is there already (the unique key).
+
+    One statement that does nothing on a clash (both databases' ON CONFLICT DO NOTHING), rather
+    than a savepoint and an IntegrityError: it runs once for every post a sweep makes."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    entered = session.execute(
+        insert(Delivery)
+        .values(
+            team_id=key.team_id,
+            week_index=key.week_index,
+            kind=key.kind,
+            recipient=key.recipient,
+            status=status,
+            claimed_at=now,
+            claimed_by=worker,
+            attempts=1 if status == DeliveryStatus.CLAIMED else 0,
+        )
+        .on_conflict_do_nothing()
+        .returning(Delivery.id)
+    )
+    return entered.first() is not None
 
 
 def claim(

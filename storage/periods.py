@@ -62,7 +62,11 @@ def find_period(session: Session, team_id: int, week_index: int) -> Period | Non
 
 def planned(session: Session, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
     """The week's domain and prompt: the opened week's, else the one rotation will choose."""
-    found = find_period(session, team.id, week.index)
+    return plan_of(find_period(session, team.id, week.index), team, week, rotation)
+
+
+def plan_of(found: Period | None, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
+    """`planned`, for a caller that has already looked the week up (`found`)."""
     if found is not None:
         return found.domain, found.prompt_index
     chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
