@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -58,6 +59,12 @@ class ChannelMembers:
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+def a_person(user: Mapping[str, Any]) -> bool:
+    """Whether a `users.info` user is a person who can take part: not a bot or an app user,
+    and not deactivated."""
+    return not (user.get("is_bot") or user.get("deleted") or user.get("is_app_user"))
 
 
 BOTS_TTL_SECONDS = 6 * 3600.0

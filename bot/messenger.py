@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import metrics
-from bot.membership import WorkspaceBots, channel_members
+from bot.membership import WorkspaceBots, a_person, channel_members
 from bot.oauth import NotInstalled
 from bot.render.prompt import Message, supervisor_reflections, weekly_prompt
 from bot.render.reminder import reminder
@@ -58,10 +58,15 @@ def slack_failure(error: Exception) -> DeliveryError:
     return DeliveryError(type(error).__name__, Refusal.TRANSIENT)
 
 
-def send_dm(client: WebClient, user_id: str, message: Message) -> str:
-    """Open (or find) the DM with `user_id` and post `message` in it; returns the message ts."""
+def open_dm(client: WebClient, user_id: str) -> str:
+    """The id of the app's DM with `user_id` (opened if need be)."""
     dm = client.conversations_open(users=user_id)
-    channel = (dm.get("channel") or {}).get("id") or user_id
+    return str((dm.get("channel") or {}).get("id") or user_id)
+
+
+def send_dm(client: WebClient, user_id: str, message: Message) -> str:
+    """Post `message` in the app's DM with `user_id`; returns the message ts."""
+    channel = open_dm(client, user_id)
     posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
     return str(posted.get("ts"))
 
@@ -99,7 +104,7 @@ class SlackMessenger:
 
     def timezone_of(self, team: Team, user_id: str) -> str | None:
         user = self._call(team, lambda client: client.users_info(user=user_id)["user"])
-        if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
+        if not a_person(user):
             return None
         return str(user.get("tz") or team.timezone)
 

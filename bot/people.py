@@ -8,6 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.membership import a_person
+
 log = logging.getLogger(__name__)
 
 
@@ -29,9 +31,7 @@ class SlackPeople:
 
     def is_person(self, user: str) -> bool:
         info = self._info(user)
-        return info is not None and not (
-            info.get("is_bot") or info.get("deleted") or info.get("is_app_user")
-        )
+        return info is not None and a_person(info)
 
     def timezone(self, user: str) -> str | None:
         """The person's own time zone, as Slack has it."""

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.content import Library
 from bot.handlers.wiring import practice_of, services_of, workspace_of
+from bot.messenger import open_dm
 from bot.render.chart import ChartImage, trend_chart
 from bot.render.home import SEND_CHART
 from bot.render.share import share_offer
@@ -53,7 +54,7 @@ def send_chart(
     if image is None:
         return NOTHING_TO_DRAW.format(team=team.name, periods=CHART_PERIODS)
     try:
-        dm = client.conversations_open(users=viewer)["channel"]["id"]
+        dm = open_dm(client, viewer)
         client.files_upload_v2(
             channel=dm,
             content=image.png,
