@@ -21,9 +21,8 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import uvicorn
-from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -161,7 +160,9 @@ def _bolt_request(request: Request, body: bytes, content_type: str) -> BoltReque
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         if "payload" not in fields and bolt_request.body != fields:
             bolt_request.body = fields
-            bolt_request.context = build_context(BoltContext({}), fields)
+            # The context Bolt builds from a parsed body (team, user, channel, response_url),
+            # through its public constructor: a dict body is taken as it is.
+            bolt_request.context = BoltRequest(body=fields, mode="socket_mode").context
     return bolt_request
 
 

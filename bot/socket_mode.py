@@ -26,10 +26,10 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.errors import SlackClientNotConnectedError
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -46,6 +46,31 @@ PING_SECONDS = 5.0  # a silent link is dropped after 4 pings without a pong
 LOOK_SECONDS = 0.5  # how often the keeper looks at the link
 LONGEST_WAIT = 30.0  # between reconnection attempts, once backed off
 SAY_EVERY = 60.0
+
+
+def bolt_request(request: SocketModeRequest) -> BoltRequest:
+    """The envelope as Bolt's request, with HTTP's retry headers so a redelivery reads alike."""
+    headers: dict[str, str | Sequence[str]] = {}
+    if request.retry_attempt is not None:
+        headers["x-slack-retry-num"] = str(request.retry_attempt)
+    if request.retry_reason is not None:
+        headers["x-slack-retry-reason"] = request.retry_reason
+    return BoltRequest(mode="socket_mode", body=request.payload, headers=headers or None)
+
+
+def acknowledgement(
+    request: SocketModeRequest, response: BoltResponse | None
+) -> SocketModeResponse:
+    """The envelope's acknowledgement, carrying what the listener acked with (a modal's errors
+    or update, a command's reply); a bare one when nothing answered or a listener failed."""
+    if response is None or response.status != 200 or not response.body:
+        return SocketModeResponse(envelope_id=request.envelope_id)
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if content_type.startswith("application/json"):
+        return SocketModeResponse(
+            envelope_id=request.envelope_id, payload=json.loads(response.body)
+        )
+    return SocketModeResponse(envelope_id=request.envelope_id, payload={"text": response.body})
 
 
 class OncePerMinute(logging.Filter):
@@ -156,13 +181,9 @@ class SocketModeLink:
             del self._open[envelope_id]
 
     def _handle(self, client: BaseSocketModeClient, request: SocketModeRequest) -> None:
-        started = time.time()
         try:
             response = self._answer(request)
-            if response is not None and response.status == 200:
-                send_response(client, request, response, started)
-            else:
-                client.send_socket_mode_response(SocketModeResponse(request.envelope_id))
+            client.send_socket_mode_response(acknowledgement(request, response))
         except SlackClientNotConnectedError:
             log.warning("a %s envelope could not be acknowledged: the link closed", request.type)
         finally:
@@ -171,7 +192,9 @@ class SocketModeLink:
     def _answer(self, request: SocketModeRequest) -> BoltResponse | None:
         try:
             return self.redeliveries.answer(
-                request.payload, request.retry_attempt, lambda: run_bolt_app(self.app, request)
+                request.payload,
+                request.retry_attempt,
+                lambda: self.app.dispatch(bolt_request(request)),
             )
         except Exception:
             log.exception("a %s envelope could not be handled", request.type)

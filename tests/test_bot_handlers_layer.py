@@ -82,3 +82,15 @@ def test_the_check_catches_a_handler_that_reaches_for_the_database(tmp_path: Pat
         "sneaky: line 4: calls .session()",
         "sneaky: line 5: calls .merge()",
     ]
+
+
+def test_nothing_uses_bolts_private_modules() -> None:
+    """Bolt's `internals` modules may change in any release: we use its public API only."""
+    found = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for folder in ("bot", "practice", "scheduler", "storage", "sandbox", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for module, _name in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        if module.startswith("slack_bolt") and "internals" in module.split(".")
+    ]
+    assert found == []
