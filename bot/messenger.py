@@ -1,7 +1,7 @@
 """The scheduler's one messenger (the weekly job's and the reminder sweep's), on Slack's Web API.
 
 Transient trouble (429, 5xx, dropped connections) is retried inside slack_sdk by the client's
-retry handlers (bot.app.web_client). What still fails is sorted by `slack_failure`, the one
+retry handlers (bot.app.web_client). What still fails is sorted by bot.refusals, the one
 place that maps Slack's errors to `practice.delivery.Refusal`: errors no retry can mend are
 recorded once in the ledger and shown by `securebase team list`; the rest give the claim back
 for the next sweep. Every call, including finding the workspace's token, is inside that
@@ -14,61 +14,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
 from bot import metrics
+from bot.dm import send_dm
 from bot.membership import WorkspaceBots, a_person, channel_members
-from bot.oauth import NotInstalled
-from bot.render.prompt import Message, supervisor_reflections, weekly_prompt
+from bot.refusals import slack_failure
+from bot.render.prompt import supervisor_reflections, weekly_prompt
 from bot.render.reminder import reminder
 from bot.services import Services
-from practice.delivery import DeliveryError, Refusal
 from storage.models import Team
 
-# Slack's error codes that no retry mends, by what an installer has to do about them.
-REFUSALS: dict[str, Refusal] = {
-    **dict.fromkeys(
-        (
-            "account_inactive",
-            "invalid_auth",
-            "not_authed",
-            "token_revoked",
-            "token_expired",
-            "team_access_not_granted",
-        ),
-        Refusal.UNINSTALLED,
-    ),
-    **dict.fromkeys(("channel_not_found", "not_in_channel", "is_archived"), Refusal.NOT_IN_CHANNEL),
-    **dict.fromkeys(
-        ("missing_scope", "user_not_found", "user_disabled", "cannot_dm_bot"), Refusal.PERMANENT
-    ),
-}
-NOT_INSTALLED = "not_installed"
-
 T = TypeVar("T")
-
-
-def slack_failure(error: Exception) -> DeliveryError:
-    """What a failed Slack call (or finding the workspace's token) means for a delivery."""
-    if isinstance(error, NotInstalled):
-        return DeliveryError(NOT_INSTALLED, Refusal.UNINSTALLED)
-    if isinstance(error, SlackApiError):
-        code = str(error.response.get("error") or f"http_{error.response.status_code}")
-        return DeliveryError(code, REFUSALS.get(code, Refusal.TRANSIENT))
-    return DeliveryError(type(error).__name__, Refusal.TRANSIENT)
-
-
-def open_dm(client: WebClient, user_id: str) -> str:
-    """The id of the app's DM with `user_id` (opened if need be)."""
-    dm = client.conversations_open(users=user_id)
-    return str((dm.get("channel") or {}).get("id") or user_id)
-
-
-def send_dm(client: WebClient, user_id: str, message: Message) -> str:
-    """Post `message` in the app's DM with `user_id`; returns the message ts."""
-    channel = open_dm(client, user_id)
-    posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-    return str(posted.get("ts"))
 
 
 class SlackMessenger:

@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.sandboxed import Person, SandboxedBot, wait_until
 from sandbox.webapi import SlackSandbox
 from storage.clock import ManualClock
+from storage.deliveries import DeliveryStatus
 from storage.models import Delivery, Period
 
 CHANNEL, SUPERVISOR = "C0FAULTS01", "U0FSUPER01"
@@ -128,7 +129,9 @@ def test_a_permanent_error_is_recorded_once_and_not_retried(
     assert len(slack.sandbox.dms(SUPERVISOR)) == 1  # the supervisor's DM is unaffected
     with slack.runtime.services.db.session() as session:
         failed = session.scalars(select(Delivery).where(Delivery.error.is_not(None))).all()
-        assert [(d.status, d.error, d.attempts) for d in failed] == [("failed", error, 1)]
+        assert [(d.status, d.error, d.attempts) for d in failed] == [
+            (DeliveryStatus.FAILED, error, 1)
+        ]
     logged = [r.getMessage() for r in caplog.records if error in r.getMessage()]
     assert len(logged) == 1 and CHANNEL in logged[0]
 

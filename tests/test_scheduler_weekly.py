@@ -475,7 +475,7 @@ def test_members_unreadable_for_good_is_a_prompt_failed_once_and_reflections_sti
     week = week_of_date(date(2026, 11, 23))
     assert period_of(db, team_id, week) is None
     [prompt] = [row for row in ledger(db, team_id) if row.kind == PROMPT]
-    assert (prompt.status, prompt.error) == ("failed", "channel_not_found")
+    assert (prompt.status, prompt.error) == (DeliveryStatus.FAILED, "channel_not_found")
     asked = messenger.calls["members"]
     for _ in range(3):
         clock.advance(timedelta(minutes=1))

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.content import Library
+from bot.dm import open_dm
 from bot.handlers.wiring import practice_of, services_of, workspace_of
-from bot.messenger import open_dm
 from bot.render.chart import ChartImage, trend_chart
 from bot.render.home import SEND_CHART
 from bot.render.share import share_offer

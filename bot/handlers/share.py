@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.handlers.wiring import practice_of, services_of, workspace_of
-from bot.messenger import slack_failure
+from bot.refusals import slack_failure
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
 from bot.render.talking import with_card_button
