@@ -48,6 +48,7 @@ PERIOD_COLUMNS = (
     "member_count",
     "closed",
     "roster_known",
+    "items_version",
 )
 
 # The same figures team_pulse shows, for a team reporting weekly (pool_weeks = 1): one row per
@@ -123,8 +124,18 @@ def _periods(team_ids: list[int], weeks: int, people: int) -> Iterator[tuple[Any
     for team_id in team_ids:
         for week in range(this_week - weeks, this_week):
             period_id += 1
-            chosen = ROTATION.for_team(WORKSPACE, f"C{team_id:07d}X", week)
-            yield (period_id, team_id, week, chosen.domain, chosen.prompt_index, people, True, True)
+            chosen = ROTATION.for_team(WORKSPACE, f"C{team_id:07d}X", week, this_week - weeks)
+            yield (
+                period_id,
+                team_id,
+                week,
+                chosen.domain,
+                chosen.prompt_index,
+                people,
+                True,
+                True,
+                ROTATION.items_version,
+            )
 
 
 def _answers(periods: int, people: int, rng: random.Random) -> Iterator[list[tuple[Any, ...]]]:

@@ -47,7 +47,9 @@ class ExportError(Exception):
     """The export cannot be written, said in one line."""
 
 
-def _item(row: dict[str, str], item: str, bands: Bands) -> None:
+def _item(row: dict[str, str], item: str, bands: Bands | None) -> None:
+    if bands is None:
+        return  # too few answered it: its cells stay empty
     row[f"{item}_answered"] = str(bands.answered)
     row[f"{item}_mean"] = "" if bands.mean is None else f"{bands.mean:.2f}"
     for band in BANDS:

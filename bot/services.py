@@ -19,6 +19,7 @@ def rotation_for(library: Library) -> Rotation:
     return Rotation(
         order=DOMAIN_ORDER,
         prompts_per_domain={domain.key: len(domain.prompts) for domain in library.domains},
+        items_version=library.version,
     )
 
 

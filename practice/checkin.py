@@ -48,13 +48,16 @@ class NotSaved(Exception):
 
 @dataclass(frozen=True)
 class CheckinAnswers:
-    availability: int
+    """One person's answers. `availability` is None for "I didn't need any this week": they
+    checked in, but that item has no answer from them to count."""
+
+    availability: int | None
     stress: int
     domain_item: int | None = None
     comment: str | None = None
 
     def validate(self) -> None:
-        if self.availability not in SCALE:
+        if self.availability is not None and self.availability not in SCALE:
             raise CheckinError("Please choose how available support has been (1 to 5).")
         if self.stress not in SCALE:
             raise CheckinError("Please choose how stressed you have felt (1 to 5).")

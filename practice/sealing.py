@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 SECRET_BYTES = 32
 NONCE_BYTES = 12
 COMMENT_BYTES = 4000  # 1,000 characters of up to four UTF-8 bytes each
-_HEADER = struct.Struct(">BBBBH")  # format, availability, stress, item (0 = none), comment length
+# format, availability (0 = didn't need any), stress, item (0 = none), comment length
+_HEADER = struct.Struct(">BBBBH")
 FORMAT = 1
 SEALED_BYTES = NONCE_BYTES + _HEADER.size + COMMENT_BYTES + 16  # every answer the same size
 
@@ -41,7 +42,7 @@ def new_week_secret() -> bytes:
 
 @dataclass(frozen=True)
 class SealedValues:
-    availability: int
+    availability: int | None  # None: "I didn't need any this week"
     stress: int
     domain_item: int | None
     comment: str  # "" when none
@@ -51,7 +52,7 @@ class SealedValues:
         if len(body) > COMMENT_BYTES:
             raise ValueError("comment longer than the sealed format holds")
         header = _HEADER.pack(
-            FORMAT, self.availability, self.stress, self.domain_item or 0, len(body)
+            FORMAT, self.availability or 0, self.stress, self.domain_item or 0, len(body)
         )
         return header + body + b"\0" * (COMMENT_BYTES - len(body))  # padded: length hides nothing
 
@@ -61,7 +62,7 @@ class SealedValues:
         if version != FORMAT:
             raise SealBroken(f"unknown sealed format {version}")
         comment = plain[_HEADER.size : _HEADER.size + length].decode()
-        return cls(availability, stress, item or None, comment)
+        return cls(availability or None, stress, item or None, comment)
 
 
 @dataclass(frozen=True, repr=False)

@@ -94,6 +94,9 @@ class Team(Base):
     # Where to find support (e.g. the employee assistance programme), shown privately to someone
     # who reports high stress; None: a kind generic line.
     support_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The week the rotation of domains counts from (storage.rotation); None until the team's
+    # first week opens, so every new team starts at availability.
+    rotation_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     supervisors: Mapped[list[Supervisor]] = relationship(
         back_populates="team", cascade="all, delete-orphan", lazy="selectin"
@@ -136,6 +139,9 @@ class Period(Base):
     prompt_index: Mapped[int] = mapped_column(SmallInteger)
     member_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The version of the check-in items the week was answered with (bot/content/scales.toml):
+    # figures of different versions are never joined into one line or one profile.
+    items_version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
 
     # False only for a week that was already open when sealed weeks came in (migration 0007):
     # it has no roster, so any non-supervisor in the channel may check in until it closes.
@@ -199,7 +205,8 @@ class Answer(Base):
     period_id: Mapped[int] = mapped_column(
         ForeignKey("team_weeks.id", ondelete="CASCADE"), index=True
     )
-    availability: Mapped[int] = mapped_column(SmallInteger)
+    # None: "I didn't need any this week" (checked in, but out of this item's figures).
+    availability: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     stress: Mapped[int] = mapped_column(SmallInteger)
     domain_item: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 

@@ -13,7 +13,7 @@ import random
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from storage.models import (
     WeekKey,
     random_id,
 )
-from storage.rotation import Rotation
+from storage.rotation import Pick, Rotation
 from storage.weeks import Week, week_containing
 
 log = logging.getLogger(__name__)
@@ -60,16 +60,39 @@ def find_period(session: Session, team_id: int, week_index: int) -> Period | Non
     ).one_or_none()
 
 
+def rotation_start(session: Session, team: Team) -> int | None:
+    """The week the team's rotation counts from, as stored now (the `team` given may be an
+    object read before its first week opened); None until a week opens."""
+    return session.scalar(select(Team.rotation_start).where(Team.id == team.id))
+
+
+def _pick(team: Team, start: int | None, week: Week, rotation: Rotation) -> Pick:
+    """A team none of whose weeks has opened yet (`start` None) starts its rotation with the
+    first week that opens, at availability."""
+    first = week.index if start is None else start
+    return rotation.for_team(team.workspace_id, team.channel_id, week.index, first)
+
+
+def rotation_pick(session: Session, team: Team, week: Week, rotation: Rotation) -> Pick:
+    """What rotation chooses for the team in `week`."""
+    return _pick(team, rotation_start(session, team), week, rotation)
+
+
 def planned(session: Session, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
     """The week's domain and prompt: the opened week's, else the one rotation will choose."""
-    return plan_of(find_period(session, team.id, week.index), team, week, rotation)
+    found = find_period(session, team.id, week.index)
+    if found is not None:
+        return found.domain, found.prompt_index
+    chosen = rotation_pick(session, team, week, rotation)
+    return chosen.domain, chosen.prompt_index
 
 
 def plan_of(found: Period | None, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
-    """`planned`, for a caller that has already looked the week up (`found`)."""
+    """`planned`, for a caller that has already looked the week up (`found`) with `team` read
+    in that same session."""
     if found is not None:
         return found.domain, found.prompt_index
-    chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
+    chosen = _pick(team, team.rotation_start, week, rotation)
     return chosen.domain, chosen.prompt_index
 
 
@@ -82,9 +105,16 @@ def open_period(
     if found is not None:
         return found
     keyring = keyring_of(session)
-    chosen = rotation.for_team(team.workspace_id, team.channel_id, week.index)
+    chosen = rotation_pick(session, team, week, rotation)
     try:
         with session.begin_nested():
+            # The team's first week: its rotation counts from here (replicas racing to open it
+            # both write the same week).
+            session.execute(
+                update(Team)
+                .where(Team.id == team.id, Team.rotation_start.is_(None))
+                .values(rotation_start=week.index)
+            )
             period = Period(
                 team_id=team.id,
                 week_index=week.index,
@@ -93,6 +123,7 @@ def open_period(
                 member_count=len(set(roster)),
                 closed=False,
                 roster_known=True,
+                items_version=rotation.items_version,
             )
             session.add(period)
             session.flush()

@@ -11,6 +11,13 @@ with how many answered and the mean. When one band holds every answer the mean i
 Weeks are reported in fixed, non-overlapping blocks of `team.pool_weeks` (1, 2 or 4 weeks,
 decided when the team is set up), and only once every week of a block has closed.
 
+Someone who checked in saying they didn't need any support this week counts in the block's
+responses but not in the support item: that item shows figures only when enough people gave it
+a real answer (its own count, checked in SQL like the others); otherwise it has none.
+
+Each week records the version of the check-in items it was answered with; a block carries its
+newest week's version so that figures of different wordings are never read as one line.
+
 Every look goes through `read_pulse_for`, which writes the look into the team's view log in
 the same transaction as the read: nothing outside storage calls `team_pulse` or
 `block_comments` (tests/test_privacy_transparency.py checks the imports).
@@ -64,7 +71,8 @@ class Block:
     weeks: int
     domains: tuple[str, ...]
     # The version of the check-in items its weeks were answered with: figures of different
-    # versions are never read as one line or one profile (storage.profile).
+    # versions are never read as one line or one profile (storage.profile). A pooled block
+    # the wording changed in takes its newest week's version (the new line starts there).
     items_version: int = 1
 
     @property
@@ -81,7 +89,8 @@ class BlockFigures:
     block: Block
     responses: int
     members: int | None
-    availability: Bands
+    # None: too few real answers to show (people who didn't need support are not answers).
+    availability: Bands | None
     stress: Bands
     domain_items: dict[str, Bands] = field(default_factory=dict)
 
@@ -102,22 +111,34 @@ class Suppressed:
 Reading = BlockFigures | Suppressed
 
 
-def _band_columns(column: InstrumentedAttribute[Any], prefix: str) -> list[ColumnElement[Any]]:
+def _band_columns(
+    column: InstrumentedAttribute[Any], prefix: str, minimum: int | None = None
+) -> list[ColumnElement[Any]]:
     """How many answered the item, how many in each band, and the mean unless one band holds
-    every answer. Unanswered (NULL) items count in none of them."""
+    every answer. Unanswered (NULL) items count in none of them. With `minimum`, every one of
+    them is NULL unless at least that many answered the item."""
     answered = func.count(column)
     low = func.sum(case((column <= 2, 1), else_=0))
     middle = func.sum(case((column == 3, 1), else_=0))
     high = func.sum(case((column >= 4, 1), else_=0))
     one_band = or_(low == answered, middle == answered, high == answered)
     mean = case((one_band, None), else_=func.avg(cast(column, Float)))
-    return [
-        answered.label(f"{prefix}_answered"),
-        low.label(f"{prefix}_low"),
-        middle.label(f"{prefix}_middle"),
-        high.label(f"{prefix}_high"),
-        mean.label(f"{prefix}_mean"),
-    ]
+    figures: dict[str, ColumnElement[Any]] = {
+        "answered": answered,
+        "low": low,
+        "middle": middle,
+        "high": high,
+        "mean": mean,
+    }
+    if minimum is not None:
+        enough = answered >= minimum
+        figures = {name: case((enough, value), else_=None) for name, value in figures.items()}
+    return [value.label(f"{prefix}_{name}") for name, value in figures.items()]
+
+
+def _shown_bands(row: object, prefix: str) -> Bands | None:
+    """The item's figures, or None where the query withheld them (too few answered it)."""
+    return None if getattr(row, f"{prefix}_answered") is None else _bands(row, prefix)
 
 
 def _bands(row: object, prefix: str) -> Bands:
@@ -158,31 +179,32 @@ def team_pulse(
     )
 
     periods = session.execute(
-        select(block_of, Period.domain, Period.member_count, Period.week_index)
+        select(
+            block_of, Period.domain, Period.member_count, Period.items_version, Period.week_index
+        )
         .where(in_range)
         .order_by(Period.week_index)
     ).all()
-    blocks: dict[int, list[tuple[str, int | None]]] = {}
+    blocks: dict[int, list[tuple[str, int | None, int]]] = {}
     for period_row in periods:
         blocks.setdefault(int(period_row.block), []).append(
-            (period_row.domain, period_row.member_count)
+            (period_row.domain, period_row.member_count, period_row.items_version)
         )
 
     figures = session.execute(
         select(
             block_of,
             func.count(Answer.id).label("responses"),
-            *_band_columns(Answer.availability, "availability"),
+            # Its own count too: those who didn't need support gave it no answer, and the item
+            # must not be shown on the strength of the block's check-ins.
+            *_band_columns(Answer.availability, "availability", anonymity_min),
             *_band_columns(Answer.stress, "stress"),
         )
         .join(Period, Answer.period_id == Period.id)
         .where(in_range)
         .group_by(block_of)
         .having(
-            # Each item on its own too: an item left unanswered by some (as the domain item
-            # may be) must not be shown on the strength of the block's answers.
             func.count(Answer.id) >= anonymity_min,
-            func.count(Answer.availability) >= anonymity_min,
             func.count(Answer.stress) >= anonymity_min,
         )
     ).all()
@@ -200,11 +222,12 @@ def team_pulse(
     shown = {int(row.block): row for row in figures}
     readings: list[Reading] = []
     for index in sorted(blocks, reverse=True):
-        members_known = [count for _, count in blocks[index]]
+        members_known = [count for _, count, _ in blocks[index]]
         block = Block(
             first_week=index * pool,
             weeks=pool,
-            domains=tuple(dict.fromkeys(domain for domain, _ in blocks[index])),
+            domains=tuple(dict.fromkeys(domain for domain, _, _ in blocks[index])),
+            items_version=blocks[index][-1][2],  # the newest week's
         )
         row = shown.get(index)
         if row is None:
@@ -217,7 +240,7 @@ def team_pulse(
                 members=None
                 if any(c is None for c in members_known)
                 else sum(c or 0 for c in members_known),
-                availability=_bands(row, "availability"),
+                availability=_shown_bands(row, "availability"),
                 stress=_bands(row, "stress"),
                 domain_items=items.get(index, {}),
             )

@@ -1,7 +1,10 @@
 """Which domain and which prompt a team gets in a given week.
 
-Deterministic per team (seeded by the team's channel), so every replica agrees without talking
-to each other, and a domain's prompts are all used before any repeats.
+The domains come round in the model's order from the team's `rotation_start` week, so a new
+team begins at availability. Teams that were running before that rule keep their place: their
+start was worked out from the old hash-based offset (`legacy_start`, migration 0008).
+Deterministic per team, so every replica agrees without talking to each other, and a domain's
+prompts are all used before any repeats.
 """
 
 from __future__ import annotations
@@ -22,10 +25,20 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 
 
+def legacy_start(workspace_id: str, channel_id: str, domains: int) -> int:
+    """The start that gives a team the place it had when rotation was offset by a hash of the
+    team (before migration 0008): every week keeps its domain and its prompt."""
+    return -(_seed(f"{workspace_id}/{channel_id}") % domains)
+
+
 def pick(
-    team_key: str, week_index: int, order: Sequence[str], prompts_per_domain: Mapping[str, int]
+    team_key: str,
+    week_index: int,
+    start: int,
+    order: Sequence[str],
+    prompts_per_domain: Mapping[str, int],
 ) -> Pick:
-    step = week_index + _seed(team_key) % len(order)
+    step = week_index - start
     domain = order[step % len(order)]
     turn = step // len(order)  # how many times this domain has come round before
     count = prompts_per_domain[domain]
@@ -40,10 +53,15 @@ def pick(
 
 @dataclass(frozen=True)
 class Rotation:
-    """The shape of the content library that rotation needs: domain order and prompt counts."""
+    """The shape of the content library that rotation needs: domain order, prompt counts and
+    the version of the check-in items that weeks opened now are answered with."""
 
     order: tuple[str, ...]
     prompts_per_domain: Mapping[str, int]
+    items_version: int
 
-    def for_team(self, workspace_id: str, channel_id: str, week_index: int) -> Pick:
-        return pick(f"{workspace_id}/{channel_id}", week_index, self.order, self.prompts_per_domain)
+    def for_team(self, workspace_id: str, channel_id: str, week_index: int, start: int) -> Pick:
+        """The team's pick for `week_index`, counting from its `start` week."""
+        return pick(
+            f"{workspace_id}/{channel_id}", week_index, start, self.order, self.prompts_per_domain
+        )

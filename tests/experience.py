@@ -24,7 +24,9 @@ from practice.checkin import CheckinAnswers
 from sandbox.state import Message
 from storage.clock import ManualClock
 from storage.models import PulseView, Team
+from storage.periods import rotation_pick
 from storage.teams import get_team
+from storage.weeks import Week
 
 CHANNEL = "C0EXPTEAM1"
 TEAM_NAME = "Duty and Assessment"
@@ -108,9 +110,12 @@ class World:
         response = self.bot.check_in(user, channel, answers)
         assert response.status_code == 200, response.text
 
-    def seed(self, user: str, availability: int, stress: int, item: int | None = None) -> None:
+    def seed(
+        self, user: str, availability: int | None, stress: int, item: int | None = None
+    ) -> None:
         """A check-in written the way the modal's handler writes it (quicker than the modal,
-        for tests about what is shown rather than how answers arrive)."""
+        for tests about what is shown rather than how answers arrive). `availability` None:
+        "I didn't need any this week"."""
         services = self.bot.runtime.services
         answers = CheckinAnswers(availability, stress, item)
         member_check_in(
@@ -124,8 +129,10 @@ class World:
             return team
 
     def domain_of(self, week_index: int, channel: str = CHANNEL) -> str:
-        rotation = self.bot.runtime.services.rotation
-        return rotation.for_team(WORKSPACE, channel, week_index).domain
+        services = self.bot.runtime.services
+        with services.db.session() as session:
+            week = Week(week_index)
+            return rotation_pick(session, self.team(channel), week, services.rotation).domain
 
     def command(self, user: str, command: str, text: str = "", channel: str = CHANNEL) -> Message:
         """Run a slash command; the one ephemeral reply it gets."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from experience import texts
 
+from bot.render.checkin import NOT_NEEDED
 from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
@@ -107,14 +108,15 @@ class World:
     def check_in(
         self,
         user: str,
-        availability: int,
+        availability: int | None,
         stress: int,
         item: int | None = None,
         comment: str | None = None,
         channel: str | None = None,
     ) -> None:
+        """Check in through the modal; `availability` None picks "I didn't need any"."""
         answers: dict[str, str | None] = {
-            "availability": str(availability),
+            "availability": NOT_NEEDED if availability is None else str(availability),
             "stress": str(stress),
             "domain_item": None if item is None else str(item),
             "comment": comment,

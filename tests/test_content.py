@@ -38,7 +38,7 @@ TITLES = {
     "sensitivity": "Sensitivity",
     "acceptance": "Acceptance",
     "co-operation": "Co-operation",
-    "team-belonging": "Team belonging",
+    "team-belonging": "Team belonging (team membership)",
 }
 
 # A few common US spellings (matched at the start of a word, so "organized" is caught too).
@@ -166,21 +166,31 @@ def test_scale_labels_fit_on_a_phone(library: Library) -> None:
 
 def test_scales_have_the_agreed_labels(library: Library) -> None:
     assert library.availability.question == (
-        "Could you get support from colleagues or your supervisor when you needed it?"
+        "This week, how often was support there when you needed it?"
     )
+    assert library.availability.labels == (
+        "Never",
+        "Rarely",
+        "Sometimes",
+        "Most of the time",
+        "Always",
+    )
+    assert library.availability.not_needed == "I didn't need any this week"
     assert library.stress.labels == (
         "Not at all",
-        "Only a little",
-        "To some extent",
-        "Rather much",
+        "A little",
+        "Somewhat",
+        "Quite a lot",
         "Very much",
     )
     assert library.stress.source == "Elo, Leppänen & Jahkola (2003)"
+    assert library.stress.note is not None and "Adapted from" in library.stress.note
+    assert library.version == 2
     assert library.stress.label_for(5) == "Very much"
     assert library.agreement.labels == (
         "Strongly disagree",
         "Disagree",
-        "Neither",
+        "Neither agree nor disagree",
         "Agree",
         "Strongly agree",
     )
@@ -360,7 +370,7 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ),
     (
         "bad TOML syntax",
-        edit(D + "team-belonging.toml", 'title = "Team belonging"', 'title = "Team belonging'),
+        edit(D + "team-belonging.toml", '(team membership)"', "(team membership)"),
         "team-belonging.toml",
         "invalid TOML",
     ),
@@ -373,13 +383,13 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ),
     (
         "label too long",
-        edit("scales.toml", '"Rather much"', '"Rather much more than I would like"'),
+        edit("scales.toml", '"Quite a lot"', '"Quite a lot more than I would like"'),
         "scales.toml",
         "stress.labels[3]",
     ),
     (
         "too few labels",
-        edit("scales.toml", '"Neither", ', ""),
+        edit("scales.toml", '"Neither agree nor disagree", ', ""),
         "scales.toml",
         "agreement.labels",
     ),
@@ -396,6 +406,29 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
         "availability.label: unknown key",
     ),
     ("missing citation", drop_line("scales.toml", "citation ="), "scales.toml", "citation"),
+    ("missing items version", drop_line("scales.toml", "version ="), "scales.toml", "version"),
+    (
+        "items version not a whole number",
+        edit("scales.toml", "version = 2", 'version = "2"'),
+        "scales.toml",
+        "version: must be a whole number",
+    ),
+    (
+        "extra choice too long for a radio button",
+        edit(
+            "scales.toml",
+            "I didn't need any this week",
+            "I didn't need any support at all this week",
+        ),
+        "scales.toml",
+        "availability.not_needed: must be at most 30",
+    ),
+    (
+        "extra choice the same as a label",
+        edit("scales.toml", '"I didn\'t need any this week"', '"never"'),
+        "scales.toml",
+        "availability.not_needed: must differ",
+    ),
     ("missing scales file", remove("scales.toml"), "scales.toml", "missing"),
 ]
 

@@ -93,7 +93,7 @@ def test_demo_plays_three_weeks_the_same_every_time(tmp_path: Path) -> None:
     # The App Home and the chart, saved where the reader can open it (issue 7).
     assert "Ruth Campbell's Home tab (only she sees it)" in out
     assert "Your team's secure base profile" in out
-    assert "w/c 26 Jan 2026 Availability support 4.0 ████░" in out  # the bars, unfenced
+    assert "w/c 26 Jan 2026 Acceptance support 4.0 ████░" in out  # the bars, unfenced
     assert "\n  demo-out/team-pulse-chart.png\n" in result.stdout  # on a line of its own
     for folder in (first, second):
         chart = folder / "demo-out" / "team-pulse-chart.png"
@@ -108,7 +108,7 @@ def test_demo_plays_three_weeks_the_same_every_time(tmp_path: Path) -> None:
     assert "presses “Talking about it with the team” under the pulse" in out
     assert "Say what you see, never guess who said it." in out
     assert "presses “Check in privately” under the prompt" in out
-    assert "How stressed have you felt this week?" in out
+    assert "How much stress like that did you feel this week?" in out
     assert "(•) Most of the time" in out and "( ) Very much" in out
     assert "[ Cancel ] [ Send privately ]" in out
     # Each check-in is confirmed in the form itself; no message is ever sent about one: every
@@ -267,9 +267,9 @@ def test_sandbox_takes_a_piped_session_and_ends_at_end_of_input(tmp_path: Path) 
     out = words(result.stdout)
     assert "ruth Ruth Campbell, practice supervisor" in out
     assert "nobody in the team is called 'nobody'" in out
-    assert "1. Could you get support from colleagues or your supervisor" in out
-    assert "4) Most of the time" in out
-    assert "Please type a number from 1 to 5." in out
+    assert "1. This week, how often was support there when you needed it?" in out
+    assert "4) Most of the time" in out and "6) I didn't need any this week" in out
+    assert "Please type a number from 1 to 6." in out
     assert "The form is closed. Nothing was sent." in out
     # Five check-ins, each confirmed inside its form; the only DMs are Ruth's reflections.
     assert out.count("The form turns into this note") == 5
@@ -377,7 +377,7 @@ def test_history_starts_with_eight_weeks_answered_through_the_bot(database_url: 
     assert "Mon 09 Mar, 09:31 · This week's prompt has gone out." in before
 
     pulse = words(replies(transcript)[-1][1])
-    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w -]* · (\d) of 8 checked in · "
+    shown = re.findall(r"(w/c \d+ \w+ 2026) · \w[\w ()-]* · (\d) of 8 checked in · "
                        r"support (\d\.\d) · stress (\d\.\d)", pulse)  # fmt: skip
     assert len(shown) == 8  # every week above the minimum, with figures
     for (label, count, support, stress), (week_label, _), answers in zip(

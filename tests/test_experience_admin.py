@@ -27,6 +27,7 @@ from sandbox.state import Message
 from storage.clock import ManualClock
 from storage.deliveries import DeliveryStatus
 from storage.models import Delivery
+from storage.periods import rotation_pick
 from storage.teams import get_team
 from storage.weeks import Week, week_containing
 
@@ -256,7 +257,9 @@ def test_preview_shows_the_next_prompt_to_the_supervisor_only(
         this_week = week_containing(clock.now(), "Europe/London").index
         posted = len(world.sandbox.timeline(CHANNEL))
         reply = world.command(SUPERVISOR, "/securebase", "preview")
-        pick = world.bot.runtime.services.rotation.for_team(WORKSPACE, CHANNEL, this_week + 1)
+        services = world.bot.runtime.services
+        with services.db.session() as session:
+            pick = rotation_pick(session, world.team(), Week(this_week + 1), services.rotation)
         question = library.domain(pick.domain).prompts[pick.prompt_index].question
         text = shown(reply.blocks)
         assert "Monday 30 November 2026 at 09:30 (GMT)" in text

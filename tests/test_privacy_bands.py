@@ -32,7 +32,8 @@ from storage.profile import DomainHistory, Profile, Showing, secure_base_profile
 from storage.pulse import Bands, Block, BlockFigures
 from storage.retention import forget_team
 
-Answers = list[tuple[int, int, int | None]]  # (support, stress, belief item) per person
+# (support, stress, belief item) per person; support None: "I didn't need any this week"
+Answers = list[tuple[int | None, int, int | None]]
 
 UNANIMOUS: Answers = [(5, 1, 4)] * 5
 NEAR_UNANIMOUS: Answers = [(5, 1, 4), (5, 1, 5), (5, 2, 4), (5, 1, 4), (4, 1, 4)]
@@ -47,6 +48,28 @@ ITEM_BELOW_MINIMUM: Answers = [
     (4, 5, 5),
     (2, 2, None),
     (4, 3, None),
+]
+
+# Eight checked in, three of them needing no support: support rests on five real answers
+# (1, 3, 5, 4, 2: low 2, middle 1, high 2, mean 3.0); stress on all eight.
+SOME_DIDNT_NEED: Answers = [
+    (None, 3, 4),
+    (None, 2, 4),
+    (None, 4, 3),
+    (1, 3, 4),
+    (3, 3, 4),
+    (5, 4, 2),
+    (4, 5, 5),
+    (2, 2, 3),
+]
+# Six checked in, but only two answered support (1 and 5): too few for support's figures.
+MOST_DIDNT_NEED: Answers = [
+    (None, 3, 4),
+    (None, 3, 4),
+    (None, 4, 3),
+    (None, 2, 4),
+    (1, 3, 4),
+    (5, 4, 2),
 ]
 
 # Ways a count per level could be written: "1: 0 · 2: 0 · 5: 5", "5×5", "level 5", "(0, 0,
@@ -136,8 +159,8 @@ def export_row(surfaces: Surfaces) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "answers",
-    [UNANIMOUS, NEAR_UNANIMOUS, MIXED, ITEM_BELOW_MINIMUM],
-    ids=["unanimous", "near-unanimous", "mixed", "item-below-minimum"],
+    [UNANIMOUS, NEAR_UNANIMOUS, MIXED, ITEM_BELOW_MINIMUM, MOST_DIDNT_NEED],
+    ids=["unanimous", "near-unanimous", "mixed", "item-below-minimum", "most-didnt-need"],
 )
 def test_no_surface_shows_a_count_per_level(
     database_url: str, clock: ManualClock, answers: Answers
@@ -148,9 +171,14 @@ def test_no_surface_shows_a_count_per_level(
             found = pattern.search(text)
             assert found is None, f"{surface} shows a count per level: {found.group(0)!r}"
     # Not vacuous: the detailed surfaces do show the bands, in the scale's words.
-    high = band_phrases(default_library().availability)["high"]
+    library = default_library()
+    phrases = [
+        f"said {phrase}"
+        for scale in (library.availability, library.stress)
+        for phrase in band_phrases(scale).values()
+    ]
     for surface in ("/teampulse", "shared message"):
-        assert f"said {high}" in surfaces.words[surface], surface
+        assert any(phrase in surfaces.words[surface] for phrase in phrases), surface
     assert "support_high" in surfaces.raw["export"].splitlines()[0]
 
 
@@ -323,3 +351,54 @@ def test_the_profile_never_sets_one_version_of_a_statement_beside_another() -> N
     assert profile.fallen == () and not profile.comparable
     same = secure_base_profile([week(170, 2.0, 1), *readings[1:]], ["acceptance"], 1, 5)
     assert [f.domain for f in same.fallen] == ["acceptance"]
+
+
+def test_didnt_need_any_counts_as_checking_in_and_stays_out_of_support(
+    database_url: str, clock: ManualClock
+) -> None:
+    support = band_phrases(default_library().availability)
+    surfaces = surfaces_after(database_url, clock, SOME_DIDNT_NEED)
+    pulse = surfaces.words["/teampulse"]
+    assert "8 of 8 checked in" in pulse
+    # Five real answers (1, 3, 5, 4, 2); the three who didn't need any are in no band.
+    support_reading = (
+        f"2 of 5 said {support['high']} (average 3.0 of 5); 1 said {support['middle']}, "
+        f"2 said {support['low']}"
+    )
+    assert f"Support when needed (1 never … 5 always): {support_reading}" in pulse
+    assert "Stress (1 not at all … 5 very much): 3 of 8 said" in pulse
+    assert "support 3.0, stress" in surfaces.words["chart alt text"]
+    assert "support 3.0 ███░░" in surfaces.words["App Home"]
+    assert f"5 always): {support_reading}" in surfaces.words["shared message"]
+    row = export_row(surfaces)
+    assert row["answers"] == "8"
+    assert [row[f"support_{f}"] for f in ("answered", "mean", "low", "middle", "high")] == [
+        "5",
+        "3.00",
+        "2",
+        "1",
+        "2",
+    ]
+    assert row["stress_answered"] == "8"
+
+
+def test_support_with_too_few_real_answers_is_on_no_surface(
+    database_url: str, clock: ManualClock
+) -> None:
+    """Six checked in, so the week shows; but only two answered support, so its figures are
+    nowhere: not its average, not its bands, not how many answered it."""
+    surfaces = surfaces_after(database_url, clock, MOST_DIDNT_NEED)
+    pulse = surfaces.words["/teampulse"]
+    assert "6 of 8 checked in" in pulse
+    assert "Support when needed (1 never … 5 always): too few answers to show" in pulse
+    assert "Stress (1 not at all … 5 very much): 2 of 6 said" in pulse
+    assert "support too few answers to show" in surfaces.words["App Home"]
+    alt = surfaces.words["chart alt text"]
+    assert "support not plotted, too few answers to show" in alt
+    assert "(1 never … 5 always): too few answers to show" in surfaces.words["shared message"]
+    for surface, words in surfaces.words.items():
+        assert "of 2 said" not in words and "2 answered" not in words, surface
+    row = export_row(surfaces)
+    assert row["answers"] == "6"
+    assert {v for c, v in row.items() if c.startswith("support_")} == {""}
+    assert row["stress_answered"] == "6"

@@ -104,6 +104,27 @@ def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: Ma
         assert "strongly agree): all 5 said" in second.everything
 
 
+def test_support_needs_the_minimum_of_its_own_real_answers(
+    database_url: str, clock: ManualClock
+) -> None:
+    """ "I didn't need any this week" is checking in, not an answer to the support item."""
+    with world(database_url, clock) as w:
+        # Six check in through the form; four of them didn't need support.
+        for i in range(6):
+            w.check_in(member(i), None if i < 4 else 5, 3, 4)
+        w.next_week()
+        first = w.pulse()
+        assert any(line.startswith("*Responses:* 6 of 8") for line in first.lines())
+        assert "too few answers to show" in first.everything
+        assert "of 2 said" not in first.everything and "5.0" not in first.everything
+        # Five of six answered it the next week: now it is shown, on those five alone.
+        for i in range(6):
+            w.check_in(member(i), None if i == 0 else 2, 3, 4)
+        w.next_week()
+        second = w.pulse()
+        assert "(1 never … 5 always): all 5 said rarely or never" in second.everything
+
+
 def test_run_refuses_a_minimum_below_three_in_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,7 +32,7 @@ from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
-ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
+ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
 WS = "T0001"
 SUPERVISOR = "USUPER01"
 MEMBERS = tuple(f"UMEMBER{n:02d}" for n in range(12))
@@ -100,7 +100,8 @@ def test_a_checkin_before_the_week_is_opened_is_refused(db: Database, clock: Man
 def test_checkin_is_stored_sealed_in_the_opened_week(db: Database, clock: ManualClock) -> None:
     team = opened(db, clock)
     week = current_week(team, clock.now())
-    expected = ROTATION.for_team(WS, "C0001", week.index)
+    expected = ROTATION.for_team(WS, "C0001", week.index, week.index)  # a new team's first week
+    assert expected.domain == "availability"
     assert week_to_check_in(db, team, "UMEMBER01", clock.now()) == OpenWeek(
         week.index, expected.domain, already_in=False
     )

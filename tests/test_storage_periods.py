@@ -22,7 +22,7 @@ from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
-ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
+ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
 WS = "T0001"
 # The fixture clock's week (w/c 23 Nov 2026) ends at Monday 30 Nov 00:00 London = 00:00 UTC.
 WEEK_END = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)

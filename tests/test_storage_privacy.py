@@ -40,7 +40,7 @@ from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
-ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
+ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
 WS = "T07QX3AB9"
 CHANNEL = "C07QX3CD1"
 SUPERVISOR = "U07SUPERV1"
@@ -310,6 +310,7 @@ def test_stored_rows_have_no_people_and_no_time(db: Database) -> None:
         "prompt_index",
         "member_count",
         "closed",
+        "items_version",
         "roster_known",
     }
     assert set(columns["week_keys"]) == {"period_id", "key_id", "wrapped"}

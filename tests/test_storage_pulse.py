@@ -34,7 +34,7 @@ from storage.teams import TeamSpec, add_team
 from storage.weeks import Week
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
-ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER})
+ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
 WS = "T0001"
 TZ = "Europe/London"
 THIS_WEEK = 151  # the fixture clock's week, w/c 23 Nov 2026
@@ -111,7 +111,7 @@ def test_closed_week_below_minimum_is_suppressed(db: Database, clock: ManualCloc
     team = make_team(db, clock.now())
     domain = fill(db, team, THIS_WEEK, SIX[:4], ["a", "b", "c", "d"], members=9)
     readings = pulse(db, team, 4, during(THIS_WEEK + 1))
-    assert readings == [Suppressed(Block(THIS_WEEK, 1, (domain,)))]
+    assert readings == [Suppressed(Block(THIS_WEEK, 1, (domain,), 2))]
     # Nothing about it but that it exists: no counts, no means, no participation.
     assert [f.name for f in dataclasses.fields(Suppressed)] == ["block"]
     assert comments_of(db, team, readings[0].block) == []
@@ -124,7 +124,7 @@ def test_figures_match_hand_computation(db: Database, clock: ManualClock) -> Non
     domain = fill(db, team, THIS_WEEK, SIX, members=8)
     [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
     assert isinstance(reading, BlockFigures)
-    assert reading.block == Block(THIS_WEEK, 1, (domain,))
+    assert reading.block == Block(THIS_WEEK, 1, (domain,), 2)
     assert reading.responses == 6
     assert reading.members == 8
     assert reading.participation == pytest.approx(0.75)
@@ -233,7 +233,7 @@ def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualCl
     # Once both weeks have closed, the block is shown as one.
     [reading] = pulse(db, team, 2, during(second + 1))
     assert isinstance(reading, BlockFigures)
-    assert reading.block == Block(first, 2, (d1, d2))
+    assert reading.block == Block(first, 2, (d1, d2), 2)
     assert reading.block.last_week == second
     assert reading.block.label() == "w/c 30 Nov 2026 (+1 wk)"
     assert reading.responses == 8

@@ -51,8 +51,8 @@ _REPO_ROOT = _CONTENT_DIR.parent.parent
 _DOMAIN_KEYS = frozenset({"key", "title", "belief", "summary", "prompts", "reflections", "checkin"})
 _PROMPT_KEYS = frozenset({"question", "try_this"})
 _CHECKIN_KEYS = frozenset({"statement"})
-_SCALES_TOP_KEYS = frozenset({"citation", "availability", "stress", "agreement"})
-_SCALE_KEYS = frozenset({"question", "labels", "source"})
+_SCALES_TOP_KEYS = frozenset({"citation", "version", "availability", "stress", "agreement"})
+_SCALE_KEYS = frozenset({"question", "labels", "source", "note", "not_needed"})
 
 
 class ContentError(Exception):
@@ -87,12 +87,16 @@ class Domain:
 class Scale:
     """A 5-point labelled scale: ``labels[i]`` has the value ``i + 1``.
 
-    ``source`` names the published measure the scale follows, where there is one.
+    ``source`` names the published measure the scale follows, where there is one, and ``note``
+    says so to the person answering. ``not_needed`` is an extra choice outside the scale ("I
+    didn't need any this week"): it counts as checking in but never in the item's figures.
     """
 
     question: str
     labels: tuple[str, ...]
     source: str | None = None
+    note: str | None = None
+    not_needed: str | None = None
 
     def label_for(self, value: int) -> str:
         """The label for ``value`` (1..5); ``ValueError`` if out of range."""
@@ -110,6 +114,7 @@ class Library:
     stress: Scale
     agreement: Scale
     citation: str
+    version: int  # of the check-in items; each week records the one it was answered with
 
     def domain(self, key: str) -> Domain:
         """The domain with this key; :class:`ContentError` (not ``KeyError``) if unknown."""
@@ -276,15 +281,29 @@ def _load_scale(file: _File, data: Mapping[str, object], name: str, *, needs_sou
             f"must have exactly {SCALE_POINTS} labels (found {len(labels)})",
         )
     for i, label in enumerate(labels):
-        if len(label) > SCALE_LABEL_MAX_CHARS:
-            file.fail(
-                f"{name}.labels[{i}]",
-                f"must be at most {SCALE_LABEL_MAX_CHARS} characters (found {len(label)})",
-            )
+        _check_label(file, label, f"{name}.labels[{i}]")
     source: str | None = None
     if needs_source or "source" in table:
         source = file.string(table, "source", name)
-    return Scale(question=question, labels=labels, source=source)
+    note = file.string(table, "note", name) if "note" in table else None
+    not_needed = file.string(table, "not_needed", name) if "not_needed" in table else None
+    if not_needed is not None:
+        _check_label(file, not_needed, f"{name}.not_needed")
+        if not_needed.casefold() in {label.casefold() for label in labels}:
+            file.fail(f"{name}.not_needed", "must differ from every label")
+    return Scale(question, labels, source, note, not_needed)
+
+
+def _check_label(file: _File, label: str, name: str) -> None:
+    if len(label) > SCALE_LABEL_MAX_CHARS:
+        file.fail(name, f"must be at most {SCALE_LABEL_MAX_CHARS} characters (found {len(label)})")
+
+
+def _version(file: _File, data: Mapping[str, object]) -> int:
+    value = file.require(data, "version", "")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        file.fail("version", f"must be a whole number from 1 (got {value!r})")
+    return value
 
 
 def _check_domain_dir(domains_dir: Path) -> None:
@@ -323,6 +342,7 @@ def load_library(directory: Path | None = None) -> Library:
         stress=_load_scale(scales_file, scales, "stress", needs_source=True),
         agreement=_load_scale(scales_file, scales, "agreement", needs_source=False),
         citation=citation,
+        version=_version(scales_file, scales),
     )
 
 

@@ -115,10 +115,12 @@ def tell_privately(
 
 
 UNREADABLE = 0  # an answer was sent but is not one of ours: reported, never stored
+NOT_NEEDED = -1  # "I didn't need any this week" (availability only)
 
 
 def _choice(values: dict[str, Any], block: str) -> int | None:
-    """The chosen value; None when nothing was chosen; UNREADABLE for anything else."""
+    """The chosen value; None when nothing was chosen; NOT_NEEDED for the extra choice of the
+    availability item; UNREADABLE for anything else."""
     element = values.get(block, {}).get(block)
     if not isinstance(element, dict):
         return None if element is None else UNREADABLE
@@ -126,6 +128,8 @@ def _choice(values: dict[str, Any], block: str) -> int | None:
     if selected is None:
         return None
     value = selected.get("value") if isinstance(selected, dict) else None
+    if block == view.AVAILABILITY and value == view.NOT_NEEDED:
+        return NOT_NEEDED
     if not isinstance(value, str) or not re.fullmatch(r"[1-5]", value):
         return UNREADABLE
     return int(value)
@@ -136,8 +140,8 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
     availability = _choice(values, view.AVAILABILITY)
     stress = _choice(values, view.STRESS)
     domain_item = _choice(values, view.DOMAIN_ITEM)
-    if availability not in range(1, 6):
-        errors[view.AVAILABILITY] = "Please pick one of the five answers."
+    if availability != NOT_NEEDED and availability not in range(1, 6):
+        errors[view.AVAILABILITY] = "Please pick one of the answers."
     if stress not in range(1, 6):
         errors[view.STRESS] = "Please pick one of the five answers."
     if domain_item is not None and domain_item not in range(1, 6):
@@ -148,7 +152,8 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
         errors[view.COMMENT] = f"Please keep it under {view.COMMENT_MAX} characters."
     if errors or availability is None or stress is None:
         return None, errors
-    return CheckinAnswers(availability, stress, domain_item, comment or None), {}
+    support = None if availability == NOT_NEEDED else availability
+    return CheckinAnswers(support, stress, domain_item, comment or None), {}
 
 
 def _form_target(body: dict[str, Any]) -> tuple[str, int] | None:

@@ -16,6 +16,8 @@ from storage.pulse import Bands, Reading
 
 BAND_WORDS = {"low": "Low (1–2)", "middle": "Middle (3)", "high": "High (4–5)"}
 NO_MEAN = "no average, as every answer fell in one band"
+# An item with too few real answers of its own (e.g. most didn't need support that week).
+TOO_FEW = "too few answers to show"
 # The order a reading names the bands in: the top of the scale first.
 READING_ORDER = ("high", "middle", "low")
 
@@ -36,10 +38,13 @@ def band_phrases(scale: Scale) -> dict[str, str]:
     }
 
 
-def item_reading(scale: Scale, bands: Bands) -> str:
+def item_reading(scale: Scale, bands: Bands | None) -> str:
     """The item in words, numbers first: "4 of 6 said most of the time or always (average 3.8
     of 5); 1 said sometimes, 1 said rarely or never", or for a one-band item "all 5 said most
-    of the time or always (no average, as every answer fell in one band)"."""
+    of the time or always (no average, as every answer fell in one band)"; TOO_FEW for an item
+    the query gave no figures."""
+    if bands is None:
+        return TOO_FEW
     words = band_phrases(scale)
     whole = bands.one_band
     if whole is not None:

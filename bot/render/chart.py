@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from bot.content import Library
-from bot.render.bands import BAND_WORDS
+from bot.render.bands import BAND_WORDS, TOO_FEW
 from storage.pulse import Bands, BlockFigures, Reading
 from storage.weeks import Week
 
@@ -57,7 +57,9 @@ def _period(reading: Reading) -> str:
     return reading.block.label()
 
 
-def _measure(name: str, bands: Bands) -> str:
+def _measure(name: str, bands: Bands | None) -> str:
+    if bands is None:
+        return f"{name} not plotted, {TOO_FEW}"
     band = bands.one_band
     if bands.mean is not None:
         return f"{name} {bands.mean:.1f}"
@@ -81,9 +83,9 @@ def _figures(reading: Reading) -> str:
 
 
 def _one_band(reading: Reading) -> bool:
-    return isinstance(reading, BlockFigures) and None in (
-        reading.availability.mean,
-        reading.stress.mean,
+    return isinstance(reading, BlockFigures) and any(
+        bands is not None and bands.mean is None and bands.one_band is not None
+        for bands in (reading.availability, reading.stress)
     )
 
 
@@ -122,8 +124,8 @@ def _ticks(library: Library, oldest_first: Sequence[Reading]) -> list[str]:
     return ticks
 
 
-def _point(bands: Bands) -> float:
-    return math.nan if bands.mean is None else bands.mean
+def _point(bands: Bands | None) -> float:
+    return math.nan if bands is None or bands.mean is None else bands.mean
 
 
 def _lines(oldest_first: Sequence[Reading]) -> tuple[list[float], list[float]]:
@@ -161,8 +163,8 @@ def _one_band_labels(oldest_first: Sequence[Reading]) -> list[tuple[float, float
             ("support", reading.availability, -NUDGE, SUPPORT_COLOUR, "bottom"),
             ("stress", reading.stress, NUDGE, STRESS_COLOUR, "top"),
         ):
-            band = bands.one_band
-            if bands.mean is None and band is not None:
+            band = None if bands is None else bands.one_band
+            if bands is not None and bands.mean is None and band is not None:
                 # Named as well as coloured, so it reads without colour.
                 words = f"{name}: all\n{BAND_WORDS[band]}"
                 labels.append((x + shift, BAND_HEIGHTS[band], words, colour, align))

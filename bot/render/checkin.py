@@ -25,6 +25,7 @@ from practice.checkin import Refusal
 CALLBACK_ID = "checkin"
 AVAILABILITY, STRESS, DOMAIN_ITEM, COMMENT = "availability", "stress", "domain_item", "comment"
 COMMENT_MAX = 1000
+NOT_NEEDED = "not_needed"  # the value of a scale's extra "I didn't need any this week" choice
 
 
 def _radio(block_id: str, label: str, scale: Scale, optional: bool) -> InputBlock:
@@ -32,12 +33,20 @@ def _radio(block_id: str, label: str, scale: Scale, optional: bool) -> InputBloc
         Option(value=str(value), label=label_text)
         for value, label_text in enumerate(scale.labels, start=1)
     ]
+    if scale.not_needed is not None:
+        options.append(Option(value=NOT_NEEDED, label=scale.not_needed))
     return InputBlock(
         block_id=block_id,
         label=label,
         optional=optional,
+        hint=None if scale.note is None else PlainTextObject(text=scale.note),
         element=RadioButtonsElement(action_id=block_id, options=options),
     )
+
+
+def domain_item_label(library: Library, domain: Domain) -> str:
+    """The belief statement in quotes, then the agreement question."""
+    return f"“{domain.checkin_statement}” {library.agreement.question}"
 
 
 def checkin_modal(
@@ -66,15 +75,11 @@ def checkin_modal(
         ContextBlock(elements=[MarkdownTextObject(text=privacy)]),
         _radio(AVAILABILITY, library.availability.question, library.availability, False),
         _radio(STRESS, library.stress.question, library.stress, False),
-        _radio(
-            DOMAIN_ITEM,
-            f"{domain.checkin_statement}. {library.agreement.question}",
-            library.agreement,
-            True,
-        ),
+        _radio(DOMAIN_ITEM, domain_item_label(library, domain), library.agreement, True),
         InputBlock(
             block_id=COMMENT,
-            label="Anything you'd like your supervisor to know? (optional)",
+            # Slack adds "(optional)" itself to an optional input's label.
+            label="Anything you'd like your supervisor to know?",
             optional=True,
             hint=PlainTextObject(
                 text=(

@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, TeamPrompt
-from bot.render.bands import item_reading, reworded, scale_ends, whole_band
+from bot.render.bands import TOO_FEW, item_reading, reworded, scale_ends, whole_band
 from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figure
@@ -50,8 +50,10 @@ def text_bar(mean: float, cells: int = 5) -> str:
     return f"{mean:.1f} {'█' * filled}{'░' * (cells - filled)}"
 
 
-def bar_or_band(bands: Bands) -> str:
+def bar_or_band(bands: Bands | None) -> str:
     """The text bar and mean, or for a one-band item (no mean) that band."""
+    if bands is None:
+        return TOO_FEW
     return whole_band(bands) if bands.mean is None else text_bar(bands.mean)
 
 

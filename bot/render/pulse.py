@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import item_reading, reworded, scale_ends, whole_band
+from bot.render.bands import TOO_FEW, item_reading, reworded, scale_ends, whole_band
 from bot.render.common import as_dicts, citation_line, escape
 from bot.render.talking import talking_actions
 from storage.pulse import Bands, BlockFigures, Reading, Suppressed
@@ -27,13 +27,15 @@ PARTICIPATION_NOTE = (
 )
 
 
-def item_line(title: str, scale: Scale, bands: Bands) -> str:
+def item_line(title: str, scale: Scale, bands: Bands | None) -> str:
     """One item in full: "*Stress* (1 not at all … 5 very much): 2 of 6 said …"."""
     return f"*{title}* ({scale_ends(scale)}): {item_reading(scale, bands)}"
 
 
-def short_figure(bands: Bands, out_of: str = "") -> str:
+def short_figure(bands: Bands | None, out_of: str = "") -> str:
     """The average to one decimal (then `out_of`), or "all High (4–5)" for a one-band item."""
+    if bands is None:
+        return TOO_FEW
     return whole_band(bands) if bands.mean is None else f"{bands.mean:.1f}{out_of}"
 
 

@@ -32,7 +32,7 @@ def _answered(figures: BlockFigures) -> str:
     return f"{figures.responses} of us checked in"
 
 
-def _item(title: str, scale: Scale, bands: Bands) -> str:
+def _item(title: str, scale: Scale, bands: Bands | None) -> str:
     """ "• Stress (1 not at all … 5 very much): 2 of 6 said quite a lot or very much (average
     3.0 of 5); …", or for a one-band item "all 5 said …" and no average."""
     return f"• {title} ({scale_ends(scale)}): {item_reading(scale, bands)}"

@@ -7,7 +7,7 @@ the person checked in, let alone that they reported high stress.
 
 from __future__ import annotations
 
-HIGH_STRESS = 4  # "rather much" or "very much"
+HIGH_STRESS = 4  # "quite a lot" or "very much"
 SUPPORT_MAX = 1000
 DEFAULT_SUPPORT = (
     "You don't have to carry it alone. You could talk to someone you trust, your GP, or your "
