@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot.content import DOMAIN_ORDER, default_library
 from bot.content.library import SCALE_LABEL_MAX_CHARS
 from bot.render import checkin as form
+from bot.render.admin import TeamSettings, settings_modal
 
 LIBRARY = default_library()
 RADIO_OPTIONS_MAX = 10  # Block Kit: a radio_buttons element holds at most 10 options
@@ -73,9 +74,15 @@ def test_every_scale_is_labelled_at_both_ends_and_every_point(domain: str) -> No
 
 def test_no_label_says_optional_itself() -> None:
     # Slack adds "(optional)" to an optional input's label: saying it too shows it twice.
-    for domain in DOMAIN_ORDER:
-        for block in inputs(modal(domain)).values():
+    settings = TeamSettings("C1", "Duty", 0, 570, "Europe/London", ("U1",), None, 1, True)
+    views = [modal(domain) for domain in DOMAIN_ORDER]
+    views.append(settings_modal(settings, ["Europe/London"]))
+    optional = 0
+    for view in views:
+        for block in inputs(view).values():
             assert "optional" not in block["label"]["text"].lower(), block["label"]["text"]
+            optional += bool(block.get("optional"))
+    assert optional >= len(DOMAIN_ORDER) + 1  # not vacuous: there are optional inputs
 
 
 def test_stress_is_defined_before_it_is_asked() -> None:

@@ -197,7 +197,7 @@ def settings_modal(settings: TeamSettings, suggested_zones: Sequence[str]) -> di
     blocks.append(
         InputBlock(
             block_id=SUPPORT,
-            label="Where to get support (optional)",
+            label="Where to get support",  # Slack adds "(optional)" itself
             optional=True,
             hint=PlainTextObject(
                 text=(
