@@ -2,7 +2,9 @@
 
 Exactly what `/teampulse` would show: whole reporting blocks only, and a period below the
 anonymity minimum is a row with its dates and themes and every figure blank, and so is an item
-below it (a week's belief item that too few answered). Each item has how many answered it, its
+below it (a week's belief item that too few answered, or support when most didn't need any).
+`items_version` says which wording of the check-in questions a period was answered with:
+figures of different versions are not one measure. Each item has how many answered it, its
 mean, and how many answered in the low (1–2), middle (3) and high (4–5) bands; never a count per
 level. An item whose answers all fell in one band has its mean blank, as `/teampulse` shows
 none. Each export is recorded in the team's view log, which the team can read: for whom it was
@@ -36,6 +38,7 @@ COLUMNS = (
     "period_end",
     "weeks",
     "themes",
+    "items_version",
     "answers",
     "members",
     "participation_percent",
@@ -65,6 +68,7 @@ def rows(library: Library, oldest_first: Iterable[Reading]) -> list[dict[str, st
         row["period_end"] = (Week(block.last_week).monday + timedelta(days=6)).isoformat()
         row["weeks"] = str(block.weeks)
         row["themes"] = "; ".join(library.domain(key).title for key in block.domains)
+        row["items_version"] = str(block.items_version)
         if isinstance(reading, BlockFigures):
             row["answers"] = str(reading.responses)
             row["members"] = "" if reading.members is None else str(reading.members)

@@ -78,6 +78,7 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     shown, quiet = rows
     assert shown["period_start"] == "2026-11-23" and shown["period_end"] == "2026-11-29"
     assert shown["themes"] == themes[0].title
+    assert shown["items_version"] == quiet["items_version"] == "2"  # the current wording
     assert (shown["answers"], shown["members"], shown["participation_percent"]) == ("6", "8", "75")
     assert (shown["support_mean"], shown["stress_mean"]) == ("3.67", "3.17")
     # Support (5, 4, 4, 3, 2, 4) and stress (2, 3, 2, 4, 5, 3) in bands: low 1-2, middle 3,
@@ -89,7 +90,8 @@ def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     belief = f"belief_{themes[0].key.replace('-', '_')}"
     assert [shown[f"{belief}_{f}"] for f in (*figures, "mean")] == ["6", "0", "0", "6", ""]
     assert quiet["period_start"] == "2026-11-30" and quiet["themes"] == themes[1].title
-    figures = [c for c in COLUMNS if c not in ("period_start", "period_end", "weeks", "themes")]
+    labels = ("period_start", "period_end", "weeks", "themes", "items_version")
+    figures = [c for c in COLUMNS if c not in labels]
     assert [quiet[c] for c in figures] == [""] * len(figures)
 
     # To standard output, and each export is in the team's log: for whom, and why.
