@@ -171,3 +171,11 @@ def test_the_old_item_wordings_are_gone() -> None:
         text = path.read_text(encoding="utf-8").lower()
         for old in OLD_WORDINGS:
             assert old.lower() not in text, f"{path.relative_to(root)} still says {old!r}"
+
+
+def test_a_belief_figure_is_labelled_with_the_statement_asked() -> None:
+    """Agreement with "I felt I could say when I was finding things hard" is never shown under
+    another sentence; weeks answered with older items keep the domain's belief as their name."""
+    acceptance = LIBRARY.domain("acceptance")
+    assert LIBRARY.item_title("acceptance", LIBRARY.version) == acceptance.checkin_statement
+    assert LIBRARY.item_title("acceptance", LIBRARY.version - 1) == acceptance.belief

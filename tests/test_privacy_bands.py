@@ -367,6 +367,10 @@ def test_didnt_need_any_counts_as_checking_in_and_stays_out_of_support(
     )
     assert f"Support when needed (1 never … 5 always): {support_reading}" in pulse
     assert "Stress (1 not at all … 5 very much): 3 of 8 said" in pulse
+    # A new team's first week is availability: its figure is named by the statement asked.
+    statement = default_library().domain("availability").checkin_statement
+    assert f"“{statement}” (1 strongly disagree … 5 strongly agree): " in pulse
+    assert f"“{statement}” (1 strongly disagree" in surfaces.words["shared message"]
     assert "support 3.0, stress" in surfaces.words["chart alt text"]
     assert "support 3.0 ███░░" in surfaces.words["App Home"]
     assert f"5 always): {support_reading}" in surfaces.words["shared message"]

@@ -124,6 +124,13 @@ class Library:
         known = ", ".join(d.key for d in self.domains)
         raise ContentError(f"unknown domain {key!r} (expected one of: {known})")
 
+    def item_title(self, key: str, items_version: int) -> str:
+        """What a domain's belief figure is labelled with: the statement people agreed with,
+        for weeks answered with these items; for weeks answered with another version, whose
+        statement was worded differently, the domain's belief."""
+        domain = self.domain(key)
+        return domain.checkin_statement if items_version == self.version else domain.belief
+
 
 def _display(path: Path) -> str:
     """A short, stable name for ``path`` in error messages."""

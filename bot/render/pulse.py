@@ -58,7 +58,8 @@ def _detail(library: Library, figures: BlockFigures) -> str:
         item_line("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
-        lines.append(item_line(f"“{library.domain(key).belief}”", library.agreement, item))
+        title = library.item_title(key, figures.block.items_version)
+        lines.append(item_line(f"“{title}”", library.agreement, item))
     return "\n".join(lines)
 
 

@@ -49,8 +49,8 @@ def team_summary(
         _item("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
-        belief = f"“{library.domain(key).belief}”"
-        lines.append(_item(belief, library.agreement, item))
+        title = library.item_title(key, figures.block.items_version)
+        lines.append(_item(f"“{title}”", library.agreement, item))
     blocks: list[Block] = [
         HeaderBlock(text=f"How we've been: {label}"),
         SectionBlock(
