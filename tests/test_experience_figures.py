@@ -229,3 +229,34 @@ def test_a_new_wording_of_the_questions_breaks_every_trend_and_says_so() -> None
     assert rows[change - 1].startswith("w/c 11 Jan 2027") and rows[change + 1].startswith(
         "w/c 4 Jan 2027"
     )
+
+
+def test_those_who_didnt_need_support_are_said_beside_the_support_figures_only(
+    database_url: str, clock: ManualClock
+) -> None:
+    """They checked in (participation counts them) but gave the support item no answer: the
+    item reads over real answers, then says how many more didn't need any. Where too few gave
+    a real answer, the item shows nothing, and no count of them either."""
+    library = default_library()
+    support = band_phrases(library.availability)
+    not_needed = library.availability.not_needed
+    assert not_needed is not None
+    with experience(database_url, clock) as world:
+        for n, value in enumerate([4, 4, 5, 3, 2, None, None]):
+            world.seed(member(n), value, 3, 4)
+        world.next_week()
+        seen = surfaces(world)
+        for n, value in enumerate([4, None, None, None, 2, None]):
+            world.seed(member(n), value, 3, 4)
+        world.next_week()
+        quiet = world.command(SUPERVISOR, "/teampulse")
+    expected = (
+        f"3 of 5 said {support['high']} (average 3.6 of 5); 1 said {support['middle']}, "
+        f"1 said {support['low']}; 2 more chose “{not_needed}”"
+    )
+    assert "7 of 8 checked in" in seen["/teampulse"] and expected in seen["/teampulse"]
+    assert "7 of 8 of us checked in" in seen["shared message"]
+    assert expected in seen["shared message"]
+    latest = mrkdwn_to_text(shown(quiet.blocks)).split("newest first")[0]
+    assert "6 of 8 checked in" in latest
+    assert "too few answers to show" in latest and "more chose" not in latest

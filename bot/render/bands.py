@@ -12,7 +12,7 @@ what was chosen.
 from __future__ import annotations
 
 from bot.content import Scale
-from storage.pulse import Bands, Reading
+from storage.pulse import Bands, BlockFigures, Reading
 
 BAND_WORDS = {"low": "Low (1–2)", "middle": "Middle (3)", "high": "High (4–5)"}
 NO_MEAN = "no average, as every answer fell in one band"
@@ -55,6 +55,17 @@ def item_reading(scale: Scale, bands: Bands | None) -> str:
     head = f"{getattr(bands, top)} of {bands.answered} said {words[top]} ({average})"
     others = ", ".join(f"{getattr(bands, band)} said {words[band]}" for band in rest)
     return f"{head}; {others}"
+
+
+def support_reading(scale: Scale, figures: BlockFigures) -> str:
+    """The support item, and how many more checked in who didn't need any: "4 of 6 said …;
+    2 more chose “I didn't need any this week”". That count is only ever said beside figures
+    that met the minimum (it is the check-ins less those answers, both shown already)."""
+    reading = item_reading(scale, figures.availability)
+    shown = figures.availability
+    if shown is None or scale.not_needed is None or figures.responses <= shown.answered:
+        return reading
+    return f"{reading}; {figures.responses - shown.answered} more chose “{scale.not_needed}”"
 
 
 def whole_band(bands: Bands) -> str:

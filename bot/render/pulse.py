@@ -14,7 +14,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import TOO_FEW, item_reading, reworded, scale_ends, whole_band
+from bot.render.bands import (
+    TOO_FEW,
+    item_reading,
+    reworded,
+    scale_ends,
+    support_reading,
+    whole_band,
+)
 from bot.render.common import as_dicts, citation_line, escape
 from bot.render.talking import talking_actions
 from storage.pulse import Bands, BlockFigures, Reading, Suppressed
@@ -54,7 +61,8 @@ def participation_text(figures: BlockFigures) -> str:
 def _detail(library: Library, figures: BlockFigures) -> str:
     lines = [
         f"*Responses:* {participation_text(figures)}. _{PARTICIPATION_NOTE}_",
-        item_line("Support when needed", library.availability, figures.availability),
+        f"*Support when needed* ({scale_ends(library.availability)}): "
+        + support_reading(library.availability, figures),
         item_line("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():

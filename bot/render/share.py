@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Library, Scale
-from bot.render.bands import item_reading, scale_ends
+from bot.render.bands import item_reading, scale_ends, support_reading
 from bot.render.common import as_dicts, citation_line
 from bot.render.home import SHARE_PERIOD, domain_titles, share_value
 from bot.render.prompt import Message
@@ -45,7 +45,8 @@ def team_summary(
     titles = domain_titles(library, figures.block.domains)
     lines = [
         f"• {_answered(figures)}",
-        _item("Support when needed", library.availability, figures.availability),
+        f"• Support when needed ({scale_ends(library.availability)}): "
+        + support_reading(library.availability, figures),
         _item("Stress", library.stress, figures.stress),
     ]
     for key, item in figures.domain_items.items():
