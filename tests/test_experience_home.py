@@ -172,6 +172,9 @@ def test_the_supervisor_sees_the_trend_and_the_secure_base_profile(
             assert re.search(
                 rf"\*{re.escape(title)}\*, “[^”]+”: {re.escape(figure)}$", profile, re.M
             )
+        # Each labelled with the statement people agreed with (this version's), not the belief.
+        for domain in domains:
+            assert f"*{domain.title}*, “{domain.checkin_statement}”: w/c" in profile
         # No domain is ranked against another: their statements differ.
         assert not re.search(r"least agree|lowest|weakest", text)
         assert "Once a domain has come round twice" in text

@@ -126,12 +126,15 @@ def _short(item: Bands) -> str:
 
 def _domain_line(library: Library, history: DomainHistory) -> str:
     domain = library.domain(history.domain)
-    head = f"• *{domain.title}*, “{domain.belief}”: "
     latest = history.latest
     if latest is None:
-        return head + "not come round yet."
+        return f"• *{domain.title}*, “{domain.belief}”: not come round yet."
+    # The statement people agreed with (every showing has the same version of it).
+    statement = library.item_title(history.domain, latest.block.items_version)
     figure = NOT_ENOUGH if latest.item is None else item_reading(library.agreement, latest.item)
-    return f"{head}{latest.block.label()}: {figure}.{_earlier(history)}"
+    return f"• *{domain.title}*, “{statement}”: {latest.block.label()}: {figure}." + _earlier(
+        history
+    )
 
 
 def _change(library: Library, profile: Profile) -> list[Block]:
