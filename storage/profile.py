@@ -115,11 +115,6 @@ def profile_weeks(pool_weeks: int, domains: int) -> int:
     return ROTATIONS * rotation_blocks(pool_weeks, domains) * pool_weeks
 
 
-def items_version(block: Block) -> int:
-    """The version of the check-in items a block was answered with."""
-    return block.items_version
-
-
 def secure_base_profile(
     readings: Sequence[Reading], order: Sequence[str], pool_weeks: int, minimum: int
 ) -> Profile:
@@ -132,7 +127,7 @@ def secure_base_profile(
         for reading in readings[: len(window)]:
             if key not in reading.block.domains:
                 continue
-            if showings and items_version(reading.block) != items_version(showings[0].block):
+            if showings and reading.block.items_version != showings[0].block.items_version:
                 break  # an earlier wording: not the same statement, so not set beside it
             item = reading.domain_items.get(key) if isinstance(reading, BlockFigures) else None
             showings.append(Showing(reading.block, item))
