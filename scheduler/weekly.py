@@ -24,6 +24,7 @@ from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Period, Team
 from storage.periods import close_due_periods, find_period, open_period, plan_of, team_week
 from storage.rotation import Rotation
+from storage.skips import is_skipped
 from storage.teams import DAYS, list_teams
 from storage.weeks import Week
 
@@ -115,6 +116,8 @@ class WeeklyDelivery:
             if team is None:
                 return 0
             week = team_week(session, team, now)
+            if is_skipped(session, team.id, week.index):
+                return 0  # a week off: nothing is owed, and the week is never opened
             period = find_period(session, team.id, week.index)
             prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
             # Failed for good already (the channel's members unreadable for good): no week

@@ -20,12 +20,14 @@ from test_scheduler_weekly import (
 )
 
 from practice.checkin import CheckinAnswers, OpenWeek, Refusal, check_in, week_to_check_in
+from scheduler.holidays import week_entries
 from storage import deliveries
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.models import Answer, Delivery, Period, Team
 from storage.periods import close_due_periods
+from storage.skips import set_skipped
 from storage.weeks import week_of_date
 
 LONDON, NEW_YORK, AUCKLAND = "Europe/London", "America/New_York", "Pacific/Auckland"
@@ -328,3 +330,24 @@ def test_a_timed_job_left_from_the_old_time_does_nothing(db: Database, clock: Ma
     assert delivery.deliver_if_due(team_id) == 0
     assert delivery.deliver_if_due(team_id + 1) == 0  # a team removed meanwhile
     assert len(messenger.prompts) == 1
+
+def test_a_week_off_is_never_opened_so_nobody_checks_in_to_it(
+    db: Database, clock: ManualClock
+) -> None:
+    """The weekly job in a week off opens nothing: no roster, no secret, no week that a form
+    could be filled in for (or that would close into the figures as a week with no answers)."""
+    clock.set(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger(members=3)
+    delivery = make_delivery(db, clock, messenger)
+    team = loaded(db, team_id)
+    with db.session() as session:
+        set_skipped(session, team_id, [WEEK.index], [WEEK.index], week_entries(team), clock.now())
+    assert delivery.run_due() == 0
+    assert delivery.deliver_if_due(team_id) == 0
+    assert periods(db, team_id) == []
+    assert messenger.calls["members"] == 0 and messenger.prompts == []
+    assert week_to_check_in(db, team, "U0MEM000", clock.now()) == Refusal.NOT_OPEN
+    clock.set(WEEK.next().starts_at(LONDON) + timedelta(hours=9, minutes=30))
+    assert delivery.run_due() == 3  # the week after is on again
+    assert periods(db, team_id) == [(WEEK.index + 1, False)]
