@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from http.client import RemoteDisconnected
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.error import URLError
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -21,14 +20,19 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot import metrics, oauth
+from bot.after_ack import POOL, RECEIVED
 from bot.handlers import register_all
 from bot.listener_errors import listener_error_handler
+from bot.listener_pool import ListenerPool
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 LISTENER_THREADS = 8
+# Work that may wait for a listener thread before "busy, try again" (bot.after_ack): at a few
+# milliseconds each, well inside Slack's 3 s trigger window.
+LISTENER_QUEUE = 64
 SLACK_TIMEOUT_SECONDS = 10
 # slack_sdk's defaults plus read timeouts, which urllib raises bare (not as URLError).
 RETRIED_CONNECTION_ERRORS: list[type[Exception]] = [
@@ -54,9 +58,16 @@ BOLT_LOG.addFilter(SameTokenTwice())
 
 class MeasuredApp(App):
     """Bolt's App, counting and timing every request it answers (bot.metrics), in HTTP and in
-    Socket Mode alike, except the check-in's, which runs unmeasured."""
+    Socket Mode alike, except the check-in's, which runs unmeasured. Each request's context
+    carries the listener pool and when the request arrived, for bot.after_ack."""
+
+    def __init__(self, *, pool: ListenerPool, **kwargs: Any) -> None:
+        super().__init__(listener_executor=pool, **kwargs)
+        self.pool = pool
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        req.context[RECEIVED] = time.monotonic()
+        req.context[POOL] = self.pool
         kind = metrics.surface(req.body)
         if kind is None:
             with metrics.unmeasured():
@@ -86,21 +97,23 @@ def web_client(services: Services, token: str | None = None) -> WebClient:
 
 def build_app(
     services: Services,
-    listeners: ThreadPoolExecutor | None = None,
+    listeners: ListenerPool | None = None,
     store: SQLAlchemyInstallationStore | None = None,
 ) -> App:
     """One workspace (SLACK_BOT_TOKEN) or many (`store` given: OAuth install, per-workspace
-    tokens from the installation store). `listeners` runs the work Bolt does after each ack;
-    the runtime drains it on shutdown so nothing a person started is cut off."""
+    tokens from the installation store). `listeners` runs the work done after each ack; the
+    runtime drains it on shutdown so nothing a person started is cut off."""
     settings = services.settings
     client = web_client(services, None if store else settings.bot_token)
     app = MeasuredApp(
+        pool=listeners or ListenerPool(LISTENER_THREADS, LISTENER_QUEUE),
         client=client,
         signing_secret=settings.signing_secret,
         logger=BOLT_LOG,
-        # Listeners run after the ack in worker threads, so Slack gets its answer fast.
-        process_before_response=False,
-        listener_executor=listeners,
+        # Acks are sent from the request thread, never waiting for a worker: listeners
+        # registered through bot.after_ack hand their work to the pool after acking; the rest
+        # (whose ack carries an answer) run whole before it.
+        process_before_response=True,
         # With a store and no `authorize`, Bolt authorises each request from the store with
         # this client, so refreshing a rotating token also goes to SLACK_API_URL.
         installation_store=store,

@@ -1,9 +1,13 @@
-"""The threads Bolt runs listeners in after each ack, counting the work in hand.
+"""The threads that do the work after each ack, with a bounded queue, counting the work in hand.
 
-Slack gets its ack first and the work (a modal, a reply, a DM) happens after, so whoever
-drives the bot — the demo, the sandbox shell, a test — cannot tell from the HTTP answer when
-every reply to a request has been sent. `wait_idle` can: it returns once no listener is
-running or queued.
+Slack gets its ack first and the work (a modal, a reply, a DM) happens after (bot.after_ack),
+so whoever drives the bot — the demo, the sandbox shell, a test — cannot tell from the HTTP
+answer when every reply to a request has been sent. `wait_idle` can: it returns once no
+listener is running or queued.
+
+The queue is bounded: `has_room` is False once `max_workers + max_queued` pieces of work are
+in hand, and bot.after_ack then tells the person the bot is busy instead of queueing more, so
+that under overload the backlog (and the wait behind it) cannot grow without limit.
 
 Each task runs in a copy of the context it was submitted from (as asyncio's tasks do), so what
 a request set up when it arrived (bot.metrics.unmeasured) holds for the work it started.
@@ -22,10 +26,18 @@ T = TypeVar("T")
 
 
 class ListenerPool(ThreadPoolExecutor):
-    def __init__(self, max_workers: int, thread_name_prefix: str = "bolt-listener") -> None:
+    def __init__(
+        self, max_workers: int, max_queued: int = 64, thread_name_prefix: str = "bolt-listener"
+    ) -> None:
         super().__init__(max_workers, thread_name_prefix=thread_name_prefix)
+        self.workers = max_workers
+        self.limit = max_workers + max_queued
         self._busy = 0
         self._changed = threading.Condition()
+
+    def has_room(self) -> bool:
+        """Whether one more piece of work may be queued (running + queued < the limit)."""
+        return self._busy < self.limit
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._changed:

@@ -15,7 +15,7 @@ from slack_bolt import App
 from starlette.applications import Starlette
 
 from bot import log_privacy, metrics, oauth
-from bot.app import LISTENER_THREADS, build_app, web_client
+from bot.app import LISTENER_QUEUE, LISTENER_THREADS, build_app, web_client
 from bot.health import Readiness, SlackWebApi
 from bot.listener_pool import ListenerPool
 from bot.messenger import SlackMessenger
@@ -71,7 +71,7 @@ class Runtime:
         Slack here."""
         log_privacy.install()  # before anything can log a request, a row or a parameter
         services = Services.create(settings, db, clock)
-        listeners = ListenerPool(LISTENER_THREADS)
+        listeners = ListenerPool(LISTENER_THREADS, LISTENER_QUEUE)
         installations: Installations | None = None
         if settings.oauth:
             # Many workspaces: each one's token comes from the installation store.

@@ -331,6 +331,7 @@ def test_a_timed_job_left_from_the_old_time_does_nothing(db: Database, clock: Ma
     assert delivery.deliver_if_due(team_id + 1) == 0  # a team removed meanwhile
     assert len(messenger.prompts) == 1
 
+
 def test_a_week_off_is_never_opened_so_nobody_checks_in_to_it(
     db: Database, clock: ManualClock
 ) -> None:

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import introduction
+from bot.after_ack import after_ack
 from bot.handlers.wiring import practice_of, services_of, workspace_of
 from bot.people import SlackPeople
 from bot.render import admin as render
@@ -434,8 +435,8 @@ def weeks_off_submitted(
 
 
 def register(app: App) -> None:
-    app.command(COMMAND)(securebase)
+    after_ack(app.command(COMMAND), opens_modal=True)(securebase)
     for action_id in BUTTONS:
-        app.action(action_id)(button)
+        after_ack(app.action(action_id), opens_modal=True)(button)
     app.view(render.SETTINGS_CALLBACK)(settings_submitted)
     app.view(render.WEEKS_OFF_CALLBACK)(weeks_off_submitted)

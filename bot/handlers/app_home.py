@@ -11,6 +11,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.after_ack import after_ack
 from bot.content import Library
 from bot.handlers.wiring import channels_of, practice_of, services_of
 from bot.render.home import MemberCard, SupervisorCard, home_view
@@ -91,4 +92,4 @@ def opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> No
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(opened)
+    after_ack(app.event("app_home_opened"))(opened)

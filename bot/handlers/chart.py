@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.after_ack import after_ack
 from bot.content import Library
 from bot.dm import open_dm
 from bot.handlers.wiring import practice_of, services_of, workspace_of
@@ -119,4 +120,4 @@ def send_from_home(ack: Ack, body: dict[str, Any], client: WebClient, context: B
 
 
 def register(app: App) -> None:
-    app.action(re.compile(rf"^{SEND_CHART}_\d+$"))(send_from_home)
+    after_ack(app.action(re.compile(rf"^{SEND_CHART}_\d+$")))(send_from_home)

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
+from bot.after_ack import after_ack, later
 from bot.handlers.app_home import refresh_home
 from bot.handlers.wiring import channels_of, practice_of, services_of, workspace_of
 from bot.render import checkin as view
@@ -251,10 +252,13 @@ def checkin_submitted(
         response_action="update",
         view=view.saved_view(team.name, result.replaced, support, library.citation),
     )
-    refresh_home(context, client, workspace, user)
+    # After the ack: the confirmation does not wait for the Home tab.
+    later(context, "the Home tab's refresh", refresh_home, context, client, workspace, user)
 
 
 def register(app: App) -> None:
-    app.command("/checkin")(checkin_command)
-    app.action(re.compile(rf"^({OPENS_FORM.pattern})$"))(open_for_channel)
+    after_ack(app.command("/checkin"), opens_modal=True)(checkin_command)
+    after_ack(app.action(re.compile(rf"^({OPENS_FORM.pattern})$")), opens_modal=True)(
+        open_for_channel
+    )
     app.view(view.CALLBACK_ID)(checkin_submitted)

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.after_ack import after_ack
 from bot.handlers.app_home import publish_home
 from bot.handlers.wiring import practice_of, workspace_of
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON, reminders_changed
@@ -30,5 +31,5 @@ def change(
 
 
 def register(app: App) -> None:
-    app.action(REMINDERS_OFF)(change)
-    app.action(REMINDERS_ON)(change)
+    after_ack(app.action(REMINDERS_OFF))(change)
+    after_ack(app.action(REMINDERS_ON))(change)

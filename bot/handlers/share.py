@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.after_ack import after_ack
 from bot.handlers.wiring import practice_of, services_of, workspace_of
 from bot.refusals import slack_failure
 from bot.render.home import SHARE_PERIOD
@@ -74,4 +75,4 @@ def share(
 
 
 def register(app: App) -> None:
-    app.action(re.compile(rf"^{SHARE_PERIOD}(_\d+)?$"))(share)
+    after_ack(app.action(re.compile(rf"^{SHARE_PERIOD}(_\d+)?$")))(share)

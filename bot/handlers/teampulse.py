@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.after_ack import after_ack
 from bot.handlers import chart
 from bot.handlers.wiring import channels_of, practice_of, services_of, workspace_of
 from bot.render.pulse import pulse_blocks
@@ -140,5 +141,5 @@ def turn_page(
 
 
 def register(app: App) -> None:
-    app.command("/teampulse")(teampulse)
-    app.action(re.compile(rf"^({OLDER}|{NEWER})$"))(turn_page)
+    after_ack(app.command("/teampulse"))(teampulse)
+    after_ack(app.action(re.compile(rf"^({OLDER}|{NEWER})$")))(turn_page)
