@@ -65,7 +65,7 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
         assert TEAM_NAME in text and OTHER_TEAM not in text
         assert f"this week is *{domain.title}*" in text
         assert any(prompt.question in text for prompt in domain.prompts)
-        assert "You haven't checked in yet this week" in text
+        assert "Not checked in this week yet" in text
         assert "your supervisor never sees your answers" in text
         assert next((b["action_id"], b["value"]) for b in buttons(home["blocks"])) == (
             OPEN_CHECKIN,
@@ -81,7 +81,7 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
             lambda: "You've checked in" in shown(world.sandbox.home_view(member(0))["blocks"])
         )
         assert refreshed
-        assert "You haven't checked in yet" in shown(world.home(member(1))["blocks"])
+        assert "Not checked in this week yet" in shown(world.home(member(1))["blocks"])
         # The supervisor's tab is exactly what it was: nothing about who has checked in.
         assert without_ids(world.home(SUPERVISOR)) == supervisor_before
         assert member(0) not in world.everything_shown_to(SUPERVISOR)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from experience import CHANNEL, SUPERVISOR, World, experience, member, shown
+from experience import CHANNEL, OUTSIDER, SUPERVISOR, World, experience, member, shown
 from sqlalchemy import select
 
 from bot.cli import main
@@ -49,8 +49,57 @@ def test_high_stress_is_shown_the_teams_support_text_in_the_modal_only(
         # Nothing stays in Slack's history for either: no message about a check-in at all.
         assert world.sandbox.dms(member(0)) == [] and world.sandbox.dms(member(1)) == []
         for person in (SUPERVISOR, member(1)):
-            assert EAP not in world.everything_shown_to(person)
+            assert "has been heavy" not in world.everything_shown_to(person)
+            messages = [*world.sandbox.dms(person), *world.sandbox.ephemerals(person)]
+            assert not [m for m in messages if EAP in m.text + str(m.blocks)]
         assert member(0) not in world.everything_shown_to(SUPERVISOR)
+        # The team's support line is on every member's Home tab anyway, heavy week or not.
+        assert EAP in shown(world.home(member(1))["blocks"])
+
+
+def test_the_note_names_who_to_talk_to_a_24_hour_line_and_999(
+    database_url: str, clock: ManualClock
+) -> None:
+    with experience(database_url, clock) as world:
+        set_support(world, EAP)
+        world.check_in(member(0), 3, 5)
+        seen = thank_you_view(world, member(0))
+        assert seen is not None
+        assert "Thank you for telling us." in seen
+        assert "This note is shown to anyone who answers that way." in seen
+        for who in ("A colleague you trust", "Your practice supervisor", EAP):
+            assert f"• {who}" in seen
+        assert "Samaritans, any time, day or night: 116 123 (free)" in seen
+        assert "immediate danger, call 999" in seen
+        assert DEFAULT_SUPPORT not in seen  # the team's own line, in place of the general one
+
+
+def test_every_member_s_home_tab_always_has_the_same_support(
+    database_url: str, clock: ManualClock
+) -> None:
+    """Not only after a heavy week: anyone in a team finds where to turn on their Home tab,
+    so opening it (or finding help there) says nothing about anyone's answers."""
+    with experience(database_url, clock) as world:
+        home = shown(world.home(member(3))["blocks"])
+        assert "If things feel heavy" in home
+        assert f"• {DEFAULT_SUPPORT}" in home and "116 123" in home and "999" in home
+        set_support(world, EAP)
+        home = shown(world.home(member(3))["blocks"])
+        assert f"• {EAP}" in home and DEFAULT_SUPPORT not in home
+        # Someone in no team has no member card, and no such block.
+        assert "If things feel heavy" not in shown(world.home(OUTSIDER)["blocks"])
+
+
+def test_the_comment_box_says_when_it_is_read_and_where_to_go_now(
+    database_url: str, clock: ManualClock
+) -> None:
+    with experience(database_url, clock) as world:
+        view = world.bot.open_checkin(member(0), CHANNEL)
+        [comment] = [b for b in view["blocks"] if b.get("block_id") == "comment"]
+        hint = comment["hint"]["text"]
+        assert "only after the week has closed" in hint
+        assert "unsigned" in hint and "can't be answered" in hint
+        assert "if you need help now" in hint and "116 123" in hint and "999" in hint
 
 
 def test_without_a_team_text_a_kind_general_line(database_url: str, clock: ManualClock) -> None:

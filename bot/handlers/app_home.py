@@ -35,6 +35,7 @@ def _member_card(library: Library, found: BelongingTeam) -> MemberCard:
         prompt=domain.prompts[found.prompt_index],
         checked_in=found.checked_in,
         note=NOTES.get(found.note) if found.note else None,
+        support=found.team.support_text,
     )
 
 

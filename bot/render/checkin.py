@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.content import Domain, Library, Scale
 from bot.render.common import STORED_WITHOUT_NAME, citation_line, escape, supervisor_sees
+from bot.render.signpost import comment_hint
 from practice.checkin import Refusal
 
 CALLBACK_ID = "checkin"
@@ -81,14 +82,7 @@ def checkin_modal(
             # Slack adds "(optional)" itself to an optional input's label.
             label="Anything you'd like your supervisor to know?",
             optional=True,
-            hint=PlainTextObject(
-                text=(
-                    f"Shown only for weeks with at least {anonymity_min} answers, mixed in "
-                    "random order and never beside anyone's scores. Slack mentions, e-mails, "
-                    "phone numbers, postcodes and links are removed before saving; please "
-                    "don't name anyone."
-                )
-            ),
+            hint=PlainTextObject(text=comment_hint(anonymity_min)),
             element=PlainTextInputElement(
                 action_id=COMMENT, multiline=True, max_length=COMMENT_MAX
             ),

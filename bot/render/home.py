@@ -34,6 +34,7 @@ from bot.render.common import citation_line, escape
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figure
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
+from bot.render.signpost import home_support
 from bot.render.talking import talking_button
 from storage.profile import DomainHistory, Profile
 from storage.pulse import Bands, BlockFigures, Reading
@@ -73,6 +74,7 @@ class MemberCard:
     prompt: TeamPrompt
     checked_in: bool
     note: str | None = None  # e.g. the team is taking a week off
+    support: str | None = None  # the team's own support line, if it has one
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def member_blocks(card: MemberCard, index: int) -> list[Block]:
     status = (
         "*You've checked in this week.* Only you can see this. Checking in again replaces it."
         if card.checked_in
-        else "*You haven't checked in yet this week.* It takes about a minute."
+        else "*Not checked in this week yet.* Whenever suits you: it takes about a minute."
     )
     this_week = (
         f"In <#{card.channel_id}>, this week is *{card.domain.title}*, “{card.domain.belief}”.\n"
@@ -332,6 +334,7 @@ def home_view(
         blocks.extend(member_blocks(member_card, index))
     if belonging:
         blocks.append(privacy_lines(anonymity_min))
+        blocks.append(home_support(card.support for card in belonging))
         blocks.extend(reminder_setting(reminders_on))
     if not supervising and not belonging:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=NOT_IN_A_TEAM)))

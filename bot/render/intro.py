@@ -25,7 +25,6 @@ from bot.render.common import as_dicts, citation_line, escape, promise
 from bot.render.prompt import Message
 
 POST_INTRO = "securebase_post_intro"
-WHERE_TO_RESPOND = "Reply in the prompt's thread, or bring it to the team meeting."
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def intro_blocks(
         ),
         _section(
             f"*Each week*, on {moment}, a short prompt appears here: one idea from the Team as a "
-            "Secure Base model, a question for us and one small thing to try. "
-            f"{WHERE_TO_RESPOND}"
+            "Secure Base model, a question for us and one small thing to try. Reply in the "
+            "prompt's thread, or bring it to the team meeting."
         ),
         _section(
             "*Checking in is voluntary and private.* Under each prompt there's a “Check in "

@@ -18,6 +18,7 @@ from bot.content import Domain, Library
 from bot.render.common import as_dicts, citation_line, escape
 
 OPEN_CHECKIN = "open_checkin"
+WHERE_TO_RESPOND = "Reply in this thread, or bring it to the team meeting: whichever suits you."
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ def weekly_prompt(library: Library, domain: Domain, prompt_index: int, channel_i
             text=MarkdownTextObject(text=f"*“{domain.belief}.”*\n{escape(domain.summary)}")
         ),
         SectionBlock(
-            text=MarkdownTextObject(text=f"*A question for us*\n{escape(prompt.question)}")
+            text=MarkdownTextObject(
+                text=f"*A question for us*\n{escape(prompt.question)}\n_{WHERE_TO_RESPOND}_"
+            )
         ),
         SectionBlock(text=MarkdownTextObject(text=f"*Try this week*\n{escape(prompt.try_this)}")),
         ActionsBlock(
