@@ -77,9 +77,10 @@ BANNED: dict[str, tuple[str, ...]] = {
         "weakest domain",
         "strongest domain",
     ),
-    # Wordings the items and figures no longer use (a mean read as agreement, the HSE
-    # response-rate labels made for one-off organisation-wide surveys).
+    # Wordings the items and figures no longer use (the stress item's old label, a mean read
+    # as agreement, the HSE response-rate labels made for one-off organisation-wide surveys).
     "old wording": (
+        "rather much",
         "of 5 agreeing",
         "very good",
         "desirable",
