@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.after_ack import after_ack
 from bot.handlers.wiring import services_of
 from bot.render.talking import TALKING, talking_card
 
@@ -27,4 +28,4 @@ def open_card(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
 
 
 def register(app: App) -> None:
-    app.action(re.compile(rf"^{TALKING}(_\d+)?$"))(open_card)
+    after_ack(app.action(re.compile(rf"^{TALKING}(_\d+)?$")), opens_modal=True)(open_card)
