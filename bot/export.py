@@ -1,4 +1,5 @@
-"""`securebase export`: a team's anonymous period figures as CSV, for supervision records.
+"""`securebase export`: a team's anonymous period figures as CSV, for reflective supervision
+records (never for appraisal or performance management: bot.render.talking.FOR_LEARNING).
 
 Exactly what `/teampulse` would show: whole reporting blocks only, and a period below the
 anonymity minimum is a row with its dates and themes and every figure blank, and so is an item

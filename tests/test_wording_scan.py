@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from experience import ADMIN, CHANNEL, OUTSIDER, SUPERVISOR, World, button, experience, member
 
+import bot.demo
 import bot.handlers
 import bot.render
 from bot.cli import parser
@@ -187,6 +188,7 @@ def test_the_strings_the_bot_keeps_for_replies_use_none_of_them() -> None:
     modules = [
         *_modules(bot.render),
         *_modules(bot.handlers),
+        *_modules(bot.demo),
         importlib.import_module("bot.introduction"),
     ]
     texts = [

@@ -261,7 +261,7 @@ COMMANDS = (
     ),
     Command(
         "/securebase",
-        "/securebase [pause|resume|preview|weeks off|setup]",
+        "/securebase [pause|resume|preview|intro|weeks off|setup]",
         "the team's settings (supervisors and admins only)",
         Shell.securebase,
     ),
@@ -269,7 +269,7 @@ COMMANDS = (
     Command(
         "midweek",
         "midweek",
-        "move time on to midweek, when people who haven't checked in get a reminder",
+        "move time on to midweek, when everyone in the team gets a reminder",
         Shell.midweek,
     ),
     Command(
