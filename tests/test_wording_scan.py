@@ -83,6 +83,9 @@ BANNED: dict[str, tuple[str, ...]] = {
     "old wording": (
         "rather much",
         "of 5 agreeing",
+        # "mean 4.0 of 5": figures read "average 4.0 of 5", numbers first in the scale's words.
+        *(f"mean {n}" for n in range(1, 6)),
+        "no mean",
         "very good",
         "desirable",
         "adequate",
@@ -150,6 +153,8 @@ def test_every_phrase_is_caught_however_it_is_dressed() -> None:
     assert offending("_you haven't_  checked in") == ["you haven't checked in"]
     assert offending("It was dismissed; the figures are unranked.") == []
     assert offending("Shown to anyone who answers that way.") == []
+    assert offending("6 answered, mean 4.0 of 5 agreeing") == ["of 5 agreeing", "mean 4"]
+    assert offending("What does it mean to us? 5 of 6 said agree (average 4.0 of 5)") == []
 
 
 # --- content ----------------------------------------------------------------------------------
