@@ -9,7 +9,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint test-sqlite test-postgres demo bench clean
+.PHONY: install test test-fast lint test-sqlite test-postgres demo bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,20 @@ test-postgres: $(DEV_STAMP)
 
 test: lint test-sqlite test-postgres
 
+# The fast half, on SQLite, for the edit-test loop: no test marked slow (seconds of its own) or
+# subprocess (starts a process). `make test` still runs everything.
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not subprocess"
+
+# Mutation testing of the code that keeps the promises ([tool.mutmut] in pyproject.toml lists
+# it and the tests that cover it); not part of `make test` or CI, and CPU-heavy, so niced and
+# one worker. MUTATE=storage.weeks (a module's dotted name) runs one module's mutants only.
+# Results: `$(BIN)/mutmut results`; the record is tests/MUTATION.md.
+MUTATE ?=
+mutation: $(DEV_STAMP)
+	@$(BIN)/python -c 'import pathlib, sys, tomllib; gone = [p for p in tomllib.load(open("pyproject.toml", "rb"))["tool"]["mutmut"]["only_mutate"] if not pathlib.Path(p).is_file()]; sys.exit(f"[tool.mutmut] only_mutate names files that are gone: {gone}" if gone else 0)'
+	nice -n 19 $(BIN)/mutmut run --max-children 1 $(if $(MUTATE),"$(MUTATE).*")
+
 demo: $(RUN_STAMP)
 	$(BIN)/securebase demo
 
@@ -50,4 +64,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache mutants

@@ -1,14 +1,21 @@
 """Shared fixtures: a real, migrated database (SQLite by default; PostgreSQL when
 SECUREBASE_TEST_DATABASE_URL is set, as `make test` does when one is reachable) and a clock
-that tests move by hand."""
+that tests move by hand.
+
+Markers (registered in pyproject.toml; `make test-fast` leaves both out): `slow` for a test
+that takes seconds of its own, `subprocess` for one that starts a process. A test that starts
+one without the marker fails, so `make test-fast` stays free of them."""
 
 from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +69,39 @@ START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _started_by_us() -> bool:
+    """Whether the code asking for a process is this project's (tests, bench, the bot), not a
+    library's (matplotlib asks fontconfig for fonts once, whichever test draws first)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == subprocess.__file__:
+        frame = frame.f_back
+    if frame is None:
+        return False
+    path = Path(frame.f_code.co_filename).resolve()
+    return path.is_relative_to(REPO) and not path.is_relative_to(REPO / ".venv")
+
+
+@pytest.fixture(autouse=True)
+def subprocess_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts a process must say so with `@pytest.mark.subprocess`."""
+    if request.node.get_closest_marker("subprocess") is not None:
+        return
+    start = subprocess.Popen.__init__
+
+    def checked(self: subprocess.Popen[bytes], *args: Any, **kwargs: Any) -> None:
+        if _started_by_us():
+            pytest.fail(
+                f"{request.node.nodeid} starts a process: mark it @pytest.mark.subprocess",
+                pytrace=False,
+            )
+        start(self, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked)
 
 
 @pytest.fixture(autouse=True)

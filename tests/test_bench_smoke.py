@@ -8,6 +8,7 @@ import math
 import os
 from pathlib import Path
 
+import pytest
 from conftest import PG_ENV
 
 from bench import ack_latency, checkins, fanout, report, summary
@@ -26,6 +27,8 @@ def assert_measured(section: Section) -> None:
         assert not math.isnan(figure.baseline), figure.key
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
     ack, memory = ack_latency.run(QUICK.ack, tmp_path)
     small, big = QUICK.ack.clients
@@ -43,6 +46,8 @@ def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
     assert not any("not answered 200" in note for note in ack.notes)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_checkins_are_all_stored_and_counted(tmp_path: Path) -> None:
     section = checkins.run(QUICK.checkins, tmp_path, pg_url())
     kinds = ["sqlite", *(["postgres"] if pg_url() else [])]
@@ -76,6 +81,7 @@ def test_summary_matches_the_hand_written_query_with_index_backed_plans(tmp_path
     assert len(section.details) == len(kinds)  # the plans of the larger size
 
 
+@pytest.mark.slow
 def test_fanout_delivers_every_post_exactly_once(tmp_path: Path) -> None:
     section = fanout.run(QUICK.fanout, tmp_path)
     small, big = QUICK.fanout.teams

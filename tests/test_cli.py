@@ -617,6 +617,8 @@ def securebase(database_url: str, cwd: Path, *argv: str) -> subprocess.Completed
     )
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_as_a_process_failures_reach_the_user_as_one_line(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -633,6 +635,7 @@ def test_as_a_process_failures_reach_the_user_as_one_line(
     assert one_line(again.stderr) == "securebase: channel C0TEAM1 already has a team"
 
 
+@pytest.mark.subprocess
 def test_as_a_process_a_zone_directory_is_a_usage_error(database_url: str) -> None:
     done = securebase(
         database_url,

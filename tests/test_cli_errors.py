@@ -102,6 +102,7 @@ def ready(capsys: pytest.CaptureFixture[str], command: str) -> list[str]:
         ("account_inactive", "reinstall the app (its 'Install App' page) and copy the new token"),
     ],
 )
+@pytest.mark.slow
 def test_a_refused_token_is_one_line_naming_it(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -123,6 +124,8 @@ def test_a_refused_token_is_one_line_naming_it(
     assert slack.calls("chat.postMessage") == []
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_refused_token_stops_a_real_process_in_one_line(
     slack: SlackSandbox, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -146,6 +149,7 @@ def test_a_refused_token_stops_a_real_process_in_one_line(
 # --- Slack does not answer -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["team add", "prompt"])
 def test_an_unreachable_slack_is_one_line_naming_slack_api_url(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str

@@ -67,6 +67,8 @@ def words(printed: str) -> str:
     return " ".join(printed.replace("│", " ").split())
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_demo_plays_three_weeks_the_same_every_time(tmp_path: Path) -> None:
     """Two runs, in two folders, print the very same transcript (each waits for every reply
     it prints), 80 columns wide as no terminal is attached, with nothing from the dev tools."""
@@ -162,6 +164,8 @@ def in_a_terminal(tmp_path: Path, columns: int, *args: str) -> str:
     return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_demo_fits_a_narrow_terminal(tmp_path: Path) -> None:
     printed = in_a_terminal(tmp_path, 60, "demo")
     lines = printed.splitlines()
@@ -170,6 +174,8 @@ def test_demo_fits_a_narrow_terminal(tmp_path: Path) -> None:
     assert "═" * 60 in lines  # the headings' rules are as wide as the terminal
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_demo_over_socket_mode_tells_the_same_story(tmp_path: Path) -> None:
     """The same lines over Socket Mode as over HTTP. Compared in any order: the pulse lists a
     period's comments shuffled afresh each time (so nobody is known by their position)."""
@@ -196,6 +202,7 @@ def test_demo_over_socket_mode_tells_the_same_story(tmp_path: Path) -> None:
     assert sorted(socket_mode.splitlines()) == sorted(http.splitlines())
 
 
+@pytest.mark.slow
 def test_demo_runs_on_the_test_database_too(database_url: str) -> None:
     out = io.StringIO()
     assert run_demo(out, database_url) == 0
@@ -260,6 +267,8 @@ home
 """
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_sandbox_takes_a_piped_session_and_ends_at_end_of_input(tmp_path: Path) -> None:
     result = securebase(tmp_path, "sandbox", stdin=SHELL_SCRIPT)
 
@@ -309,6 +318,7 @@ def typed(usage: str) -> str:
     return re.sub(r"\s*\[[^]]*\]", "", usage).replace("<name>", "ruth")
 
 
+@pytest.mark.slow
 def test_every_command_help_lists_works_and_answers_under_itself(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,6 +374,7 @@ def test_every_command_help_lists_works_and_answers_under_itself(
     assert "Mon 16 Mar, 09:31 · A new week: the prompt goes out." in said["next week"]
 
 
+@pytest.mark.slow
 def test_history_starts_with_eight_weeks_answered_through_the_bot(database_url: str) -> None:
     transcript = sandbox(database_url, "as ruth\n/teampulse 8\n", history=True)
     before = transcript[: transcript.index("Priya> ")]

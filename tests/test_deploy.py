@@ -126,6 +126,8 @@ def test_dockerfile_starts_securebase_run_and_holds_no_secrets() -> None:
         assert private in ignored
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_dockerfile_healthcheck_asks_healthz_with_python_alone(database_url: str) -> None:
     """The exact HEALTHCHECK command, run against the bot's HTTP server: exit 0 while it
     answers, non-zero when nothing listens."""
@@ -158,6 +160,8 @@ def test_dockerfile_healthcheck_asks_healthz_with_python_alone(database_url: str
     assert healthcheck(closed) != 0
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_dockerfile_build_steps_install_a_working_securebase(tmp_path: Path) -> None:
     """The build stage's commands, run as written, on exactly the files it copies: the result
     is an installed `securebase` whose own copy (content, migrations) sets up a database.

@@ -80,6 +80,7 @@ def prompt_posts(bot: SandboxedBot) -> int:
     "fault",
     ["rate_limited", "server_error_500", "server_error_503", "slow"],
 )
+@pytest.mark.slow
 def test_the_weekly_prompt_survives_a_passing_fault_and_posts_once(
     bot: SandboxedBot, fault: str
 ) -> None:
@@ -101,6 +102,7 @@ def test_the_weekly_prompt_survives_a_passing_fault_and_posts_once(
     assert_still_working(bot)
 
 
+@pytest.mark.slow
 def test_a_prompt_slack_keeps_failing_is_posted_once_on_a_later_sweep(bot: SandboxedBot) -> None:
     bot.sandbox.faults.server_error("chat.postMessage", status=500, times=None)
     assert bot.runtime.delivery.run_due() == 0
@@ -136,6 +138,7 @@ def test_a_channel_error_opens_no_week_and_the_bot_carries_on(
     assert health.status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["rate_limited", "server_error_500", "server_error_503", "slow"])
 def test_checkin_opens_the_modal_through_a_passing_views_open_fault(
     bot: SandboxedBot, fault: str
@@ -158,6 +161,7 @@ def test_checkin_opens_the_modal_through_a_passing_views_open_fault(
     assert all(call.error != "expired_trigger_id" for call in opened)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["rate_limited", "server_error_503", "channel_not_found"])
 def test_a_checkin_is_confirmed_in_the_modal_while_chat_post_message_is_failing(
     bot: SandboxedBot, fault: str
@@ -184,6 +188,7 @@ def test_a_checkin_is_confirmed_in_the_modal_while_chat_post_message_is_failing(
     assert bot.sandbox.dms(member) == []
 
 
+@pytest.mark.slow
 def test_when_the_form_cannot_open_the_person_is_told_to_try_again(bot: SandboxedBot) -> None:
     prompt_delivered(bot)
     member = MEMBERS[0].user_id
@@ -199,6 +204,7 @@ def test_when_the_form_cannot_open_the_person_is_told_to_try_again(bot: Sandboxe
     assert_still_working(bot)
 
 
+@pytest.mark.slow
 def test_a_home_tab_button_whose_form_cannot_open_answers_ephemerally_in_the_channel(
     bot: SandboxedBot,
 ) -> None:
@@ -248,6 +254,7 @@ def database_write_lock(database_url: str) -> Iterator[None]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_database_that_times_out_says_so_in_the_modal_and_sending_again_stores_one(
     bot: SandboxedBot, database_url: str
 ) -> None:

@@ -18,6 +18,8 @@ from sandbox.state import Message
 from storage.clock import ManualClock
 from storage.teams import get_team
 
+pytestmark = pytest.mark.slow
+
 TEAM = "C0LINKTEAM1"
 SUPERVISOR = Person("U0LINKSUP01", "Nia Supervisor")
 MEMBERS = [Person(f"U0LINKMEM0{i}", f"Member {i}") for i in range(1, 4)]

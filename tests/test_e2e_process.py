@@ -36,6 +36,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.teams import TeamSpec, add_team
 
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[1]
 RUN = "from bot.cli import main; raise SystemExit(main())"
 WORKSPACE = "T0PROCESS1"

@@ -101,6 +101,7 @@ def unsigned(bot: SandboxedBot) -> dict[str, Any]:
     return {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tamper", [forged, stale, unsigned], ids=["forged", "stale", "unsigned"])
 def test_a_bad_signature_gets_401_and_changes_nothing(bot: SandboxedBot, tamper: Tamper) -> None:
     member = MEMBERS[0].user_id
@@ -139,6 +140,7 @@ def resend_as_retry(bot: SandboxedBot, request: httpx.Request, attempt: int) -> 
     return httpx.post(bot.events_url, content=request.content, headers=headers)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["after", "meanwhile"])
 def test_a_slack_retry_of_a_submission_is_counted_once(bot: SandboxedBot, when: str) -> None:
     member = MEMBERS[0].user_id
@@ -213,6 +215,7 @@ def test_a_supervisor_is_kindly_pointed_to_their_reflections(bot: SandboxedBot) 
     assert stored_answers(bot) == []
 
 
+@pytest.mark.slow
 def test_a_form_opened_before_the_prompt_is_a_notice_that_the_week_opens_with_it(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -224,6 +227,7 @@ def test_a_form_opened_before_the_prompt_is_a_notice_that_the_week_opens_with_it
         assert notice.get("submit") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("swept", [False, True], ids=["before-the-close", "after-the-close"])
 def test_a_form_from_last_week_sent_after_it_ended_is_refused_and_nothing_is_stored(
     bot: SandboxedBot, clock: ManualClock, swept: bool
@@ -289,6 +293,7 @@ def state(
         "no-state",
     ],
 )
+@pytest.mark.slow
 def test_impossible_answers_get_errors_and_nothing_is_stored(
     bot: SandboxedBot, values: dict[str, Any], wrong: set[str]
 ) -> None:

@@ -38,6 +38,8 @@ from storage.models import PulseView
 from storage.teams import get_team
 from storage.weeks import week_containing
 
+pytestmark = pytest.mark.slow
+
 TZ = "Europe/London"
 TEAM = "C0E2ETEAM01"
 OTHER_TEAM = "C0E2ETEAM02"

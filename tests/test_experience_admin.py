@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from experience import (
     ADMIN,
     CHANNEL,
@@ -67,6 +68,7 @@ def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
     return block["element"]  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_a_workspace_admin_sets_a_team_up_and_the_prompt_follows(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -139,6 +141,7 @@ def test_anyone_else_is_politely_refused(database_url: str, clock: ManualClock) 
             assert not get_team(session, WORKSPACE, CHANNEL).paused  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_the_supervisor_changes_the_settings(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         status = world.command(SUPERVISOR, "/securebase")
@@ -183,6 +186,7 @@ def test_the_supervisor_changes_the_settings(database_url: str, clock: ManualClo
         assert world.team().name == "Duty and Assessment"
 
 
+@pytest.mark.slow
 def test_pause_and_resume(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         reply = world.command(SUPERVISOR, "/securebase", "pause")
@@ -201,6 +205,7 @@ def test_pause_and_resume(database_url: str, clock: ManualClock) -> None:
         assert len(prompts_posted(world)) == 2
 
 
+@pytest.mark.slow
 def test_weeks_off_hold_back_prompt_reflections_and_reminders(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -249,6 +254,7 @@ def test_weeks_off_hold_back_prompt_reflections_and_reminders(
         assert held == [this_week + 1, this_week + 1]  # the past week off stays as it was
 
 
+@pytest.mark.slow
 def test_preview_shows_the_next_prompt_to_the_supervisor_only(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -273,6 +279,7 @@ def test_preview_shows_the_next_prompt_to_the_supervisor_only(
         assert Week(this_week + 1).label() == "w/c 30 Nov 2026"
 
 
+@pytest.mark.slow
 def test_status_buttons_check_again_who_is_clicking(database_url: str, clock: ManualClock) -> None:
     """A stale menu is no key: once someone stops being a supervisor its buttons refuse."""
     with experience(database_url, clock) as world:
@@ -303,6 +310,7 @@ def _save_time(world: World, day: str, time: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_new_time_says_when_it_starts_and_never_repeats_the_prompt(
     database_url: str, clock: ManualClock
 ) -> None:

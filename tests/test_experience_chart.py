@@ -9,6 +9,7 @@ import re
 import struct
 from pathlib import Path
 
+import pytest
 from experience import CHANNEL, SUPERVISOR, World, button, buttons, experience, member, shown
 from PIL import Image
 
@@ -20,6 +21,8 @@ from bot.sandboxed import wait_until
 from practice.teams import team_ref
 from storage.clock import ManualClock
 from storage.teams import set_supervisors
+
+pytestmark = pytest.mark.slow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -43,6 +43,7 @@ def export(database_url: str, now: datetime, *arguments: str) -> int:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_the_export_is_what_teampulse_shows_with_quiet_weeks_blank(
     environment: None,
     database_url: str,
@@ -150,6 +151,7 @@ def test_bad_input_is_one_line(
         (["--by", "U0EXPSUP01", "--reason", "x" * 201], "--reason is 201 characters: keep it"),
     ],
 )
+@pytest.mark.slow
 def test_an_export_says_for_whom_and_why_or_nothing_is_exported(
     environment: None,
     database_url: str,

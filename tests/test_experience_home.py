@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from experience import (
     ADMIN,
     CHANNEL,
@@ -29,6 +30,8 @@ from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
 from storage.clock import ManualClock
 from storage.teams import TeamSpec, add_team
 from storage.weeks import week_containing
+
+pytestmark = pytest.mark.slow
 
 OTHER_CHANNEL, OTHER_TEAM = "C0EXPOTHER", "Children in Care"
 

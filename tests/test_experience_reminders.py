@@ -47,6 +47,7 @@ def turn_off_from_home(world: World, user: str) -> None:
     wait_until(lambda: "Reminders are off" in shown(world.sandbox.home_view(user)["blocks"]))
 
 
+@pytest.mark.slow
 def test_one_reminder_midweek_in_each_persons_own_working_hours(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -94,6 +95,7 @@ def test_one_reminder_midweek_in_each_persons_own_working_hours(
         assert NOTE not in seen and not any(m in seen for m in world.members)
 
 
+@pytest.mark.slow
 def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -138,6 +140,7 @@ def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
         assert found == {("reminder_opt_outs", "user_id", member(1))}
 
 
+@pytest.mark.slow
 def test_stopping_and_restarting_reminders(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         clock.set(at(2, 11))
@@ -166,6 +169,7 @@ def test_stopping_and_restarting_reminders(database_url: str, clock: ManualClock
         assert reminded(world).count(member(4)) == 2
 
 
+@pytest.mark.slow
 def test_no_reminder_in_a_paused_team(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         with world.bot.runtime.services.db.session() as session:
@@ -186,6 +190,7 @@ def test_the_reminder_comes_two_days_after_the_prompt_within_the_working_week(
     assert reminder_day(team) == expected
 
 
+@pytest.mark.slow
 def test_members_who_left_the_channel_or_are_apps_are_not_reminded(
     database_url: str, clock: ManualClock
 ) -> None:

@@ -29,6 +29,7 @@ def thank_you_view(world: World, user: str) -> str | None:
     return shown(views[-1]["blocks"]) if views else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stress", [4, 5])
 def test_high_stress_is_shown_the_teams_support_text_in_the_modal_only(
     database_url: str, clock: ManualClock, stress: int
@@ -102,6 +103,7 @@ def test_the_comment_box_says_when_it_is_read_and_where_to_go_now(
         assert "if you need help now" in hint and "116 123" in hint and "999" in hint
 
 
+@pytest.mark.slow
 def test_without_a_team_text_a_kind_general_line(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         world.check_in(member(2), 2, 5)

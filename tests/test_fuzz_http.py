@@ -86,6 +86,7 @@ def ephemeral_reply(slack: SandboxedBot, user: str, command: str, text: str) -> 
     return "\n".join(m.text for m in slack.sandbox.ephemerals(user)[before:])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=TEXT)
 @example(text="payload")  # Bolt alone would take this for an interaction and drop it
@@ -98,6 +99,7 @@ def test_any_checkin_text_opens_the_private_modal(slack: SandboxedBot, text: str
     assert row_counts(slack) == before
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=TEXT)
 def test_any_teampulse_text_from_a_member_gets_a_reply_and_writes_nothing(
@@ -119,6 +121,7 @@ def asks_for_weeks(text: str) -> bool:
     )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=st.one_of(TEXT, st.integers(-5, 60).map(str), st.just("log")))
 def test_any_teampulse_text_from_a_supervisor_is_answered_and_only_a_look_is_logged(
@@ -169,6 +172,7 @@ def is_choice(value: Any) -> bool:
 @given(
     availability=RADIO_VALUES, stress=RADIO_VALUES, domain_item=OPTIONAL_VALUES, comment=COMMENTS
 )
+@pytest.mark.slow
 def test_out_of_range_and_missing_modal_values_get_errors_and_write_nothing(
     slack: SandboxedBot, availability: Any, stress: Any, domain_item: Any, comment: str | None
 ) -> None:
@@ -231,6 +235,7 @@ BODIES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=BODIES, content_type=CONTENT_TYPES)
 def test_malformed_signed_bodies_get_a_clear_4xx_and_the_bot_keeps_serving(
@@ -247,6 +252,7 @@ def test_malformed_signed_bodies_get_a_clear_4xx_and_the_bot_keeps_serving(
     assert healthy(slack)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=st.binary(min_size=1, max_size=200))
 def test_bodies_that_are_not_utf8_get_400(slack: SandboxedBot, body: bytes) -> None:
@@ -262,6 +268,7 @@ def test_bodies_that_are_not_utf8_get_400(slack: SandboxedBot, body: bytes) -> N
     assert row_counts(slack) == before
 
 
+@pytest.mark.slow
 def test_bodies_over_a_megabyte_get_413_with_or_without_a_length(slack: SandboxedBot) -> None:
     huge = b"text=" + b"x" * 1_000_000
     before = row_counts(slack)
@@ -301,6 +308,7 @@ SIGNATURES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(case=SIGNATURES)
 def test_unsigned_forged_and_stale_requests_get_401_and_touch_nothing(
@@ -336,6 +344,7 @@ def test_unsigned_forged_and_stale_requests_get_401_and_touch_nothing(
     assert len(slack.sandbox.ephemerals(SUPERVISOR)) == ephemerals
 
 
+@pytest.mark.slow
 def test_a_correctly_signed_teampulse_does_log_a_look(slack: SandboxedBot) -> None:
     """The 401 test above is not vacuous: the same request, signed, is acted on."""
     before = row_counts(slack)
@@ -343,6 +352,7 @@ def test_a_correctly_signed_teampulse_does_log_a_look(slack: SandboxedBot) -> No
     assert row_counts(slack)["pulse_views"] == before["pulse_views"] + 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["²", "٣"])
 def test_teampulse_with_a_digit_that_is_not_ascii_gets_an_answer(
     slack: SandboxedBot, text: str

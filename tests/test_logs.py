@@ -69,6 +69,7 @@ def test_log_level_is_obeyed_in_text() -> None:
     assert line.endswith(" WARNING securebase.test: loud enough")
 
 
+@pytest.mark.slow
 def test_a_json_log_at_debug_never_carries_what_the_privacy_filter_removes(
     database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -111,6 +112,7 @@ def test_the_schedulers_routine_lines_are_debug(level: str, shown: bool) -> None
         assert " DEBUG apscheduler.executors.default: Running job" in logged
 
 
+@pytest.mark.slow
 def test_starting_the_bot_logs_no_warning(
     database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,6 +126,7 @@ def test_starting_the_bot_logs_no_warning(
     assert " INFO bot.runtime: database migrated: 0001" in out.getvalue()
 
 
+@pytest.mark.subprocess
 def test_securebase_run_logs_json_lines_and_no_warning(tmp_path: Path, database_url: str) -> None:
     """The real `securebase run`, LOG_FORMAT=json, LOG_LEVEL=DEBUG: every line on stderr is a
     JSON object, the scheduler's routine lines are DEBUG, and starting and stopping logs

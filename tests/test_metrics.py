@@ -64,6 +64,7 @@ def measured(database_url: str, clock: ManualClock) -> Iterator[tuple[World, str
         yield world, f"http://127.0.0.1:{port}/metrics"
 
 
+@pytest.mark.slow
 def test_the_series_an_operator_needs(database_url: str, clock: ManualClock) -> None:
     with measured(database_url, clock) as (world, url):
         before = scrape(url)
@@ -98,6 +99,7 @@ def test_the_series_an_operator_needs(database_url: str, clock: ManualClock) -> 
     }
 
 
+@pytest.mark.slow
 def test_a_checkin_leaves_every_series_unchanged(database_url: str, clock: ManualClock) -> None:
     with measured(database_url, clock) as (world, url):
         sandbox = world.sandbox
@@ -136,6 +138,7 @@ def start_run(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("enabled", ["", "1"], ids=["off by default", "on"])
 def test_securebase_run_serves_metrics_only_when_enabled(
     tmp_path: Path, database_url: str, enabled: str

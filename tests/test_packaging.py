@@ -8,6 +8,8 @@ import tomllib
 from importlib.metadata import metadata
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # PyYAML is not among them: the bot itself reads bot/manifest.yml with it.
@@ -46,6 +48,7 @@ def make(*args: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.subprocess
 def test_make_demo_installs_only_the_bot_and_make_test_the_extras_it_needs() -> None:
     demo = [line for line in make("demo") if "pip install" in line]
     assert len(demo) == 2  # pip itself, then the bot

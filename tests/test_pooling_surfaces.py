@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 import crafted
+import pytest
 from experience import CHANNEL, SUPERVISOR, World, experience, member, shown
 
 from bot.export import export_team
@@ -16,6 +17,8 @@ from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import SIGNING_SECRET, WORKSPACE, wait_until
 from storage.clock import ManualClock
 from storage.weeks import week_containing
+
+pytestmark = pytest.mark.slow
 
 # The block of weeks 152-155 (w/c 30 Nov to w/c 21 Dec 2026): seven answers in all, no week
 # with more than two, so no week could be shown alone. Support 28/7 = 4.0, stress 14/7 = 2.0.

@@ -162,6 +162,7 @@ def export_row(surfaces: Surfaces) -> dict[str, str]:
     [UNANIMOUS, NEAR_UNANIMOUS, MIXED, ITEM_BELOW_MINIMUM, MOST_DIDNT_NEED],
     ids=["unanimous", "near-unanimous", "mixed", "item-below-minimum", "most-didnt-need"],
 )
+@pytest.mark.slow
 def test_no_surface_shows_a_count_per_level(
     database_url: str, clock: ManualClock, answers: Answers
 ) -> None:
@@ -182,6 +183,7 @@ def test_no_surface_shows_a_count_per_level(
     assert "support_high" in surfaces.raw["export"].splitlines()[0]
 
 
+@pytest.mark.slow
 def test_a_unanimous_group_shows_its_band_and_no_mean(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -228,6 +230,7 @@ def test_a_unanimous_group_shows_its_band_and_no_mean(
         assert not re.search(r"\d\.\d", text), (surface, re.findall(r"\d\.\d+", text))
 
 
+@pytest.mark.slow
 def test_a_near_unanimous_group_looks_exactly_like_a_unanimous_one(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -238,6 +241,7 @@ def test_a_near_unanimous_group_looks_exactly_like_a_unanimous_one(
     assert near.words == unanimous.words
 
 
+@pytest.mark.slow
 def test_a_mixed_group_shows_the_mean_and_every_band(database_url: str, clock: ManualClock) -> None:
     library = default_library()
     support, stress = band_phrases(library.availability), band_phrases(library.stress)
@@ -280,6 +284,7 @@ def test_a_mixed_group_shows_the_mean_and_every_band(database_url: str, clock: M
     assert row[belief] == "3.60"
 
 
+@pytest.mark.slow
 def test_an_item_below_the_minimum_is_on_no_surface(database_url: str, clock: ManualClock) -> None:
     """Six answered, but only four answered the week's statement: the statement's figures are
     nowhere, though the period's other figures are."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from privacy_world import WORKSPACE, Shown, World, member, world
 from sealed_weeks import unsealed
 
@@ -22,6 +23,7 @@ def _modal_texts(view: dict[str, Any]) -> list[str]:
     return Shown("", list(view["blocks"])).lines()
 
 
+@pytest.mark.slow
 def test_the_modal_says_how_answers_and_comments_are_handled_before_typing(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -52,6 +54,7 @@ def test_the_modal_says_how_answers_and_comments_are_handled_before_typing(
     assert blocks.index(comment) >= first_input and texts.index(intro) == 0
 
 
+@pytest.mark.slow
 def test_without_a_privacy_url_the_modal_names_the_document(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -75,6 +78,7 @@ def _comment_block(shown: Shown) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_comments_only_for_periods_that_meet_the_minimum(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -92,6 +96,7 @@ def test_comments_only_for_periods_that_meet_the_minimum(
             assert re.fullmatch(r"> busy week \d", line)
 
 
+@pytest.mark.slow
 def test_comments_come_in_a_fresh_random_order_each_time(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -105,6 +110,7 @@ def test_comments_come_in_a_fresh_random_order_each_time(
         assert len(orders) > 1
 
 
+@pytest.mark.slow
 def test_identifiers_are_removed_before_a_comment_is_stored(
     database_url: str, clock: ManualClock
 ) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from privacy_world import World, member, world
 
 from storage.clock import ManualClock
+
+pytestmark = pytest.mark.slow
 
 
 def surfaces(w: World) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ def test_a_malformed_or_missing_key_is_one_line_that_says_how_to_make_one(tmp_pa
     assert "raw" not in repr(from_file) and keyfile.read_text().strip() not in repr(from_file)
 
 
+@pytest.mark.subprocess
 def test_run_without_a_key_stops_with_one_line(tmp_path: Path) -> None:
     env = (
         {k: v for k, v in os.environ.items() if not k.startswith(("SECUREBASE_", "SLACK_"))}
@@ -86,6 +87,7 @@ def test_run_without_a_key_stops_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_another_key_refuses_to_start_rotation_rewraps_and_nothing_is_lost(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -114,6 +116,8 @@ def test_another_key_refuses_to_start_rotation_rewraps_and_nothing_is_lost(
     assert settings.keyring is not None
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_lost_key_is_given_up_only_by_the_explicit_command(
     database_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
@@ -145,6 +149,7 @@ def test_a_lost_key_is_given_up_only_by_the_explicit_command(
     assert cli("check").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_restart_mid_week_loses_no_checkin(database_url: str, clock: ManualClock) -> None:
     """The wrapped secret is an ordinary (logged) row: a replica restarting, a crash or a
     failover mid-week keeps it, so later check-ins still replace and none is lost."""

@@ -65,6 +65,7 @@ def _secrets(w: World) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_the_weekly_loop_at_debug_logs_nothing_that_links(
     database_url: str, clock: ManualClock, debug_everywhere: pytest.LogCaptureFixture
 ) -> None:

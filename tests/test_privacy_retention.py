@@ -38,6 +38,8 @@ from storage.rotation import Rotation
 from storage.teams import TeamSpec, add_team, list_teams
 from storage.weeks import Week
 
+pytestmark = pytest.mark.slow
+
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
 ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
 WS, TZ = "T0RETAIN01", "Europe/London"

@@ -148,6 +148,7 @@ def raw(w: World) -> Connection:
     return w.bot.runtime.services.db.engine.connect()
 
 
+@pytest.mark.slow
 def test_the_database_alone_links_no_one_while_the_week_is_open(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -171,6 +172,7 @@ def test_the_database_alone_links_no_one_while_the_week_is_open(
             assert (opened.availability, opened.stress, opened.domain_item) == values
 
 
+@pytest.mark.slow
 def test_after_the_close_no_one_links_even_with_the_key_and_the_process(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -186,6 +188,7 @@ def test_after_the_close_no_one_links_even_with_the_key_and_the_process(
         assert stored == Counter(FINAL)  # the figures are all still there
 
 
+@pytest.mark.slow
 def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         people = run_the_week(w)
@@ -213,6 +216,7 @@ def test_nothing_stored_names_a_member_or_a_moment(database_url: str, clock: Man
     assert sorted(physical) == sorted(arrival) and physical != arrival
 
 
+@pytest.mark.slow
 def test_sealed_answers_are_all_one_size_whatever_was_written(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -404,6 +408,7 @@ def test_postgres_statistics_after_analyze_hold_no_key(
 # --- SQLite's write-ahead log -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sqlite_close_is_complete_only_once_its_write_ahead_log_is_empty(
     database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from experience import World, experience, member
 
@@ -30,6 +31,7 @@ def reminded(world: World) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_the_real_runtime_schedules_the_reminder_sweep_and_it_sends(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -48,6 +50,7 @@ def test_the_real_runtime_schedules_the_reminder_sweep_and_it_sends(
         assert len(reminded(world)) == 3  # the next sweep sends nothing again
 
 
+@pytest.mark.slow
 def test_nothing_is_sent_outside_each_persons_ten_to_four(
     database_url: str, clock: ManualClock
 ) -> None:

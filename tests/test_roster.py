@@ -3,10 +3,13 @@ bot, not any other bot or app. Its size is participation's denominator."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot
 from storage.clock import ManualClock
+
+pytestmark = pytest.mark.slow
 
 CHANNEL = "C0ROSTER01"
 SUPERVISOR = Person("U0RSUPER01", "Rosa Supervisor")

@@ -136,6 +136,7 @@ def test_empty_database_upgrades_to_every_head(db: Database) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.revision)
 def test_each_revision_upgrades_with_data_in_place(database_url: str, step: Script) -> None:
     db = Database(database_url)

@@ -175,6 +175,7 @@ def rotating(database_url: str) -> Iterator[Installed]:
     yield from start(database_url, token_rotation=True)
 
 
+@pytest.mark.slow
 def test_install_two_workspaces_through_the_oauth_flow(slack: Installed) -> None:
     for workspace in (A, B):
         answer = slack.install(workspace)
@@ -189,6 +190,7 @@ def test_install_two_workspaces_through_the_oauth_flow(slack: Installed) -> None
     assert [c.ok for c in exchanges] == [True, True]
 
 
+@pytest.mark.slow
 def test_a_forged_or_replayed_install_is_refused(slack: Installed) -> None:
     with httpx.Client(base_url=slack.base_url) as browser:
         code = slack.sandbox.issue_oauth_code(A.team_id, A.installer)
@@ -221,6 +223,7 @@ def test_scheduled_posts_use_each_workspaces_own_token(slack: Installed) -> None
         assert len(slack.sandbox.dms(workspace.supervisor)) == 1
 
 
+@pytest.mark.slow
 def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_week(
     slack: Installed,
 ) -> None:
@@ -257,6 +260,7 @@ def test_rotating_tokens_are_refreshed_before_a_scheduled_post(rotating: Install
     assert len(rotating.sandbox.timeline(A.channel)) == 1
 
 
+@pytest.mark.slow
 def test_one_workspace_never_reaches_anothers_teams_or_pulse(slack: Installed) -> None:
     for workspace in (A, B):
         slack.install(workspace)

@@ -34,6 +34,8 @@ from storage.migrate import upgrade
 from storage.models import Delivery
 from storage.teams import TeamSpec, add_team
 
+pytestmark = pytest.mark.subprocess
+
 WORKSPACE = "T0REPLICA1"
 BOT_TOKEN = "xoxb-replica-bot-token"
 BOT_USER = "U0REPBOT01"
@@ -221,6 +223,7 @@ def test_three_replicas_post_each_prompt_and_dm_exactly_once(cluster: Cluster) -
     assert len(workers) >= 2, "the sweep should have been shared between replicas"
 
 
+@pytest.mark.slow
 def test_a_replica_killed_mid_sweep_is_taken_over_after_its_lease(cluster: Cluster) -> None:
     teams = cluster.add_teams(200)
     cluster.sandbox.faults.slow("chat.postMessage", seconds=0.01)

@@ -23,6 +23,8 @@ from storage.clock import ManualClock
 from storage.deliveries import DeliveryStatus
 from storage.models import Delivery, Period
 
+pytestmark = pytest.mark.slow
+
 CHANNEL, SUPERVISOR = "C0FAULTS01", "U0FSUPER01"
 MEMBERS = ["U0FMEM0001", "U0FMEM0002", "U0FMEM0003"]
 

@@ -227,6 +227,7 @@ def test_fire_time_auckland_on_its_own_local_day() -> None:
     ],
     ids=["spring-forward", "fall-back"],
 )
+@pytest.mark.slow
 def test_a_team_posting_in_the_dst_night_posts_exactly_once(
     db: Database, clock: ManualClock, start: datetime, end: datetime, monday: int
 ) -> None:
@@ -513,6 +514,7 @@ def _race(workers: list[WeeklyDelivery], action: str, team_id: int) -> list[int]
     return results
 
 
+@pytest.mark.slow
 def test_eight_simultaneous_deliveries_post_exactly_once(db: Database, clock: ManualClock) -> None:
     team_id = make_team(db, clock)
     messenger = FakeMessenger()

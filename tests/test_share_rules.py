@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import crafted
+import pytest
 from experience import CHANNEL, SUPERVISOR, World, experience, member, shown
 
 from bot.handlers.share import NOT_SHOWN
@@ -15,6 +16,8 @@ from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import SIGNING_SECRET, WORKSPACE
 from storage.clock import ManualClock
 from storage.weeks import week_containing
+
+pytestmark = pytest.mark.slow
 
 FIRST_WEEK = week_containing(datetime(2026, 11, 24, 10, tzinfo=UTC), "Europe/London").index
 

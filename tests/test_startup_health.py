@@ -89,6 +89,7 @@ def test_readiness_says_which_part_cannot_be_reached(tmp_path: Path) -> None:
     gone.dispose()
 
 
+@pytest.mark.slow
 def test_slack_is_asked_at_most_every_15_seconds() -> None:
     now = [0.0]
     with SlackSandbox() as sandbox:

@@ -202,6 +202,7 @@ def test_invalid_replacement_keeps_the_earlier_answer(db: Database, clock: Manua
     assert list(unsealed(db, team, clock.now()).values()) == [SealedValues(2, 4, 1, "kept")]
 
 
+@pytest.mark.slow
 def test_database_constraints_back_the_validation(db: Database, clock: ManualClock) -> None:
     team = opened(db, clock)
     stored(db, team, "UMEMBER01", CheckinAnswers(3, 3), clock.now())
@@ -372,6 +373,7 @@ def test_open_week_is_idempotent(db: Database, clock: ManualClock) -> None:
     assert count(db, "roster_entries") == len(MEMBERS)  # the later roster changed nothing
 
 
+@pytest.mark.slow
 def test_replicas_racing_to_open_a_week_get_the_same_one(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     barrier = threading.Barrier(4)
@@ -422,6 +424,7 @@ def test_concurrent_checkins_all_land(db: Database, clock: ManualClock) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_checkin_that_cannot_finish_in_its_budget_stores_nothing(
     db: Database, clock: ManualClock
 ) -> None:

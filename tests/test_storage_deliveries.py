@@ -174,6 +174,7 @@ def test_stale_claim_taken_over_once_by_racing_workers(db: Database, clock: Manu
         later += LEASE + timedelta(seconds=5)
 
 
+@pytest.mark.slow
 def test_stale_takeover_is_compare_and_set(
     db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

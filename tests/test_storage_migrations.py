@@ -83,6 +83,7 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     assert schema_diff(db) == []
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_and_back(db: Database) -> None:
     config = alembic_config(db.url)
     with db.engine.begin() as conn:

@@ -214,6 +214,7 @@ def link(
 # --- the attacks ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_brute_force_links_no_one_without_the_key_and_no_one_once_closed(
     db: Database, clock: ManualClock
 ) -> None:
@@ -273,6 +274,7 @@ def test_no_member_id_anywhere(db: Database, clock: ManualClock) -> None:
         assert supervisor_seen == SUPERVISOR_COLUMNS, moment
 
 
+@pytest.mark.slow
 def test_comments_cannot_be_joined_to_answers(db: Database, clock: ManualClock) -> None:
     truth = run_a_week(db, clock, members=8)
 
@@ -325,6 +327,7 @@ def test_stored_rows_have_no_people_and_no_time(db: Database) -> None:
         assert isinstance(columns[table]["id"], String)
 
 
+@pytest.mark.slow
 def test_row_order_after_close_is_not_arrival_order(db: Database, clock: ManualClock) -> None:
     truth = run_a_week(db, clock, members=30)
 
@@ -434,6 +437,7 @@ def test_sqlite_files_hold_no_secret_and_no_key_after_close(
     assert len(dump(db)["answers"]) == 8
 
 
+@pytest.mark.slow
 def test_linking_fails_across_weeks_too(db: Database, clock: ManualClock) -> None:
     """Week two's secret, unwrapped with the operator's key, does not unlock week one."""
     truth = run_a_week(db, clock, members=6)

@@ -160,6 +160,7 @@ def test_nothing_per_level_is_carried() -> None:
         ([1, 3, 5, 4, 2, 3], Bands(6, 2, 2, 2, pytest.approx(3.0))),
     ],
 )
+@pytest.mark.slow
 def test_one_band_has_no_mean(
     db: Database, clock: ManualClock, support: list[int], expected: Bands
 ) -> None:
@@ -208,6 +209,7 @@ def test_participation_unknown_without_member_count(db: Database, clock: ManualC
     assert reading.members is None and reading.participation is None
 
 
+@pytest.mark.slow
 def test_weeks_argument_and_order(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     for week in range(THIS_WEEK, THIS_WEEK + 4):
@@ -222,6 +224,7 @@ def test_weeks_argument_and_order(db: Database, clock: ManualClock) -> None:
     assert responses == [6, 5]
 
 
+@pytest.mark.slow
 def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now(), pool=2)
     first, second = 152, 153  # block 76; week 151 is the second half of block 75
@@ -246,6 +249,7 @@ def test_pooled_team_shows_whole_fixed_blocks_only(db: Database, clock: ManualCl
     assert sorted(comments_of(db, team, reading.block)) == ["w1 a", "w1 b", "w2 a"]
 
 
+@pytest.mark.slow
 def test_pooled_blocks_never_overlap(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now(), pool=2)
     for week in range(152, 161):  # blocks 76..79 whole, and week 160 of block 80
@@ -269,6 +273,7 @@ def test_pooled_blocks_never_overlap(db: Database, clock: ManualClock) -> None:
         assert end < start
 
 
+@pytest.mark.slow
 def test_block_comments_threshold_and_shuffle(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     texts = [f"comment {i}" for i in range(8)]
@@ -304,6 +309,7 @@ def test_block_comments_ignore_the_open_week(db: Database, clock: ManualClock) -
     assert comments_of(db, team, reading.block) == ["closed week"] * 6
 
 
+@pytest.mark.slow
 def test_nothing_live_within_an_open_week(db: Database, clock: ManualClock) -> None:
     """Differencing: what a supervisor sees cannot change while the week is open."""
     team = make_team(db, clock.now())
@@ -356,6 +362,7 @@ def look(
         ).readings
 
 
+@pytest.mark.slow
 def test_every_read_writes_one_look_in_the_same_transaction(
     db: Database, clock: ManualClock
 ) -> None:

@@ -183,6 +183,7 @@ _ARBITRARY = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_ARBITRARY)
 def test_redaction_is_idempotent_and_never_raises(text: str) -> None:
@@ -203,6 +204,7 @@ def test_redaction_is_idempotent_and_never_raises(text: str) -> None:
     ],
     ids=["realistic", "dots", "dashes", "slashes", "spelled-dots"],
 )
+@pytest.mark.slow
 def test_a_full_length_comment_is_quick(comment: str) -> None:
     assert len(comment) >= 1995
     start = time.perf_counter()

@@ -108,6 +108,7 @@ def test_prompt_indices_in_range() -> None:
             assert 0 <= chosen.prompt_index < UNEVEN.prompts_per_domain[chosen.domain]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rotation", [ROTATION, UNEVEN], ids=["five-each", "uneven"])
 @pytest.mark.parametrize("start", [0, 3, NOW_WEEK, NOW_WEEK + 2])
 def test_prompts_never_repeat_until_all_used(rotation: Rotation, start: int) -> None:

@@ -111,6 +111,7 @@ def test_auckland_autumn_week_is_an_hour_long() -> None:
     assert span == timedelta(days=7, hours=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tz", [LONDON, AUCKLAND, LOS_ANGELES, "UTC"])
 def test_every_hour_of_a_year_lies_in_its_week(tz: str) -> None:
     zone = ZoneInfo(tz)

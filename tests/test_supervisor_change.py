@@ -3,12 +3,15 @@ next week's reflections: the new supervisor gets them, the one who handed over d
 
 from __future__ import annotations
 
+import pytest
 from experience import CHANNEL, SUPERVISOR, World, button, experience, member
 
 from bot.render import admin as render
 from bot.sandboxed import wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
+
+pytestmark = pytest.mark.slow
 
 REFLECTIONS = "Your reflections this week"
 SUCCESSOR = member(7)

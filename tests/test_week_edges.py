@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from test_scheduler_weekly import (
     FakeMessenger,
@@ -92,6 +93,7 @@ def periods(db: Database, team_id: int) -> list[tuple[int, bool]]:
         return [(row.week_index, row.closed) for row in rows]
 
 
+@pytest.mark.slow
 def test_time_zone_west_and_back_mid_week_keeps_the_open_week(
     db: Database, clock: ManualClock
 ) -> None:
@@ -130,6 +132,7 @@ def test_time_zone_west_and_back_mid_week_keeps_the_open_week(
     assert closed_answers(db, team_id, WEEK.index) == [2, 3, 4]
 
 
+@pytest.mark.slow
 def test_time_zone_west_left_there_closes_at_the_new_zone_end_once(
     db: Database, clock: ManualClock
 ) -> None:
@@ -150,6 +153,7 @@ def test_time_zone_west_left_there_closes_at_the_new_zone_end_once(
     assert closed_answers(db, team_id, WEEK.index) == [5]
 
 
+@pytest.mark.slow
 def test_time_zone_east_ends_the_week_once_and_back_never_reopens_it(
     db: Database, clock: ManualClock
 ) -> None:
@@ -188,6 +192,7 @@ def test_time_zone_east_ends_the_week_once_and_back_never_reopens_it(
     assert closed_answers(db, team_id, WEEK.index + 1) == [2, 3]
 
 
+@pytest.mark.slow
 def test_day_moved_to_a_time_already_passed_posts_once_at_the_next_sweep(
     db: Database, clock: ManualClock
 ) -> None:

@@ -17,6 +17,8 @@ from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import wait_until
 from storage.teams import TeamSpec, add_team, get_team
 
+pytestmark = pytest.mark.slow
+
 NOTE = "A midweek note"
 ELSEWHERE = "Southvale leaving care team"
 

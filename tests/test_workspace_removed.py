@@ -21,6 +21,8 @@ from storage.deliveries import last_error
 from storage.models import Period, Team
 from storage.teams import TeamSpec, add_team, list_teams
 
+pytestmark = pytest.mark.slow
+
 ELSEWHERE = "T0ELSEWHR1"
 REVOKED: dict[str, dict[str, Any]] = {
     "app_uninstalled": {"type": "app_uninstalled"},
