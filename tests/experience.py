@@ -1,55 +1,34 @@
-"""A team's world for the supervisor-and-team experience tests (App Home, chart, sharing,
-reminders, /securebase, signposting, export): the real bot over HTTP against the Slack
-sandbox, one team of members with a practice supervisor, a workspace admin and an outsider.
-
-Leaving the world checks that Slack was never sent a malformed call and that every message
-carried its fallback text.
-"""
+"""The supervisor-and-team experience tests' view of the test world (App Home, chart,
+sharing, reminders, /securebase, signposting, export): what Slack was sent, as it was sent.
+The world itself (people, team, checks on leaving) is `world.py`'s."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sealed_weeks import member_check_in
 from sqlalchemy import select
+from world import (
+    ADMIN,
+    CHANNEL,
+    OUTSIDER,
+    SUPERVISOR,
+    TEAM_NAME,
+    TeamWorld,
+    assert_fallback_text_everywhere,
+    member,
+    team_world,
+    texts,
+)
 
-from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
-from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, assert_clean, wait_until
-from practice.checkin import CheckinAnswers
+from bot.sandboxed import wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
-from storage.models import PulseView, Team
+from storage.models import PulseView
 from storage.periods import rotation_pick
-from storage.teams import get_team
 from storage.weeks import Week
-
-CHANNEL = "C0EXPTEAM1"
-TEAM_NAME = "Duty and Assessment"
-SUPERVISOR = "U0EXPSUP01"
-ADMIN = "U0EXPADM01"
-OUTSIDER = "U0EXPOUT01"
-
-
-def member(n: int) -> str:
-    return f"U0EXPM{n:04d}"
-
-
-def texts(value: Any) -> list[str]:
-    """Every piece of text in a block tree, in order."""
-    if isinstance(value, dict):
-        return [
-            t
-            for k, v in value.items()
-            for t in ([v] if k == "text" and isinstance(v, str) else texts(v))
-        ]
-    if isinstance(value, list):
-        return [t for v in value for t in texts(v)]
-    return []
 
 
 def shown(value: Any) -> str:
@@ -72,62 +51,7 @@ def button(blocks: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
     return found
 
 
-@dataclass
-class World:
-    bot: SandboxedBot
-    clock: ManualClock
-    members: list[str]
-
-    @property
-    def sandbox(self) -> Any:
-        return self.bot.sandbox
-
-    def deliver(self) -> int:
-        return self.bot.runtime.delivery.run_due()
-
-    def remind(self) -> int:
-        return self.bot.runtime.reminders.run_due()
-
-    def next_week(self) -> None:
-        self.clock.advance(timedelta(days=7))
-        self.deliver()
-
-    def check_in(
-        self,
-        user: str,
-        availability: int,
-        stress: int,
-        item: int | None = None,
-        comment: str | None = None,
-        channel: str = CHANNEL,
-    ) -> None:
-        answers = {
-            AVAILABILITY: str(availability),
-            STRESS: str(stress),
-            DOMAIN_ITEM: None if item is None else str(item),
-            COMMENT: comment,
-        }
-        response = self.bot.check_in(user, channel, answers)
-        assert response.status_code == 200, response.text
-
-    def seed(
-        self, user: str, availability: int | None, stress: int, item: int | None = None
-    ) -> None:
-        """A check-in written the way the modal's handler writes it (quicker than the modal,
-        for tests about what is shown rather than how answers arrive). `availability` None:
-        "I didn't need any this week"."""
-        services = self.bot.runtime.services
-        answers = CheckinAnswers(availability, stress, item)
-        member_check_in(
-            services.db, self.team(), user, answers, self.clock.now(), services.rotation
-        )
-
-    def team(self, channel: str = CHANNEL) -> Team:
-        with self.bot.runtime.services.db.session() as session:
-            team = get_team(session, WORKSPACE, channel)
-            assert team is not None
-            return team
-
+class World(TeamWorld):
     def domain_of(self, week_index: int, channel: str = CHANNEL) -> str:
         services = self.bot.runtime.services
         with services.db.session() as session:
@@ -183,11 +107,6 @@ class World:
         return "\n".join(parts)
 
 
-def assert_fallback_text_everywhere(bot: SandboxedBot) -> None:
-    missing = bot.sandbox.warned_calls("missing_fallback_text")
-    assert missing == [], [(c.method, c.params.get("channel")) for c in missing]
-
-
 @contextmanager
 def experience(
     database_url: str,
@@ -198,24 +117,24 @@ def experience(
     timezones: dict[int, str] | None = None,
 ) -> Iterator[World]:
     """The bot, one team of `members` and a supervisor, this week's prompt posted."""
-    zones = timezones or {}
-    people = [
-        Person(member(n), f"Member {n}", zones.get(n, "Europe/London")) for n in range(members)
-    ]
-    extra = [
-        Person(SUPERVISOR, "Sam Okoye"),
-        Person(ADMIN, "Ada Admin"),
-        Person(OUTSIDER, "Pat Outside"),
-    ]
-    with SandboxedBot(database_url, clock) as bot:
-        bot.add_people([*people, *extra])
-        bot.sandbox.update_user(ADMIN, is_admin=True)
-        bot.add_team(
-            CHANNEL, TEAM_NAME, [SUPERVISOR], [p.user_id for p in people], pool_weeks=pool_weeks
-        )
-        bot.sandbox.add_channel(WORKSPACE, "C0EXPGENRL", "general", [BOT_USER, OUTSIDER, ADMIN])
-        world = World(bot, clock, [p.user_id for p in people])
-        world.deliver()
+    with team_world(
+        World, database_url, clock, members, pool_weeks=pool_weeks, timezones=timezones
+    ) as world:
         yield world
-        assert_clean(bot.sandbox)
-        assert_fallback_text_everywhere(bot)
+
+
+__all__ = [
+    "ADMIN",
+    "CHANNEL",
+    "OUTSIDER",
+    "SUPERVISOR",
+    "TEAM_NAME",
+    "World",
+    "assert_fallback_text_everywhere",
+    "button",
+    "buttons",
+    "experience",
+    "member",
+    "shown",
+    "texts",
+]

@@ -1,8 +1,9 @@
-"""A small world for the privacy tests: the real bot over HTTP against the Slack sandbox, one
-team, its members and supervisor, and a clock the test moves.
+"""The privacy tests' view of the test world (`world.py`): the real bot over HTTP against
+the Slack sandbox, one team, its members and supervisor, and a clock the test moves.
 
-Everything here goes through Slack surfaces (signed requests, the sandbox's record of what
-each person was shown), so the tests judge what a person could actually see.
+Everything here is read through Slack surfaces (signed requests, the sandbox's record of what
+each person was shown), one string per thing shown, so the tests judge what a person could
+actually see.
 """
 
 from __future__ import annotations
@@ -12,23 +13,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from experience import texts
+from world import CHANNEL, SUPERVISOR, TEAM_NAME, TeamWorld, member, team_world, texts
 
-from bot.render.checkin import NOT_NEEDED
-from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, wait_until
+from bot.sandboxed import WORKSPACE, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
-
-CHANNEL = "C0PRIVACY1"
-SUPERVISOR = "U0PSUPER01"
-TEAM_NAME = "Duty team"
-
-
-def member(n: int) -> str:
-    return f"U0PMEM{n:04d}"
 
 
 @dataclass(frozen=True)
@@ -88,41 +79,10 @@ def numbers_in(shown: Shown) -> set[str]:
 
 
 @dataclass
-class World:
-    bot: SandboxedBot
-    clock: ManualClock
-    members: list[str]
+class World(TeamWorld):
     channel: str = CHANNEL
     supervisor: str = SUPERVISOR
     _asked: dict[str, int] = field(default_factory=dict)
-
-    def deliver(self) -> int:
-        """What the scheduler does every minute: close finished weeks, post what is due."""
-        return self.bot.runtime.delivery.run_due()
-
-    def next_week(self) -> None:
-        """Move to the same moment of the next week (the current week closes)."""
-        self.clock.advance(timedelta(days=7))
-        self.deliver()
-
-    def check_in(
-        self,
-        user: str,
-        availability: int | None,
-        stress: int,
-        item: int | None = None,
-        comment: str | None = None,
-        channel: str | None = None,
-    ) -> None:
-        """Check in through the modal; `availability` None picks "I didn't need any"."""
-        answers: dict[str, str | None] = {
-            "availability": NOT_NEEDED if availability is None else str(availability),
-            "stress": str(stress),
-            "domain_item": None if item is None else str(item),
-            "comment": comment,
-        }
-        response = self.bot.check_in(user, channel or self.channel, answers)
-        assert response.status_code == 200, response.text
 
     def command(self, user: str, command: str, text: str = "", channel: str | None = None) -> None:
         before = len(self.bot.sandbox.ephemerals(user))
@@ -191,27 +151,27 @@ def world(
 ) -> Iterator[World]:
     """The bot, one team of `members` plus a supervisor, and this week's prompt posted.
     `restart`: the team is already in the database (a bot process starting again)."""
-    people = [Person(member(n), f"Member {n}") for n in range(members)]
-    people.append(Person(SUPERVISOR, "Sam Supervisor"))
-    with SandboxedBot(
-        database_url, clock, anonymity_min=anonymity_min, settings_env=settings_env or {}
-    ) as bot:
-        bot.add_people(people)
-        if restart:
-            bot.sandbox.add_channel(
-                WORKSPACE, CHANNEL, "duty-team", members=[BOT_USER, *[p.user_id for p in people]]
-            )
-        else:
-            bot.add_team(
-                CHANNEL,
-                TEAM_NAME,
-                [SUPERVISOR],
-                [p.user_id for p in people[:-1]],
-                pool_weeks=pool_weeks,
-            )
-        here = World(bot, clock, [p.user_id for p in people[:-1]])
-        here.deliver()
+    with team_world(
+        World,
+        database_url,
+        clock,
+        members,
+        pool_weeks=pool_weeks,
+        anonymity_min=anonymity_min,
+        settings_env=settings_env,
+        restart=restart,
+    ) as here:
         yield here
 
 
-__all__ = ["WORKSPACE", "World", "member", "numbers_in", "world"]
+__all__ = [
+    "CHANNEL",
+    "SUPERVISOR",
+    "TEAM_NAME",
+    "WORKSPACE",
+    "Shown",
+    "World",
+    "member",
+    "numbers_in",
+    "world",
+]

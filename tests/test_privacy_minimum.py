@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from privacy_world import CHANNEL, World, member, numbers_in, world
+from privacy_world import CHANNEL, TEAM_NAME, World, member, numbers_in, world
 from sqlalchemy import select
 
 from bot.cli import main, parser
@@ -26,6 +26,7 @@ from storage.retention import forget_team
 from storage.weeks import EPOCH_MONDAY, week_containing
 
 
+@pytest.mark.slow
 def test_a_week_below_the_minimum_looks_the_same_whatever_it_holds(
     db: Database, database_url: str, clock: ManualClock
 ) -> None:
@@ -53,6 +54,7 @@ def test_a_week_below_the_minimum_looks_the_same_whatever_it_holds(
         assert comment is None or comment not in seen[0]
 
 
+@pytest.mark.slow
 def test_no_figure_of_a_suppressed_week_appears(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         week = week_containing(clock.now(), "Europe/London")
@@ -67,6 +69,7 @@ def test_no_figure_of_a_suppressed_week_appears(database_url: str, clock: Manual
         assert "note" not in shown.everything
 
 
+@pytest.mark.slow
 def test_the_minimum_itself_is_shown_and_one_fewer_is_not(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -87,6 +90,7 @@ def test_the_minimum_itself_is_shown_and_one_fewer_is_not(
         assert not re.search(r"\b4 (of|answers)\b|2\.0", shown.everything)
 
 
+@pytest.mark.slow
 def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         # Six answers, but only four answered the week's own question: no line for it.
@@ -167,6 +171,7 @@ def _check_in_all(w: World, people: int, value: int) -> None:
         w.check_in(member(i), value, value)
 
 
+@pytest.mark.slow
 def test_a_pooled_block_appears_only_once_both_its_weeks_have_closed(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -192,6 +197,7 @@ def test_a_pooled_block_appears_only_once_both_its_weeks_have_closed(
         assert _first_week(earlier) == 150 and "not enough answers" in earlier
 
 
+@pytest.mark.slow
 def test_asking_for_any_number_of_weeks_never_cuts_blocks_differently(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -224,6 +230,7 @@ def _options(
     return found
 
 
+@pytest.mark.slow
 def test_no_command_can_change_pool_weeks_once_set(
     db: Database,
     database_url: str,
@@ -252,6 +259,7 @@ def test_no_command_can_change_pool_weeks_once_set(
         assert session.scalars(select(Team.pool_weeks)).all() == [2]
 
 
+@pytest.mark.slow
 def test_a_crafted_settings_submission_cannot_re_cut_blocks(
     db: Database, database_url: str, clock: ManualClock
 ) -> None:
@@ -266,7 +274,7 @@ def test_a_crafted_settings_submission_cannot_re_cut_blocks(
         values = build_state_values(
             modal,
             {
-                "name": "Duty team",
+                "name": TEAM_NAME,
                 "day": "0",
                 "time": "09:30",
                 "zone": "Europe/London",
@@ -282,6 +290,7 @@ def test_a_crafted_settings_submission_cannot_re_cut_blocks(
         assert w.pulse().settled == before
 
 
+@pytest.mark.slow
 def test_the_chart_draws_nothing_of_a_suppressed_week(
     database_url: str, clock: ManualClock
 ) -> None:

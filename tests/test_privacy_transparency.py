@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from experience import button
-from privacy_world import World, member, world
+from privacy_world import TEAM_NAME, World, member, world
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -46,6 +46,7 @@ def _log(w: World, user: str) -> list[str]:
     return shown.text.split("\n")
 
 
+@pytest.mark.slow
 def test_a_first_time_supervisor_is_told_before_seeing_anything(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -58,6 +59,7 @@ def test_a_first_time_supervisor_is_told_before_seeing_anything(
         assert TOLD in w.pulse()
 
 
+@pytest.mark.slow
 def test_every_look_is_in_the_log_members_can_read(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         assert _log(w, member(3))[1:] == ["• Nobody has looked at the results yet."]
@@ -71,7 +73,7 @@ def test_every_look_is_in_the_log_members_can_read(database_url: str, clock: Man
         second_look = clock.now()
 
         lines = _log(w, member(3))  # a member who is not a supervisor
-        assert lines[0] == "*Who has looked at Duty team's results*"
+        assert lines[0] == f"*Who has looked at {TEAM_NAME}'s results*"
         looks = lines[1:]
         assert len(looks) == 2
         # Newest first; who, when (in the reader's own time zone, UTC as the fallback) and
@@ -82,6 +84,7 @@ def test_every_look_is_in_the_log_members_can_read(database_url: str, clock: Man
             assert re.search(rf"/teampulse {weeks} weeks: w/c \d+ \w+ \d{{4}}", line), line
 
 
+@pytest.mark.slow
 def test_the_home_tab_and_the_chart_are_looks_too(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         for n in range(6):
@@ -99,6 +102,7 @@ def test_the_home_tab_and_the_chart_are_looks_too(database_url: str, clock: Manu
         assert "(chart: " in looks[0] and "(App Home: " in looks[1]
 
 
+@pytest.mark.slow
 def test_the_log_is_only_for_the_team(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         w.pulse()
@@ -139,6 +143,7 @@ def publishes(w: World, user: str) -> list[dict[str, Any]]:
     return [c.params for c in calls if c.ok and c.params.get("user_id") == user]
 
 
+@pytest.mark.slow
 def test_every_path_that_shows_figures_logs_one_look(
     database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -277,6 +282,7 @@ def _message(w: World, found: Message) -> Message:
     return current
 
 
+@pytest.mark.slow
 def test_the_log_pages_back_through_every_look(database_url: str, clock: ManualClock) -> None:
     with world(database_url, clock) as w:
         for n in range(6):
@@ -321,7 +327,7 @@ def test_the_log_pages_back_through_every_look(database_url: str, clock: ManualC
             return wait_until(lambda: (new := page_of(_message(w, message))) != old and new)
 
         title, first, actions = page_of(message)
-        assert title == "*Who has looked at Duty team's results* (page 1 of 3)"
+        assert title == f"*Who has looked at {TEAM_NAME}'s results* (page 1 of 3)"
         assert actions == [OLDER] and len(first) == 20
         title, second, actions = turn(OLDER)
         message = _message(w, message)
@@ -352,6 +358,7 @@ def test_the_log_pages_back_through_every_look(database_url: str, clock: ManualC
         assert said == ["That log is only for the team's own members and supervisors."]
 
 
+@pytest.mark.slow
 def test_an_export_is_in_the_log_with_whom_it_was_for_and_why(
     database_url: str, clock: ManualClock
 ) -> None:
