@@ -115,12 +115,12 @@ def test_identifiers_are_removed_before_a_comment_is_stored(
     database_url: str, clock: ManualClock
 ) -> None:
     typed = (
-        "<@U0PMEM0003> and sam.jones@council.gov.uk said ring 07700 900123 or 496 0000; "
+        "<@U0EXPM0003> and sam.jones@council.gov.uk said ring 07700 900123 or 496 0000; "
         "the family at SW1A 1AA (NI AB 12 34 56 C, case 12345678) see "
         "https://records.example.gov.uk/case/12345678"
     )
     identifiers = [
-        "U0PMEM0003",
+        "U0EXPM0003",
         "sam.jones",
         "council.gov.uk",
         "900123",
