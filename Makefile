@@ -51,10 +51,12 @@ test-fast: $(DEV_STAMP)
 # Mutation testing of the code that keeps the promises ([tool.mutmut] in pyproject.toml lists
 # it and the tests that cover it); not part of `make test` or CI, and CPU-heavy, so niced and
 # one worker. MUTATE=storage.weeks (a module's dotted name) runs one module's mutants only.
+# Each run starts afresh.
 # Results: `$(BIN)/mutmut results`; the record is tests/MUTATION.md.
 MUTATE ?=
 mutation: $(DEV_STAMP)
 	@$(BIN)/python -c 'import pathlib, sys, tomllib; gone = [p for p in tomllib.load(open("pyproject.toml", "rb"))["tool"]["mutmut"]["only_mutate"] if not pathlib.Path(p).is_file()]; sys.exit(f"[tool.mutmut] only_mutate names files that are gone: {gone}" if gone else 0)'
+	rm -rf mutants  # mutmut keeps its copy of unmutated modules even when they change
 	nice -n 19 $(BIN)/mutmut run --max-children 1 $(if $(MUTATE),"$(MUTATE).*")
 
 demo: $(RUN_STAMP)

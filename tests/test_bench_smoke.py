@@ -62,6 +62,7 @@ def test_checkins_are_all_stored_and_counted(tmp_path: Path) -> None:
     assert all("(one per submission)" in note for note in stored), stored
 
 
+@pytest.mark.slow
 def test_summary_matches_the_hand_written_query_with_index_backed_plans(tmp_path: Path) -> None:
     section = summary.run(QUICK.summary, tmp_path, pg_url())
     kinds = ["sqlite", *(["postgres"] if pg_url() else [])]

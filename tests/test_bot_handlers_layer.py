@@ -9,6 +9,8 @@ import importlib
 import inspect
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = sorted((ROOT / "bot" / "handlers").glob("*.py"))
 SESSION_METHODS = {"session", "quick_session", "merge", "begin", "begin_nested", "flush"}
@@ -84,6 +86,7 @@ def test_the_check_catches_a_handler_that_reaches_for_the_database(tmp_path: Pat
     ]
 
 
+@pytest.mark.slow
 def test_nothing_uses_bolts_private_modules() -> None:
     """Bolt's `internals` modules may change in any release: we use its public API only."""
     found = [

@@ -299,6 +299,7 @@ def test_duplicate_add_fails_with_one_line(
         ("--workspace", "E0001", "'E0001' is not a workspace id"),
     ],
 )  # fmt: skip
+@pytest.mark.slow
 def test_bad_arguments_are_usage_errors(
     capsys: pytest.CaptureFixture[str], database_url: str, option: str, value: str, says: str
 ) -> None:
@@ -368,6 +369,7 @@ def test_the_workspace_rule_is_stated_when_it_is_needed(
     )
 
 
+@pytest.mark.slow
 def test_a_channel_in_several_workspaces_needs_the_workspace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

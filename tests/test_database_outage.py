@@ -100,6 +100,7 @@ def prompts_in(bot: SandboxedBot, channel: str) -> int:
     return len([m for m in bot.sandbox.timeline(channel) if m.user == bot.runtime.bot_user_id])
 
 
+@pytest.mark.slow
 def test_a_database_outage_is_ridden_out_and_caught_up_once(
     outage: Outage, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -209,6 +209,7 @@ def test_demo_runs_on_the_test_database_too(database_url: str) -> None:
     assert "Team pulse: Northfield Family Support" in out.getvalue()
 
 
+@pytest.mark.slow
 def test_demo_stops_with_one_line_when_slack_refuses_the_prompt(database_url: str) -> None:
     out = io.StringIO()
     # The introduction is the first thing the demo posts in the channel.

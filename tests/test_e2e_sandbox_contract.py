@@ -37,6 +37,7 @@ def test_a_test_that_expects_rejections_can_say_so(database_url: str, clock: Man
     assert len(running.sandbox.rejected_calls()) == 1
 
 
+@pytest.mark.slow
 def test_an_error_inside_the_block_is_not_hidden_by_the_check(
     database_url: str, clock: ManualClock
 ) -> None:

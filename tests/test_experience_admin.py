@@ -118,6 +118,7 @@ def test_a_workspace_admin_sets_a_team_up_and_the_prompt_follows(
         assert len(prompts_posted(world, NEW_CHANNEL)) == 1
 
 
+@pytest.mark.slow
 def test_anyone_else_is_politely_refused(database_url: str, clock: ManualClock) -> None:
     with experience(database_url, clock) as world:
         reply = world.command(member(1), "/securebase")

@@ -11,6 +11,7 @@ import math
 import re
 from pathlib import Path
 
+import pytest
 from experience import CHANNEL, SUPERVISOR, World, button, experience, member, shown
 
 from bot.content import DOMAIN_ORDER, default_library
@@ -92,6 +93,7 @@ def surfaces(world: World) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_every_figure_reads_numbers_first_and_no_bar_stands_alone(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -135,6 +137,7 @@ def reading(week: int, support: float | None, stress: float) -> BlockFigures:
     return BlockFigures(Block(week, 1, ("availability",)), 6, 8, item(support), item(stress))
 
 
+@pytest.mark.slow
 def test_the_chart_says_which_way_is_good_has_the_year_and_bridges_quiet_weeks() -> None:
     library = default_library()
     # Oldest first: 28 Dec 2026, a quiet week, then the new year with one support item that
@@ -231,6 +234,7 @@ def test_a_new_wording_of_the_questions_breaks_every_trend_and_says_so() -> None
     )
 
 
+@pytest.mark.slow
 def test_those_who_didnt_need_support_are_said_beside_the_support_figures_only(
     database_url: str, clock: ManualClock
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from experience import ADMIN, CHANNEL, SUPERVISOR, World, experience, member, shown
 from test_experience_admin import click, modal, told
 
@@ -17,6 +18,8 @@ from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
 from sandbox.state import Message
 from storage.clock import ManualClock
 from storage.teams import get_team
+
+pytestmark = pytest.mark.slow
 
 NEW_CHANNEL = "C0EXPINTRO"
 

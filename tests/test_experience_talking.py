@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from experience import SUPERVISOR, World, button, experience, member, shown
 
 from bot.render.home import SHARE_PERIOD
@@ -36,6 +37,7 @@ def assert_is_the_card(card: dict[str, Any]) -> None:
     assert "What's one thing worth keeping, and one thing we could change?" in text
 
 
+@pytest.mark.slow
 def test_the_card_opens_from_teampulse_home_and_sharing(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -81,6 +83,7 @@ def test_the_card_opens_from_teampulse_home_and_sharing(
         assert_is_the_card(opened_card(world, SUPERVISOR, 0))
 
 
+@pytest.mark.slow
 def test_the_chart_s_share_offer_has_the_card_beside_the_share_button(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -93,6 +96,7 @@ def test_the_chart_s_share_offer_has_the_card_beside_the_share_button(
         assert labels == [SHARE_PERIOD, TALKING]
 
 
+@pytest.mark.slow
 def test_the_shared_summary_asks_what_to_keep_and_what_to_change(
     database_url: str, clock: ManualClock
 ) -> None:

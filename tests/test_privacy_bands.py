@@ -358,6 +358,7 @@ def test_the_profile_never_sets_one_version_of_a_statement_beside_another() -> N
     assert [f.domain for f in same.fallen] == ["acceptance"]
 
 
+@pytest.mark.slow
 def test_didnt_need_any_counts_as_checking_in_and_stays_out_of_support(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -391,6 +392,7 @@ def test_didnt_need_any_counts_as_checking_in_and_stays_out_of_support(
     assert row["stress_answered"] == "8"
 
 
+@pytest.mark.slow
 def test_support_with_too_few_real_answers_is_on_no_surface(
     database_url: str, clock: ManualClock
 ) -> None:

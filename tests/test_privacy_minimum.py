@@ -108,6 +108,7 @@ def test_a_domain_item_needs_the_minimum_of_its_own(database_url: str, clock: Ma
         assert "strongly agree): all 5 said" in second.everything
 
 
+@pytest.mark.slow
 def test_support_needs_the_minimum_of_its_own_real_answers(
     database_url: str, clock: ManualClock
 ) -> None:

@@ -250,6 +250,7 @@ def _imports(path: Path) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_only_the_logged_reader_reads_figures() -> None:
     """Nothing in the app can read figures without the look being logged: the unlogged
     readers (team_pulse, block_comments) and writing a view-log row (PulseView(...)) are used

@@ -209,6 +209,7 @@ def test_a_forged_or_replayed_install_is_refused(slack: Installed) -> None:
     assert [c.ok for c in slack.sandbox.calls("oauth.v2.access")] == [True, False]
 
 
+@pytest.mark.slow
 def test_scheduled_posts_use_each_workspaces_own_token(slack: Installed) -> None:
     for workspace in (A, B):
         slack.install(workspace)
@@ -243,6 +244,7 @@ def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_wee
     assert all(c.team_id == A.team_id for c in slack.sandbox.calls() if c.team_id)
 
 
+@pytest.mark.slow
 def test_rotating_tokens_are_refreshed_before_a_scheduled_post(rotating: Installed) -> None:
     rotating.install(A)
     rotating.add_team(A)

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 
 from bot.manifest import bot_scopes, manifest
@@ -139,6 +140,7 @@ def test_every_method_the_bot_calls_is_allowed_by_a_granted_scope() -> None:
     assert missing == {}, f"called without a scope that allows it: {missing}"
 
 
+@pytest.mark.slow
 def test_every_granted_scope_is_used() -> None:
     """Least privilege: each scope is needed by a call the bot makes, or by the slash commands
     the manifest declares (`commands`)."""
