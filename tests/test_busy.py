@@ -52,6 +52,7 @@ def test_the_queue_has_room_only_up_to_its_limit() -> None:
         pool.shutdown()
 
 
+@pytest.mark.slow
 def test_a_full_queue_answers_checkin_busy_in_its_ack(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -71,6 +72,7 @@ def test_a_full_queue_answers_checkin_busy_in_its_ack(
         assert wait_until(lambda: world.sandbox.open_views(user), what="the check-in form")
 
 
+@pytest.mark.slow
 def test_a_checkin_reached_too_late_for_its_trigger_says_busy_by_ephemeral_reply(
     database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +93,7 @@ def test_a_checkin_reached_too_late_for_its_trigger_says_busy_by_ephemeral_reply
         assert len(world.sandbox.dms(user)) == dms  # never by DM
 
 
+@pytest.mark.slow
 def test_work_that_can_wait_still_runs_after_a_wait(
     database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -75,6 +75,7 @@ def test_the_note_names_who_to_talk_to_a_24_hour_line_and_999(
         assert DEFAULT_SUPPORT not in seen  # the team's own line, in place of the general one
 
 
+@pytest.mark.slow
 def test_every_member_s_home_tab_always_has_the_same_support(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -91,6 +92,7 @@ def test_every_member_s_home_tab_always_has_the_same_support(
         assert "If things feel heavy" not in shown(world.home(OUTSIDER)["blocks"])
 
 
+@pytest.mark.slow
 def test_the_comment_box_says_when_it_is_read_and_where_to_go_now(
     database_url: str, clock: ManualClock
 ) -> None:

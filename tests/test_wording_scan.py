@@ -345,6 +345,7 @@ def _play_every_surface(world: World, seen: Seen) -> None:
     seen.look()
 
 
+@pytest.mark.slow
 def test_every_surface_the_bot_shows_uses_none_of_them(
     database_url: str, clock: ManualClock
 ) -> None:
@@ -384,6 +385,7 @@ def test_the_weekly_prompt_says_where_to_respond(database_url: str, clock: Manua
 # --- the demo ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_demo_s_transcript_uses_none_of_them(database_url: str) -> None:
     out = io.StringIO()
     assert run_demo(out, database_url) == 0
