@@ -9,7 +9,6 @@ not a point on the scale, and the belief item never repeating the availability q
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,28 +148,6 @@ def test_availability_weeks_do_not_ask_about_support_twice() -> None:
 
 def test_team_belonging_also_gives_its_other_name() -> None:
     assert "team membership" in LIBRARY.domain("team-belonging").title
-
-
-OLD_WORDINGS = (
-    "rather much",
-    "only a little",
-    "to some extent",
-    "I didn't always have to be strong",
-    "I felt valued and that I belonged",
-    "This week, people were there for me",
-    "Could you get support from colleagues or your supervisor",
-)
-
-
-def test_the_old_item_wordings_are_gone() -> None:
-    root = Path(__file__).resolve().parent.parent
-    files = [*sorted((root / "bot" / "content").rglob("*.toml"))]
-    files += sorted((root / "bot" / "render").glob("*.py"))
-    files += sorted((root / "bot" / "demo").glob("*.py"))
-    for path in files:
-        text = path.read_text(encoding="utf-8").lower()
-        for old in OLD_WORDINGS:
-            assert old.lower() not in text, f"{path.relative_to(root)} still says {old!r}"
 
 
 def test_a_belief_figure_is_labelled_with_the_statement_asked() -> None:

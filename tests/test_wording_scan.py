@@ -82,6 +82,16 @@ BANNED: dict[str, tuple[str, ...]] = {
     # as agreement, the HSE response-rate labels made for one-off organisation-wide surveys).
     "old wording": (
         "rather much",
+        # The check-in items before version 2 (bot/content/scales.toml): a stress scale with
+        # unclear middle labels, support not tied to needing it, a negative and a
+        # double-barrelled belief statement, a bare "Neither".
+        "only a little",
+        "to some extent",
+        "could you get support from colleagues or your supervisor",
+        "how stressed have you felt this week",
+        "i didn't always have to be strong",
+        "i felt valued and that i belonged",
+        "this week, people were there for me",
         "of 5 agreeing",
         # "mean 4.0 of 5": figures read "average 4.0 of 5", numbers first in the scale's words.
         *(f"mean {n}" for n in range(1, 6)),
