@@ -66,7 +66,7 @@ def test_the_note_names_who_to_talk_to_a_24_hour_line_and_999(
         world.check_in(member(0), 3, 5)
         seen = thank_you_view(world, member(0))
         assert seen is not None
-        assert "Thank you for telling us." in seen
+        assert "Thank you for saying so." in seen
         assert "This note is shown to anyone who answers that way." in seen
         for who in ("A colleague you trust", "Your practice supervisor", EAP):
             assert f"• {who}" in seen

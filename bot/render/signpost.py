@@ -37,7 +37,7 @@ def _where_to_turn(team_supports: Iterable[str | None]) -> str:
 def support_text(team_support: str | None) -> str:
     """The note added to the thank-you view after a heavy week."""
     return (
-        "*Thank you for telling us.* It sounds like this week has been heavy. This note is "
+        "*It sounds like this week has been heavy.* Thank you for saying so. This note is "
         "shown to anyone who answers that way.\n*If it would help to talk to someone:*\n"
         + _where_to_turn([team_support])
     )
