@@ -4,15 +4,24 @@ with the team about the results, and what they are never for."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from experience import SUPERVISOR, World, button, experience, member, shown
+from slack_bolt import BoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
+from bot.handlers.talking import open_card
+from bot.handlers.wiring import provide
 from bot.render.home import SHARE_PERIOD
 from bot.render.talking import STEPS, TALKING
 from bot.sandboxed import wait_until
+from bot.services import Services
+from bot.settings import load_settings
 from storage.clock import ManualClock
+from storage.db import Database
 
 
 def a_shown_week(world: World) -> None:
@@ -112,3 +121,36 @@ def test_the_shared_summary_asks_what_to_keep_and_what_to_change(
         text = shown(summary.blocks)
         assert "what's one thing worth keeping, and one thing we could change?" in text
         assert "in the thread or at the team meeting" in text
+
+
+def test_a_card_that_cannot_open_is_logged_not_raised(
+    db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A trigger that expired while Slack was slow: the listener logs it, and nothing fails."""
+
+    class ExpiredTrigger:
+        def views_open(self, **_kwargs: Any) -> None:
+            response = SlackResponse(
+                client=None,
+                http_verb="POST",
+                api_url="views.open",
+                req_args={},
+                data={"ok": False, "error": "expired_trigger_id"},
+                headers={},
+                status_code=200,
+            )
+            raise SlackApiError("expired", response)
+
+    services = Services.create(load_settings({}, need_slack=False), db, clock)
+    context = BoltContext({"team_id": "T0001"})
+    provide(services)(context, lambda: None)
+    acks: list[object] = []
+    with caplog.at_level(logging.WARNING):
+        open_card(
+            lambda **kw: acks.append(kw),  # type: ignore[arg-type]
+            {"trigger_id": "1.2.abc"},
+            ExpiredTrigger(),  # type: ignore[arg-type]
+            context,
+        )
+    assert acks == [{}]
+    assert "expired_trigger_id" in caplog.text
