@@ -50,7 +50,7 @@ test-fast: $(DEV_STAMP)
 
 # Mutation testing of the code that keeps the promises ([tool.mutmut] in pyproject.toml lists
 # it and the tests that cover it); not part of `make test` or CI, and CPU-heavy, so niced and
-# one worker. MUTATE=storage.weeks (a module's dotted name) runs one module's mutants only.
+# one worker. MUTATE=practice.weeks (a module's dotted name) runs one module's mutants only.
 # Each run starts afresh.
 # Results: `$(BIN)/mutmut results`; the record is tests/MUTATION.md.
 MUTATE ?=

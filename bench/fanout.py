@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.report import Figure, Section, growth, ratio_at_most
 from bot.sandboxed import Person, SandboxedBot
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 DUE = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # Monday 09:30 in London (UTC in November)
 POSTS_PER_TEAM = 2  # the channel prompt and one supervisor's reflections

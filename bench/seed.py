@@ -17,10 +17,10 @@ from bot.content import default_library
 from bot.services import rotation_for
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.keys import KEY_BYTES, Keyring, SecretKey
+from practice.weeks import Week
 from storage.db import Database
-from storage.periods import close_due_periods, current_week, open_period
+from storage.team_weeks import close_due_team_weeks, current_week, open_team_week
 from storage.teams import TeamSpec, add_team, get_team
-from storage.weeks import Week
 
 ROTATION = rotation_for(default_library())
 WEEK_MINUTES = 7 * 24 * 60
@@ -99,7 +99,7 @@ def open_weeks(db: Database, teams: list[Roster], now: datetime, back: int = 0) 
             team = get_team(session, WORKSPACE, roster.channel)
             assert team is not None, "add_teams first"
             week = Week(current_week(team, now).index - back)
-            open_period(session, team, week, ROTATION, roster.members)
+            open_team_week(session, team, week, ROTATION, roster.members)
 
 
 def add_history(db: Database, teams: list[Roster], weeks: int, now: datetime) -> int:
@@ -128,5 +128,5 @@ def add_history(db: Database, teams: list[Roster], weeks: int, now: datetime) ->
                 assert isinstance(result, CheckinResult), result
                 written += 1
     with db.session() as session:
-        close_due_periods(session, now)
+        close_due_team_weeks(session, now)
     return written

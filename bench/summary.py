@@ -27,12 +27,12 @@ from bench.report import Figure, Section, growth, ratio_at_most
 from bench.seed import ROTATION
 from bench.slack_host import WORKSPACE
 from bench.stats import percentile
+from practice.weeks import week_containing
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base, Team
 from storage.pulse import Bands, BlockFigures, team_pulse
 from storage.teams import TeamSpec, add_team
-from storage.weeks import week_containing
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; history ends the week before
 WEEKS_SHOWN = 8  # what /teampulse shows by default
@@ -81,7 +81,7 @@ ORDER BY p.week_index DESC
 INDEX_NOTE = (
     "Index added because of this benchmark: `ix_team_weeks_open` (storage/models.py, migration "
     "0004), a partial index holding only the open team-weeks. Before it, the open-weeks check "
-    "in `close_due_periods`, which every /teampulse and every weekly sweep runs first, read "
+    "in `close_due_team_weeks`, which every /teampulse and every weekly sweep runs first, read "
     "every row of team_weeks (PostgreSQL: Seq Scan; SQLite: every team's weeks through "
     "ix_team_weeks_team_id): 5.4 ms of SQLite's 12 ms per call at 1,000,000 answers, and "
     "growing with the whole history. Partial, so that SQLite's planner picks it with or "

@@ -22,14 +22,14 @@ from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup import from_slack
+from practice.clock import Clock
 from practice.keys import KeyProblem
-from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import DeliveryKind, last_error, waiting_since
 from storage.models import Team
-from storage.periods import planned, team_week
 from storage.retention import forget_team, scrub
 from storage.sealed_weeks import abandon_weeks, unopenable_weeks
+from storage.team_weeks import current_team_week, planned
 from storage.teams import DAYS, TeamError, TeamSpec, add_team, list_teams
 
 log = logging.getLogger("securebase")
@@ -213,7 +213,7 @@ def _post_intro(settings: Settings, db: Database, workspace: str, team: IntroTea
 
 def _prompt_waiting(session: Session, team: Team, now: datetime) -> str | None:
     """Why this week's prompt has not gone out yet though it is due, if the ledger says."""
-    week = team_week(session, team, now)
+    week = current_team_week(session, team, now)
     found = waiting_since(session, team.id, week.index, DeliveryKind.PROMPT)
     if found is None:
         return None
@@ -313,7 +313,7 @@ def prompt(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             domain, index = planned(
                 session,
                 team_row,
-                team_week(session, team_row, services.clock.now()),
+                current_team_week(session, team_row, services.clock.now()),
                 services.rotation,
             )
         message = weekly_prompt(

@@ -21,9 +21,9 @@ from typing import TextIO
 
 from bot.content import DOMAIN_ORDER, Library
 from bot.services import Services
+from practice.weeks import Week
 from storage.models import Team
 from storage.pulse import BANDS, REASON_MAX, Bands, BlockFigures, Reading, Surface, read_pulse_for
-from storage.weeks import Week
 
 FORMATS = ("csv",)
 

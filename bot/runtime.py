@@ -24,11 +24,11 @@ from bot.server import Listener, create_web_app
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.socket_mode import SocketModeLink
+from practice.clock import Clock
 from scheduler.housekeeping import housekeeping as keep_house
 from scheduler.reminders import REMINDER_SWEEP, ReminderDelivery
 from scheduler.service import PromptScheduler
 from scheduler.weekly import WeeklyDelivery
-from storage.clock import Clock
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.sealed_weeks import rewrap_open_weeks

@@ -14,9 +14,9 @@ import httpx
 
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
+from practice.clock import Clock
 from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackSandbox
-from storage.clock import Clock
 from storage.teams import TeamSpec, add_team
 
 T = TypeVar("T")

@@ -9,10 +9,10 @@ from functools import cached_property
 from bot.content import DOMAIN_ORDER, Library, default_library
 from bot.membership import ChannelMembers
 from bot.settings import Settings
+from practice.clock import Clock, SystemClock
 from practice.context import Practice
-from storage.clock import Clock, SystemClock
+from practice.rotation import Rotation
 from storage.db import Database
-from storage.rotation import Rotation
 
 
 def rotation_for(library: Library) -> Rotation:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from practice.context import Practice
+from practice.redact import redact
 from practice.sealing import SealedValues
 from practice.teams import (
     Channels,
@@ -29,10 +30,9 @@ from practice.teams import (
 )
 from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
-from storage.models import Period, Team
+from storage.models import Team, TeamWeek
 from storage.outage import is_unreachable
-from storage.periods import find_period, on_roster, team_week, week_seal
-from storage.redact import redact
+from storage.team_weeks import current_team_week, find_team_week, on_roster, week_seal
 from storage.teams import get_team
 
 SCALE = range(1, 6)
@@ -91,11 +91,11 @@ class CheckinResult:
 
 
 def _refusal(
-    session: Session, team: Team, period: Period | None, user: str, now: datetime, week_index: int
+    session: Session, team: Team, period: TeamWeek | None, user: str, now: datetime, week_index: int
 ) -> Refusal | None:
     if period is None:
         return Refusal.NOT_OPEN
-    if period.closed or team_week(session, team, now).index != week_index:
+    if period.closed or current_team_week(session, team, now).index != week_index:
         return Refusal.WEEK_CLOSED
     if user in {s.user_id for s in team.supervisors}:
         return Refusal.SUPERVISOR
@@ -105,8 +105,8 @@ def _refusal(
 def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> OpenWeek | Refusal:
     """The week a form opened now is for, or why this person cannot check in."""
     with db.session() as session:
-        week = team_week(session, team, now)
-        period = find_period(session, team.id, week.index)
+        week = current_team_week(session, team, now)
+        period = find_team_week(session, team.id, week.index)
         refused = _refusal(session, team, period, user, now, week.index)
         if refused is not None or period is None:
             return refused or Refusal.NOT_OPEN
@@ -149,7 +149,7 @@ def check_in(
     started = time.monotonic()
     try:
         with db.quick_session(budget) as session:
-            period = find_period(session, team.id, week_index)
+            period = find_team_week(session, team.id, week_index)
             refused = _refusal(session, team, period, user, now, week_index)
             if refused is not None or period is None:
                 return refused or Refusal.NOT_OPEN

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.clock import Clock
+from practice.clock import Clock
+from practice.rotation import Rotation
 from storage.db import Database
-from storage.rotation import Rotation
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from practice.clock import Clock
 from storage import deliveries
-from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import DeliveryKey
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from practice.checkin import has_checked_in
 from practice.context import Practice
+from practice.profile import Profile, profile_weeks, secure_base_profile
 from practice.pulse import team_pulse_for
 from practice.teams import (
     Channels,
@@ -23,11 +24,10 @@ from practice.teams import (
     workspace_teams,
 )
 from storage.models import Team
-from storage.periods import planned, team_week
-from storage.profile import Profile, profile_weeks, secure_base_profile
 from storage.pulse import Reading, Surface
 from storage.reminders import wants_reminders
-from storage.skips import is_skipped, skipped_weeks
+from storage.team_weeks import current_team_week, planned
+from storage.weeks_off import is_week_off, weeks_off_between
 
 TREND_PERIODS = 8
 
@@ -69,14 +69,14 @@ class Home:
 def _note(session: Session, team: Team, week_index: int) -> Note | None:
     if team.paused:
         return Note.PAUSED
-    if is_skipped(session, team.id, week_index):
+    if is_week_off(session, team.id, week_index):
         return Note.WEEK_OFF
     return None
 
 
 def _belonging(practice: Practice, session: Session, team: Team, user: str) -> BelongingTeam:
     now = practice.clock.now()
-    week = team_week(session, team, now)
+    week = current_team_week(session, team, now)
     domain, prompt_index = planned(session, team, week, practice.rotation)
     return BelongingTeam(
         team=team_ref(team),
@@ -95,10 +95,12 @@ def _supervised(practice: Practice, team: TeamRef, viewer: str) -> SupervisedTea
     trend = readings[:TREND_PERIODS]
     with practice.db.session() as session:
         row = row_of(session, team)
-        week = team_week(session, row, practice.clock.now())
+        week = current_team_week(session, row, practice.clock.now())
         domain, _prompt = planned(session, row, week, practice.rotation)
         off = (
-            skipped_weeks(session, team.id, trend[-1].block.first_week, trend[0].block.last_week)
+            weeks_off_between(
+                session, team.id, trend[-1].block.first_week, trend[0].block.last_week
+            )
             if trend
             else set()
         )

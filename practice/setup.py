@@ -18,15 +18,14 @@ from sqlalchemy.orm import Session
 
 from practice.context import Practice
 from practice.teams import TeamRef, row_of, team_in, team_ref
-from scheduler.holidays import week_entries
+from practice.weeks import Week, week_containing
 from scheduler.weekly import fire_time
 from storage import deliveries
 from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Team
-from storage.periods import find_period, planned, team_week
-from storage.skips import hold_skipped_from, set_skipped, skipped_weeks
+from storage.team_weeks import current_team_week, find_team_week, planned
 from storage.teams import TeamSpec, add_team, get_team, set_supervisors
-from storage.weeks import Week, week_containing
+from storage.weeks_off import held_deliveries, hold_weeks_off_from, set_weeks_off, weeks_off_between
 
 WEEKS_OFF_OFFERED = 12
 WEEKS_OFF_SHOWN = 52
@@ -72,7 +71,7 @@ def access(practice: Practice, workspace: str, channel: str, user: str, people: 
 def weeks_off(practice: Practice, team: TeamRef, first: int, count: int) -> set[int]:
     """The team's weeks off among the `count` weeks from `first`."""
     with practice.db.session() as session:
-        return skipped_weeks(session, team.id, first, first + count)
+        return weeks_off_between(session, team.id, first, first + count)
 
 
 def this_week(practice: Practice, team: TeamRef) -> int:
@@ -140,7 +139,9 @@ def save_weeks_off(
             return Refused.NOT_SET_UP
         if not may_manage(team_ref(team), user, people):
             return Refused.NOT_TEAMS
-        set_skipped(session, team.id, offered, picked, week_entries(team), practice.clock.now())
+        set_weeks_off(
+            session, team.id, offered, picked, held_deliveries(team), practice.clock.now()
+        )
         return WeeksOffSaved(team_ref(team), picked)
 
 
@@ -157,13 +158,13 @@ def next_prompt(practice: Practice, team: TeamRef) -> Upcoming | None:
     now = practice.clock.now()
     with practice.db.session() as session:
         row = row_of(session, team)
-        first = team_week(session, row, now).index
-        off = skipped_weeks(session, team.id, first, first + PREVIEW_HORIZON)
+        first = current_team_week(session, row, now).index
+        off = weeks_off_between(session, team.id, first, first + PREVIEW_HORIZON)
         for index in range(first, first + PREVIEW_HORIZON):
             fire = fire_time(row, Week(index))
             if fire is None or fire <= now or index in off:
                 continue
-            if index == first and find_period(session, team.id, index) is not None:
+            if index == first and find_team_week(session, team.id, index) is not None:
                 continue  # this week's prompt is out: a later time this week does not repeat it
             domain, prompt_index = planned(session, row, Week(index), practice.rotation)
             return Upcoming(fire, domain, prompt_index)
@@ -203,8 +204,8 @@ class NoSupervisor(StrEnum):
 
 
 def _change_starts(session: Session, team: Team, now: datetime) -> ChangeStarts | None:
-    week = team_week(session, team, now)
-    if find_period(session, team.id, week.index) is not None:
+    week = current_team_week(session, team, now)
+    if find_team_week(session, team.id, week.index) is not None:
         return ChangeStarts.NEXT_WEEK
     prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
     held = deliveries.settled(session, prompt)  # a week off, or a prompt that failed for good
@@ -259,8 +260,12 @@ def save_settings(
             if moved:
                 starts = _change_starts(session, team, now)
         team.support_text = form.support_text
-        hold_skipped_from(
-            session, team.id, team_week(session, team, now).index, week_entries(team), now
+        hold_weeks_off_from(
+            session,
+            team.id,
+            current_team_week(session, team, now).index,
+            held_deliveries(team),
+            now,
         )
         session.flush()
         return SettingsSaved(team_ref(team), created, len(form.supervisors) - len(chosen), starts)

@@ -13,9 +13,9 @@ from practice.context import Practice
 from practice.delivery import Ledger, NothingToSend, Outcome
 from practice.pulse import team_pulse_for
 from practice.teams import supervised_team
+from practice.weeks import week_containing
 from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.pulse import Block, BlockFigures, Surface
-from storage.weeks import week_containing
 
 SHARE_WORKER = "share"  # shares are made by whoever clicks, not by a replica
 

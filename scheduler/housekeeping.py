@@ -11,8 +11,8 @@ from datetime import datetime
 from practice.sweep import each_team
 from storage.db import Database
 from storage.models import Team
-from storage.periods import close_due_periods
 from storage.retention import purge_team, purge_views, scrub
+from storage.team_weeks import close_due_team_weeks
 from storage.teams import list_teams
 
 
@@ -23,7 +23,7 @@ def housekeeping(db: Database, retention_weeks: int, now: datetime) -> int:
 
     def keep(team: Team) -> int:
         with db.session() as session:
-            close_due_periods(session, now, team.id)
+            close_due_team_weeks(session, now, team.id)
             return purge_team(session, team, retention_weeks, now)
 
     purged = each_team(teams, keep, "housekeeping")

@@ -4,8 +4,8 @@ A reminder goes out on the team's reminder day (two days after its prompt, Wedne
 earliest and Friday at the latest), between 10:00 and 16:00 in the member's own time zone, to
 every member of the week's roster who is still in the channel and has not turned reminders off
 ("if you've already checked in, thank you"). It goes to those who have checked in too, so
-Slack's own records of who got one say nothing about who checked in. Never in a paused or
-skipped week, and never twice in a week: each one is claimed in the delivery ledger under a key
+Slack's own records of who got one say nothing about who checked in. Never in a paused team or
+a week off, and never twice in a week: each one is claimed in the delivery ledger under a key
 that only the week's secret can make. No log line names a person.
 """
 
@@ -16,20 +16,26 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from practice.clock import Clock
 from practice.delivery import DeliveryError, Ledger, Outcome, Refusal
+from practice.rotation import Rotation
 from practice.sweep import each_team
 from scheduler.messenger import ReminderMessenger
 from scheduler.weekly import fire_time
 from storage import deliveries
-from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind
 from storage.models import Team
-from storage.periods import close_due_periods, find_period, on_roster, team_week, week_seal
 from storage.reminders import forget_past_reminders, opted_out_among, was_reminded
-from storage.rotation import Rotation
-from storage.skips import is_skipped
+from storage.team_weeks import (
+    close_due_team_weeks,
+    current_team_week,
+    find_team_week,
+    on_roster,
+    week_seal,
+)
 from storage.teams import list_teams
+from storage.weeks_off import is_week_off
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +88,24 @@ class ReminderDelivery:
         """Send every reminder that is due now; returns how many were sent."""
         now = self.clock.now()
         with self.db.session() as session:
-            close_due_periods(session, now)
+            close_due_team_weeks(session, now)
             teams = list(list_teams(session))
             for team in teams:
-                forget_past_reminders(session, team.id, team_week(session, team, now).index)
+                forget_past_reminders(session, team.id, current_team_week(session, team, now).index)
         running = (team for team in teams if not team.paused)
         return each_team(running, lambda team: self.remind_team(team, now), "reminders")
 
     def remind_team(self, team: Team, now: datetime) -> int:
         day = reminder_day(team)
         with self.db.session() as session:
-            week = team_week(session, team, now)
+            week = current_team_week(session, team, now)
         fire = fire_time(team, week)
         if day is None or not _could_be_due(team, day, now) or fire is None or fire > now:
             return 0
         with self.db.session() as session:
-            if is_skipped(session, team.id, week.index):
+            if is_week_off(session, team.id, week.index):
                 return 0
-            period = find_period(session, team.id, week.index)
+            period = find_team_week(session, team.id, week.index)
             seal = None if period is None else week_seal(session, period)
         if period is None or seal is None:
             return 0  # not opened (no prompt yet), or closed

@@ -14,19 +14,25 @@ from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
 
+from practice.clock import Clock
 from practice.delivery import DeliveryError, Ledger, Outcome, Send
+from practice.rotation import Rotation
 from practice.sweep import each_team
+from practice.weeks import Week
 from scheduler.messenger import Messenger
 from storage import deliveries
-from storage.clock import Clock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind
-from storage.models import Period, Team
-from storage.periods import close_due_periods, find_period, open_period, plan_of, team_week
-from storage.rotation import Rotation
-from storage.skips import is_skipped
+from storage.models import Team, TeamWeek
+from storage.team_weeks import (
+    close_due_team_weeks,
+    current_team_week,
+    find_team_week,
+    open_team_week,
+    plan_of,
+)
 from storage.teams import DAYS, list_teams
-from storage.weeks import Week
+from storage.weeks_off import is_week_off
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +84,9 @@ class WeeklyDelivery:
         now = self.clock.now()
         self.db.retry_scrub()
         with self.db.session() as session:
-            close_due_periods(session, now)
+            close_due_team_weeks(session, now)
             teams = [t for t in list_teams(session) if not t.paused]
-            weeks = {t.id: team_week(session, t, now) for t in teams}
+            weeks = {t.id: current_team_week(session, t, now) for t in teams}
 
         def due(team: Team) -> bool:
             # With the team's settings as they are now: a day, time or time zone changed to a
@@ -100,7 +106,7 @@ class WeeklyDelivery:
         now = self.clock.now()
         with self.db.session() as session:
             team = session.get(Team, team_id)
-            week = None if team is None else team_week(session, team, now)
+            week = None if team is None else current_team_week(session, team, now)
         if team is None or week is None or team.paused:
             return 0
         fire = fire_time(team, week)
@@ -115,10 +121,10 @@ class WeeklyDelivery:
             team = session.get(Team, team_id)
             if team is None:
                 return 0
-            week = team_week(session, team, now)
-            if is_skipped(session, team.id, week.index):
+            week = current_team_week(session, team, now)
+            if is_week_off(session, team.id, week.index):
                 return 0  # a week off: nothing is owed, and the week is never opened
-            period = find_period(session, team.id, week.index)
+            period = find_team_week(session, team.id, week.index)
             prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
             # Failed for good already (the channel's members unreadable for good): no week
             # opens, and the supervisors still get their reflections.
@@ -142,7 +148,7 @@ class WeeklyDelivery:
 
     def _open_week(
         self, team: Team, week: Week, supervisors: list[str], prompt: DeliveryKey
-    ) -> Period | None:
+    ) -> TeamWeek | None:
         """Open the week with its roster: the channel's members now, less the supervisors. A
         week is never opened without one: if Slack can't say who is in the channel, the prompt
         waits for the next sweep, or, when Slack says it never will (channel gone, bot removed,
@@ -162,4 +168,4 @@ class WeeklyDelivery:
             return None
         roster = [person for person in people if person not in supervisors]
         with self.db.session() as session:
-            return open_period(session, team, week, self.rotation, roster)
+            return open_team_week(session, team, week, self.rotation, roster)

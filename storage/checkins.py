@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Period, SealedAnswer
+from storage.models import SealedAnswer, TeamWeek
 
 
 def has_sealed(session: Session, period_id: int, respondent_key: str) -> bool:
@@ -25,8 +25,8 @@ def lock_open(session: Session, period_id: int) -> bool:
     """Hold the week open while a check-in is written (FOR SHARE: check-ins go side by side;
     the close waits for them). False when it has closed meanwhile."""
     still_open = session.scalar(
-        select(Period.id)
-        .where(Period.id == period_id, Period.closed.is_(False))
+        select(TeamWeek.id)
+        .where(TeamWeek.id == period_id, TeamWeek.closed.is_(False))
         .with_for_update(read=True)
     )
     return still_open is not None

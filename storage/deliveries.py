@@ -40,7 +40,7 @@ class DeliveryStatus(StrEnum):
     # Not made yet, and why (a transient Slack error code, never anything about a person): the
     # next sweep may claim it as if it were not there.
     WAITING = "waiting"
-    SKIPPED = "skipped"  # held back by a week off (storage.skips)
+    WEEK_OFF = "skipped"  # held back by a week off (storage.weeks_off); stored value kept
 
 
 SETTLED = (DeliveryStatus.SENT, DeliveryStatus.FAILED)

@@ -94,7 +94,7 @@ class Team(Base):
     # Where to find support (e.g. the employee assistance programme), shown privately to someone
     # who reports high stress; None: a kind generic line.
     support_text: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The week the rotation of domains counts from (storage.rotation); None until the team's
+    # The week the rotation of domains counts from (practice.rotation); None until the team's
     # first week opens, so every new team starts at availability.
     rotation_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -114,7 +114,7 @@ class Supervisor(Base):
     team: Mapped[Team] = relationship(back_populates="supervisors")
 
 
-class Period(Base):
+class TeamWeek(Base):
     """One team-week, opened when its prompt goes out (with its roster) and closed when it
     ends. `member_count` is the roster's size."""
 
@@ -274,7 +274,7 @@ class ReminderOptOut(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
-class SkippedWeek(Base):
+class WeekOff(Base):
     """A week a team takes off (a holiday): no prompt, no reflections, no reminder."""
 
     __tablename__ = "skipped_weeks"

@@ -36,10 +36,10 @@ from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.blocks import first_kept_week
-from storage.models import Answer, Comment, Period, PulseView, Team
-from storage.periods import close_due_periods, current_week
-from storage.weeks import Week
+from practice.blocks import first_kept_week
+from practice.weeks import Week
+from storage.models import Answer, Comment, PulseView, Team, TeamWeek
+from storage.team_weeks import close_due_team_weeks, current_week
 
 BANDS = ("low", "middle", "high")  # 1–2, 3, 4–5
 
@@ -71,7 +71,7 @@ class Block:
     weeks: int
     domains: tuple[str, ...]
     # The version of the check-in items its weeks were answered with: figures of different
-    # versions are never read as one line or one profile (storage.profile). A pooled block
+    # versions are never read as one line or one profile (practice.profile). A pooled block
     # the wording changed in takes its newest week's version (the new line starts there).
     items_version: int = 1
 
@@ -164,7 +164,7 @@ def team_pulse(
     """The closed blocks covering the last `weeks` complete weeks, newest first: whole blocks
     (the one the oldest of those weeks is in counts from its first week), none starting before
     `oldest_week`."""
-    close_due_periods(session, now, team.id)
+    close_due_team_weeks(session, now, team.id)
     pool = team.pool_weeks
     this_week = current_week(team, now).index
     # Only whole blocks that have fully ended; never the block the current week is in.
@@ -173,17 +173,23 @@ def team_pulse(
     if last_block < first_block:
         return []
     lo, hi = first_block * pool, (last_block + 1) * pool - 1
-    block_of = (Period.week_index // pool).label("block")
+    block_of = (TeamWeek.week_index // pool).label("block")
     in_range = (
-        (Period.team_id == team.id) & Period.closed.is_(True) & Period.week_index.between(lo, hi)
+        (TeamWeek.team_id == team.id)
+        & TeamWeek.closed.is_(True)
+        & TeamWeek.week_index.between(lo, hi)
     )
 
     periods = session.execute(
         select(
-            block_of, Period.domain, Period.member_count, Period.items_version, Period.week_index
+            block_of,
+            TeamWeek.domain,
+            TeamWeek.member_count,
+            TeamWeek.items_version,
+            TeamWeek.week_index,
         )
         .where(in_range)
-        .order_by(Period.week_index)
+        .order_by(TeamWeek.week_index)
     ).all()
     blocks: dict[int, list[tuple[str, int | None, int]]] = {}
     for period_row in periods:
@@ -200,7 +206,7 @@ def team_pulse(
             *_band_columns(Answer.availability, "availability", anonymity_min),
             *_band_columns(Answer.stress, "stress"),
         )
-        .join(Period, Answer.period_id == Period.id)
+        .join(TeamWeek, Answer.period_id == TeamWeek.id)
         .where(in_range)
         .group_by(block_of)
         .having(
@@ -209,10 +215,10 @@ def team_pulse(
         )
     ).all()
     domain_rows = session.execute(
-        select(block_of, Period.domain, *_band_columns(Answer.domain_item, "item"))
-        .join(Period, Answer.period_id == Period.id)
+        select(block_of, TeamWeek.domain, *_band_columns(Answer.domain_item, "item"))
+        .join(TeamWeek, Answer.period_id == TeamWeek.id)
         .where(in_range)
-        .group_by(block_of, Period.domain)
+        .group_by(block_of, TeamWeek.domain)
         .having(func.count(Answer.domain_item) >= anonymity_min)
     ).all()
     items: dict[int, dict[str, Bands]] = {}
@@ -256,18 +262,20 @@ def block_comments(session: Session, team: Team, block: Block, anonymity_min: in
         # could be differenced against the whole block.
         return []
     in_block = (
-        (Period.team_id == team.id)
-        & Period.closed.is_(True)
-        & Period.week_index.between(block.first_week, block.last_week)
+        (TeamWeek.team_id == team.id)
+        & TeamWeek.closed.is_(True)
+        & TeamWeek.week_index.between(block.first_week, block.last_week)
     )
     responses = session.scalar(
-        select(func.count(Answer.id)).join(Period, Answer.period_id == Period.id).where(in_block)
+        select(func.count(Answer.id))
+        .join(TeamWeek, Answer.period_id == TeamWeek.id)
+        .where(in_block)
     )
     if (responses or 0) < anonymity_min:
         return []
     bodies = list(
         session.scalars(
-            select(Comment.body).join(Period, Comment.period_id == Period.id).where(in_block)
+            select(Comment.body).join(TeamWeek, Comment.period_id == TeamWeek.id).where(in_block)
         )
     )
     random.SystemRandom().shuffle(bodies)
@@ -318,7 +326,7 @@ def read_pulse_for(
     handed back. A look that finds nothing to show is logged too.
 
     `detail` says more about the look in the log (e.g. "12 weeks"); `reason` is why an export
-    was made. Blocks past retention are never read (storage.blocks).
+    was made. Blocks past retention are never read (practice.blocks).
     """
     oldest = first_kept_week(current_week(team, now).index, team.pool_weeks, retention_weeks)
     readings = team_pulse(session, team, weeks, anonymity_min, now, oldest_week=oldest)

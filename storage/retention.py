@@ -2,7 +2,7 @@
 
 Answers are kept for SECUREBASE_RETENTION_WEEKS (default 104) and then purged by the hourly
 housekeeping job (scheduler.housekeeping), a whole reporting block at a time (see
-storage.blocks): a block goes, with its weeks' answers, comments, ledger entries and days off,
+practice.blocks): a block goes, with its weeks' answers, comments, ledger entries and days off,
 as soon as its first week is past the limit. The view log goes by the age of each look.
 `securebase team forget` erases one team's data at once.
 
@@ -27,10 +27,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.blocks import first_kept_week
+from practice.blocks import first_kept_week
 from storage.db import OPEN_WEEK_TABLES, Database
-from storage.models import Base, Delivery, Period, PulseView, SkippedWeek, Team
-from storage.periods import current_week
+from storage.models import Base, Delivery, PulseView, Team, TeamWeek, WeekOff
+from storage.team_weeks import current_week
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def _referring(table: Table) -> list[str]:
 
 def _erase_weeks(session: Session, where: ColumnElement[bool]) -> int:
     counts: Counter[str] = Counter()
-    _erase(session, Base.metadata.tables[Period.__tablename__], where, counts)
-    return counts[Period.__tablename__]
+    _erase(session, Base.metadata.tables[TeamWeek.__tablename__], where, counts)
+    return counts[TeamWeek.__tablename__]
 
 
 def purge_older_than(session: Session, weeks: int, now: datetime) -> int:
@@ -84,8 +84,8 @@ def purge_older_than(session: Session, weeks: int, now: datetime) -> int:
 def purge_team(session: Session, team: Team, weeks: int, now: datetime) -> int:
     """`purge_older_than` for one team's weeks, deliveries and days off (not the view log)."""
     kept = first_kept_week(current_week(team, now).index, team.pool_weeks, weeks)
-    removed = _erase_weeks(session, (Period.team_id == team.id) & (Period.week_index < kept))
-    for table in (Delivery, SkippedWeek):
+    removed = _erase_weeks(session, (TeamWeek.team_id == team.id) & (TeamWeek.week_index < kept))
+    for table in (Delivery, WeekOff):
         session.execute(delete(table).where(table.team_id == team.id, table.week_index < kept))
     return removed
 
@@ -115,7 +115,7 @@ def scrub(db: Database, *, everything: bool = False) -> bool:
         db.scrub_wal()
         return True
     team_data = _referring(Base.metadata.tables[Team.__tablename__])
-    rewrite = team_data if everything else [*OPEN_WEEK_TABLES, Period.__tablename__]
+    rewrite = team_data if everything else [*OPEN_WEEK_TABLES, TeamWeek.__tablename__]
     rest = [name for name in team_data if name not in rewrite]
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.scalar(select(func.pg_try_advisory_lock(SCRUB_LOCK))):

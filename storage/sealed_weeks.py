@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from practice.keys import KeyProblem
 from storage.db import SCRUB_WAL, keyring_of
-from storage.models import Period, RosterEntry, SealedAnswer, WeekKey
+from storage.models import RosterEntry, SealedAnswer, TeamWeek, WeekKey
 
 
 def rewrap_open_weeks(session: Session) -> int:
@@ -56,6 +56,6 @@ def abandon_weeks(session: Session, period_ids: list[int]) -> int:
         return 0
     for table in (SealedAnswer, RosterEntry, WeekKey):
         session.execute(delete(table).where(table.period_id.in_(period_ids)))
-    session.execute(update(Period).where(Period.id.in_(period_ids)).values(closed=True))
+    session.execute(update(TeamWeek).where(TeamWeek.id.in_(period_ids)).values(closed=True))
     session.info[SCRUB_WAL] = True
     return len(period_ids)

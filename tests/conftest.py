@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from bot.logs import ConfiguredHandler
+from practice.clock import ManualClock
 from practice.keys import Keyring
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.scratch import scratch_schema

@@ -24,11 +24,11 @@ from world import (
 )
 
 from bot.sandboxed import wait_until
+from practice.clock import ManualClock
+from practice.weeks import Week
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.models import PulseView
-from storage.periods import rotation_pick
-from storage.weeks import Week
+from storage.team_weeks import rotation_pick
 
 
 def shown(value: Any) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 from world import CHANNEL, SUPERVISOR, TEAM_NAME, TeamWorld, member, team_world, texts
 
 from bot.sandboxed import WORKSPACE, wait_until
+from practice.clock import ManualClock
 from sandbox.state import Message
-from storage.clock import ManualClock
 
 
 @dataclass(frozen=True)

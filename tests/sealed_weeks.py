@@ -9,25 +9,25 @@ from datetime import datetime
 from sqlalchemy import select
 
 from practice.checkin import CheckinAnswers, CheckinResult, Refusal, check_in
+from practice.rotation import Rotation
 from practice.sealing import SealedValues
 from storage.db import Database
-from storage.models import Period, RosterEntry, SealedAnswer, Team
-from storage.periods import current_week, find_period, open_period, week_seal
-from storage.rotation import Rotation
+from storage.models import RosterEntry, SealedAnswer, Team, TeamWeek
+from storage.team_weeks import current_week, find_team_week, open_team_week, week_seal
 
 
 def open_week(
     db: Database, team: Team, now: datetime, rotation: Rotation, roster: Iterable[str] = ()
-) -> Period:
+) -> TeamWeek:
     """The team's week at `now`, opened (if it is not yet) with `roster`."""
     with db.session() as session:
-        return open_period(session, team, current_week(team, now), rotation, list(roster))
+        return open_team_week(session, team, current_week(team, now), rotation, list(roster))
 
 
 def enrol(db: Database, team: Team, now: datetime, user: str) -> None:
     """Put `user` on the open week's roster (as if they had been in the channel at the prompt)."""
     with db.session() as session:
-        period = find_period(session, team.id, current_week(team, now).index)
+        period = find_team_week(session, team.id, current_week(team, now).index)
         assert period is not None, "open the week first"
         seal = week_seal(session, period)
         assert seal is not None, "the week has closed"
@@ -57,7 +57,7 @@ def unsealed(db: Database, team: Team, now: datetime) -> list[SealedValues]:
     """The open week's check-ins, opened with the operator's key (which the test holds): what
     the close will write. Empty when the week is not open."""
     with db.session() as session:
-        period = find_period(session, team.id, current_week(team, now).index)
+        period = find_team_week(session, team.id, current_week(team, now).index)
         seal = None if period is None else week_seal(session, period)
         if period is None or seal is None:
             return []

@@ -17,7 +17,7 @@ from bot.handlers import admin, app_home, chart, checkin, teampulse, uninstall
 from bot.handlers.wiring import provide, services_of
 from bot.services import Services
 from bot.settings import load_settings
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.db import Database
 from storage.models import PulseView
 from storage.teams import TeamSpec, add_team, get_team

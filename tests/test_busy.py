@@ -14,7 +14,7 @@ from experience import CHANNEL, SUPERVISOR, experience, member
 from bot import after_ack
 from bot.listener_pool import ListenerPool
 from bot.sandboxed import wait_until
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 BUSY = "Secure Base is very busy just now"
 

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli import parser as cli_parser
 from bot.content import default_library
+from practice.weeks import week_containing
 from sandbox.webapi import SlackSandbox
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.migrate import alembic_config, status, upgrade
 from storage.models import Delivery, Team
-from storage.weeks import week_containing
 
 REPO = Path(__file__).resolve().parents[1]
 ADD = [

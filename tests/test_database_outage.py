@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from bot.listener_errors import TRY_AGAIN
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, NOT_SAVED, STRESS
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot, saved_view_title, wait_until
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.outage import OutageLog

@@ -26,8 +26,8 @@ from bot.render.home import HOME_CHECKIN
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot, saved_view_title, wait_until
 from practice.checkin import Refusal, week_to_check_in
-from storage.clock import ManualClock
-from storage.models import Period
+from practice.clock import ManualClock
+from storage.models import TeamWeek
 from storage.teams import get_team
 
 TEAM = "C0E2EFLT001"
@@ -126,7 +126,7 @@ def test_a_channel_error_opens_no_week_and_the_bot_carries_on(
     assert prompt_posts(bot) == 0
     assert [c for c in bot.sandbox.calls("chat.postMessage") if c.params["channel"] == TEAM] == []
     with bot.runtime.services.db.session() as session:
-        assert list(session.scalars(select(Period))) == []
+        assert list(session.scalars(select(TeamWeek))) == []
     services = bot.runtime.services
     with services.db.session() as session:
         team = get_team(session, WORKSPACE, TEAM)

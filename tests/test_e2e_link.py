@@ -14,8 +14,8 @@ from sealed_weeks import unsealed
 
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.sandboxed import SAVED_TITLE, WORKSPACE, Person, SandboxedBot, saved_view_title, wait_until
+from practice.clock import ManualClock
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.teams import get_team
 
 pytestmark = pytest.mark.slow

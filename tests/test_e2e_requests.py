@@ -31,8 +31,8 @@ from bot.sandboxed import (
     saved_view_title,
     wait_until,
 )
+from practice.clock import ManualClock
 from sandbox import SlackDriver, sign_request
-from storage.clock import ManualClock
 from storage.models import Answer, Base, Comment
 from storage.teams import get_team
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.sandboxed import BOT_TOKEN, BOT_USER, SandboxedBot, assert_clean
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 
 def malformed_call(bot: SandboxedBot) -> None:

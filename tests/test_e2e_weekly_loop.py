@@ -32,11 +32,11 @@ from bot.sandboxed import (
     saved_view_title,
     wait_until,
 )
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.models import PulseView
 from storage.teams import get_team
-from storage.weeks import week_containing
 
 pytestmark = pytest.mark.slow
 

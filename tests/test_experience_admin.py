@@ -24,13 +24,13 @@ from sqlalchemy import select
 
 from bot.render import admin as render
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
+from practice.clock import ManualClock
+from practice.weeks import Week, week_containing
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.deliveries import DeliveryStatus
 from storage.models import Delivery
-from storage.periods import rotation_pick
+from storage.team_weeks import rotation_pick
 from storage.teams import get_team
-from storage.weeks import Week, week_containing
 
 NEW_CHANNEL = "C0EXPNEW01"
 
@@ -250,7 +250,7 @@ def test_weeks_off_hold_back_prompt_reflections_and_reminders(
         told(world, SUPERVISOR, "No weeks off planned")
         with world.bot.runtime.services.db.session() as session:
             held = session.scalars(
-                select(Delivery.week_index).where(Delivery.status == DeliveryStatus.SKIPPED)
+                select(Delivery.week_index).where(Delivery.status == DeliveryStatus.WEEK_OFF)
             ).all()
         assert held == [this_week + 1, this_week + 1]  # the past week off stays as it was
 

@@ -18,8 +18,8 @@ from bot.handlers.chart import chart_file
 from bot.render.bands import band_phrases
 from bot.render.home import SHARE_PERIOD
 from bot.sandboxed import wait_until
+from practice.clock import ManualClock
 from practice.teams import team_ref
-from storage.clock import ManualClock
 from storage.teams import set_supervisors
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,10 @@ from bot import commands
 from bot.cli import main, parser
 from bot.export import COLUMNS
 from bot.settings import load_settings
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 from storage.db import Database
 from storage.models import PulseView
-from storage.weeks import week_containing
 
 
 @pytest.fixture

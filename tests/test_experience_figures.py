@@ -21,8 +21,8 @@ from bot.render.home import SHARE_PERIOD, SupervisorCard, supervisor_blocks
 from bot.render.pulse import PARTICIPATION_NOTE, pulse_blocks
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
-from storage.clock import ManualClock
-from storage.profile import secure_base_profile
+from practice.clock import ManualClock
+from practice.profile import secure_base_profile
 from storage.pulse import Bands, Block, BlockFigures, Suppressed
 
 BAR = re.compile(r"[█░▏▎▍▌▋▊▉▁▂▃▄▅▆▇]+")

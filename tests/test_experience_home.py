@@ -27,9 +27,9 @@ from bot.render.bands import band_phrases
 from bot.render.home import NOT_ENOUGH
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 from storage.teams import TeamSpec, add_team
-from storage.weeks import week_containing
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ from bot.render import admin as render
 from bot.render.common import promise
 from bot.render.intro import POST_INTRO
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
+from practice.clock import ManualClock
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.teams import get_team
 
 pytestmark = pytest.mark.slow

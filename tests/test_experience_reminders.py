@@ -15,12 +15,12 @@ from sqlalchemy import inspect, select, text
 from bot.render.prompt import OPEN_CHECKIN
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from bot.sandboxed import WORKSPACE, wait_until
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 from scheduler.reminders import reminder_day
-from storage.clock import ManualClock
 from storage.deliveries import DeliveryKind
-from storage.models import Delivery, Period, RosterEntry, SealedAnswer, Team
-from storage.periods import week_seal
-from storage.weeks import week_containing
+from storage.models import Delivery, RosterEntry, SealedAnswer, Team, TeamWeek
+from storage.team_weeks import week_seal
 
 NOTE = "A midweek note"
 TOKYO, NEW_YORK = 7, 3  # members living elsewhere
@@ -111,7 +111,7 @@ def test_the_ledger_names_nobody_and_is_gone_once_the_week_closes(
                     select(Delivery.recipient).where(Delivery.kind == DeliveryKind.REMINDER)
                 )
             )
-            period = session.scalars(select(Period).where(Period.closed.is_(False))).one()
+            period = session.scalars(select(TeamWeek).where(TeamWeek.closed.is_(False))).one()
             seal = week_seal(session, period)
             sealed_keys = set(session.scalars(select(SealedAnswer.respondent_key)))
             roster_keys = set(session.scalars(select(RosterEntry.member_key)))

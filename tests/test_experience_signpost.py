@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.render.signpost import DEFAULT_SUPPORT
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
 

@@ -20,7 +20,7 @@ from bot.render.talking import STEPS, TALKING
 from bot.sandboxed import wait_until
 from bot.services import Services
 from bot.settings import load_settings
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.db import Database
 
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.sandboxed import SIGNING_SECRET, Person, SandboxedBot, wait_until
+from practice.clock import ManualClock
 from sandbox.driver import sign_request
-from storage.clock import ManualClock
 from storage.models import Base, PulseView
 
 CHANNEL, SUPERVISOR = "C0FUZZ0001", "U0FZSUPER1"

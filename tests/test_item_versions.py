@@ -24,16 +24,16 @@ from bot.handlers.checkin import parse_submission
 from bot.render import checkin as form
 from bot.services import rotation_for
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
+from practice.clock import ManualClock
+from practice.profile import secure_base_profile
+from practice.rotation import Rotation, legacy_start
 from practice.sealing import SealedValues, WeekSeal, new_week_secret
-from storage.clock import ManualClock
+from practice.weeks import Week
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
-from storage.models import Answer, Period, Team
-from storage.profile import secure_base_profile
+from storage.models import Answer, Team, TeamWeek
 from storage.pulse import Bands, BlockFigures, Reading, Suppressed, team_pulse
-from storage.rotation import Rotation, legacy_start
 from storage.teams import TeamSpec, add_team
-from storage.weeks import Week
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
 V1 = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=1)
@@ -146,7 +146,7 @@ def test_each_week_records_its_items_version_and_the_pulse_returns_it(
     fill(db, team, THIS_WEEK - 2, rows, V1)
     fill(db, team, THIS_WEEK - 1, rows, V2)
     with db.session() as s:
-        versions = s.execute(select(Period.week_index, Period.items_version)).all()
+        versions = s.execute(select(TeamWeek.week_index, TeamWeek.items_version)).all()
     assert sorted(versions) == [(148, 1), (149, 1), (150, 2)]
     readings = pulse(db, team, 3, clock.now())
     assert [r.block.items_version for r in readings] == [2, 1, 1]

@@ -25,8 +25,8 @@ from bot.log_privacy import WITHHELD
 from bot.logs import JSON_FIELDS, configure
 from bot.sandboxed import BOT_TOKEN, SIGNING_SECRET, SandboxedBot, wait_until
 from bot.settings import LogOptions
+from practice.clock import ManualClock
 from sandbox.webapi import SlackSandbox
-from storage.clock import ManualClock
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import BOT_TOKEN, SIGNING_SECRET, wait_until
+from practice.clock import ManualClock
 from sandbox.webapi import SlackSandbox
-from storage.clock import ManualClock
 
 REPO = Path(__file__).resolve().parents[1]
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]

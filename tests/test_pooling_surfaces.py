@@ -15,8 +15,8 @@ from bot.export import export_team
 from bot.handlers.share import NOT_SHOWN
 from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import SIGNING_SECRET, WORKSPACE, wait_until
-from storage.clock import ManualClock
-from storage.weeks import week_containing
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 
 pytestmark = pytest.mark.slow
 

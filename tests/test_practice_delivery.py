@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from practice.clock import ManualClock
 from practice.delivery import DeliveryError, Ledger, NothingToSend, Outcome, Refusal
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import LEASE, DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.models import Delivery

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from bot.content import default_library
 from bot.services import rotation_for
 from practice import setup
+from practice.clock import ManualClock
 from practice.context import Practice
 from practice.teams import team_in
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Delivery
 from storage.teams import TeamSpec, add_team

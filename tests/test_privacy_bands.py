@@ -25,10 +25,10 @@ from bot.render.bands import band_phrases, item_reading, whole_band
 from bot.render.home import SHARE_PERIOD
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.profile import DomainHistory, Profile, Showing, secure_base_profile
 from storage.db import Database
 from storage.models import Team
-from storage.profile import DomainHistory, Profile, Showing, secure_base_profile
 from storage.pulse import Bands, Block, BlockFigures
 from storage.retention import forget_team
 

@@ -13,7 +13,7 @@ from privacy_world import WORKSPACE, Shown, World, member, world
 from sealed_weeks import unsealed
 
 from bot.render.common import STORED_WITHOUT_NAME, supervisor_sees
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.teams import get_team
 
 PRIVACY_URL = "https://intranet.example.gov.uk/secure-base/privacy"

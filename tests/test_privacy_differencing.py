@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from privacy_world import World, member, world
 
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 pytestmark = pytest.mark.slow
 

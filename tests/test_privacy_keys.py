@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.settings import SettingsError, load_settings
+from practice.clock import ManualClock
 from practice.keys import KeyProblem, SecretKey
-from storage.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"]

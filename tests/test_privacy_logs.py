@@ -18,9 +18,9 @@ from privacy_world import World, member, world
 from sqlalchemy import select
 
 from bot.log_privacy import WITHHELD, install, withhold
-from storage.clock import ManualClock
-from storage.models import Period, RosterEntry, SealedAnswer, WeekKey
-from storage.periods import week_seal
+from practice.clock import ManualClock
+from storage.models import RosterEntry, SealedAnswer, TeamWeek, WeekKey
+from storage.team_weeks import week_seal
 
 DEBUG_LOGGERS = ("", "slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "securebase", "bot")
 
@@ -54,7 +54,7 @@ def _secrets(w: World) -> set[str]:
     db = w.bot.runtime.services.db
     found = _forms(db.keyring.current.raw)
     with db.session() as session:
-        for period in session.scalars(select(Period).where(Period.closed.is_(False))):
+        for period in session.scalars(select(TeamWeek).where(TeamWeek.closed.is_(False))):
             seal = week_seal(session, period)
             if seal is not None:
                 found |= _forms(seal.secret)

@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from bot.cli import main, parser
 from bot.sandboxed import wait_until
+from practice.clock import ManualClock
+from practice.weeks import EPOCH_MONDAY, week_containing
 from sandbox.modal_answers import build_state_values
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
 from storage.retention import forget_team
-from storage.weeks import EPOCH_MONDAY, week_containing
 
 
 @pytest.mark.slow

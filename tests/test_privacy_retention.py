@@ -27,16 +27,16 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from bot.export import export_team
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.rotation import Rotation
+from practice.weeks import Week
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, claim
 from storage.models import PulseView, Team
-from storage.periods import close_due_periods, current_week
 from storage.pulse import Surface, read_pulse_for
 from storage.retention import purge_older_than
-from storage.rotation import Rotation
+from storage.team_weeks import close_due_team_weeks, current_week
 from storage.teams import TeamSpec, add_team, list_teams
-from storage.weeks import Week
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def fill(db: Database, team: Team, weeks: range, note: str) -> None:
                     what=f"{note} look {week}",
                 )
             )
-            close_due_periods(session, during(week + 1), team.id)
+            close_due_team_weeks(session, during(week + 1), team.id)
 
 
 def count(db: Database, sql: str) -> int:

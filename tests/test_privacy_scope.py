@@ -13,9 +13,9 @@ from sqlalchemy import text
 from bot.handlers.teampulse import NOT_SUPERVISOR
 from bot.sandboxed import BOT_USER, SIGNING_SECRET, Person, wait_until
 from practice.checkin import CheckinAnswers
+from practice.clock import ManualClock
 from sandbox.driver import SlackDriver
-from storage.clock import ManualClock
-from storage.periods import close_due_periods
+from storage.team_weeks import close_due_team_weeks
 from storage.teams import TeamSpec, add_team
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_the_same_channel_id_in_another_workspace_is_another_team(
             w.check_in(member(n), 1, 1)
         w.next_week()
         with services.db.session() as session:
-            close_due_periods(session, clock.now())
+            close_due_team_weeks(session, clock.now())
 
         shown = w.pulse()
         assert TEAM_NAME in shown.text and "not enough answers" in shown.everything

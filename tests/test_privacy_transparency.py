@@ -30,9 +30,9 @@ from bot.render.reminder import REMINDERS_OFF
 from bot.render.view_log import NEWER, OLDER
 from bot.sandboxed import BOT_TOKEN, Person, wait_until
 from bot.settings import load_settings
+from practice.clock import ManualClock
 from practice.teams import team_ref
 from sandbox.state import Message
-from storage.clock import ManualClock
 from storage.models import PulseView, Team
 from storage.pulse import Surface, read_pulse_for
 from storage.teams import get_team

@@ -33,8 +33,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.sandboxed import wait_until
+from practice.clock import ManualClock
 from practice.sealing import SEALED_BYTES, WeekSeal
-from storage.clock import ManualClock
 
 Dump = dict[str, list[dict[str, Any]]]
 

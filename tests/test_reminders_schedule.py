@@ -10,8 +10,8 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from experience import World, experience, member
 
+from practice.clock import ManualClock
 from scheduler.reminders import REMINDER_SWEEP
-from storage.clock import ManualClock
 
 NOTE = "A midweek note"
 LONDON, NEW_YORK = 0, 1  # UTC+0 and UTC-5 all through these five weeks (no clock change)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.sandboxed import WORKSPACE, Person, SandboxedBot
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 pytestmark = pytest.mark.slow
 

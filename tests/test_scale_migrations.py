@@ -19,10 +19,10 @@ from bot.settings import load_settings
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.keys import KeyProblem, Keyring
 from practice.sealing import SealedValues, WeekSeal
+from practice.weeks import Week
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import Team
-from storage.weeks import Week
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
 STEPS = [s for s in SCRIPTS.walk_revisions() if s.down_revision is not None]

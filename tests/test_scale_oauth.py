@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from bot.sandboxed import SAVED_TITLE, saved_view_title, wait_until
 from bot.settings import MANIFEST_SCOPES, SettingsError, load_settings
+from practice.clock import ManualClock
 from sandbox.driver import SlackDriver, sign_request
 from sandbox.webapi import SlackSandbox
-from storage.clock import ManualClock
 from storage.deliveries import last_error
-from storage.models import Answer, Period, PulseView, SealedAnswer, Team
+from storage.models import Answer, PulseView, SealedAnswer, Team, TeamWeek
 from storage.teams import TeamSpec, add_team
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret"
@@ -239,7 +239,7 @@ def test_a_team_in_a_workspace_without_an_install_posts_nothing_and_opens_no_wee
     assert slack.runtime.delivery.run_due() == 0
     with slack.runtime.services.db.session() as session:
         team = session.scalars(select(Team).where(Team.workspace_id == B.team_id)).one()
-        assert session.scalars(select(Period).where(Period.team_id == team.id)).all() == []
+        assert session.scalars(select(TeamWeek).where(TeamWeek.team_id == team.id)).all() == []
         assert last_error(session, team.id) == "not_installed"
     assert all(c.team_id == A.team_id for c in slack.sandbox.calls() if c.team_id)
 

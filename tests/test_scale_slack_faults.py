@@ -18,10 +18,10 @@ from sqlalchemy import select
 import bot.app
 from bot.cli import main
 from bot.sandboxed import Person, SandboxedBot, wait_until
+from practice.clock import ManualClock
 from sandbox.webapi import SlackSandbox
-from storage.clock import ManualClock
 from storage.deliveries import DeliveryStatus
-from storage.models import Delivery, Period
+from storage.models import Delivery, TeamWeek
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def test_a_timed_out_call_is_retried(
         slack.sandbox.faults.slow("conversations.members", seconds=3, times=1)
         assert slack.runtime.delivery.run_due() == 2
         with slack.runtime.services.db.session() as session:
-            counted = session.scalars(select(Period.member_count)).one()
+            counted = session.scalars(select(TeamWeek.member_count)).one()
         # Asked again after the timeout: the roster is the members (never the supervisor).
         assert counted == len(MEMBERS)
         # The timed-out call is recorded too once the sandbox has finished sitting on it.

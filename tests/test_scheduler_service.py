@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.content import default_library
 from bot.services import rotation_for
+from practice.clock import ManualClock
 from scheduler import service
 from scheduler.service import PromptScheduler
 from scheduler.weekly import WeeklyDelivery
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.models import Team
 from storage.retention import forget_team

@@ -18,17 +18,17 @@ from sqlalchemy import func, select
 
 from bot.content import default_library
 from bot.services import rotation_for
+from practice.clock import ManualClock
 from practice.delivery import DeliveryError, Refusal
+from practice.weeks import Week, week_of_date
 from scheduler.messenger import Messenger
 from scheduler.weekly import WeeklyDelivery, fire_time
 from storage import deliveries
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import DeliveryKind, DeliveryStatus
-from storage.models import Delivery, Period, RosterEntry, Team, WeekKey
-from storage.periods import on_roster, week_seal
+from storage.models import Delivery, RosterEntry, Team, TeamWeek, WeekKey
+from storage.team_weeks import on_roster, week_seal
 from storage.teams import TeamSpec, add_team
-from storage.weeks import Week, week_of_date
 
 LIBRARY = default_library()
 ROTATION = rotation_for(LIBRARY)
@@ -129,10 +129,10 @@ def ledger(db: Database, team_id: int) -> list[Delivery]:
         )
 
 
-def period_of(db: Database, team_id: int, week: Week) -> Period | None:
+def period_of(db: Database, team_id: int, week: Week) -> TeamWeek | None:
     with db.session() as session:
         return session.scalars(
-            select(Period).where(Period.team_id == team_id, Period.week_index == week.index)
+            select(TeamWeek).where(TeamWeek.team_id == team_id, TeamWeek.week_index == week.index)
         ).one_or_none()
 
 

@@ -14,8 +14,8 @@ from experience import CHANNEL, SUPERVISOR, World, experience, member, shown
 from bot.handlers.share import NOT_SHOWN
 from bot.render.home import SHARE_PERIOD, share_value
 from bot.sandboxed import SIGNING_SECRET, WORKSPACE
-from storage.clock import ManualClock
-from storage.weeks import week_containing
+from practice.clock import ManualClock
+from practice.weeks import week_containing
 
 pytestmark = pytest.mark.slow
 

@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 
 from bot.runtime import Runtime, open_database
 from bot.settings import load_settings
+from practice.blocks import first_kept_week
 from practice.checkin import (
     CheckinAnswers,
     CheckinResult,
@@ -47,29 +48,28 @@ from practice.checkin import (
     check_in,
     week_to_check_in,
 )
+from practice.clock import ManualClock
+from practice.weeks import Week, week_containing
 from sandbox.webapi import SlackSandbox
 from scheduler.messenger import Messenger, ReminderMessenger
 from scheduler.weekly import weekly_trigger
-from storage.blocks import first_kept_week
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import DeliveryKind, DeliveryStatus
 from storage.models import (
     Answer,
     Comment,
     Delivery,
-    Period,
     PulseView,
     RosterEntry,
     SealedAnswer,
-    SkippedWeek,
     Team,
+    TeamWeek,
     WeekKey,
+    WeekOff,
 )
 from storage.pulse import Reading, Surface, read_pulse_for
-from storage.skips import set_skipped
 from storage.teams import TeamSpec, add_team
-from storage.weeks import Week, week_containing
+from storage.weeks_off import set_weeks_off
 
 pytestmark = pytest.mark.slow
 
@@ -495,7 +495,7 @@ class Year:
 
     def take_weeks_off(self, model: TeamModel) -> None:
         """Weeks off chosen among the next weeks (never the week already under way)."""
-        from scheduler.holidays import week_entries
+        from storage.weeks_off import held_deliveries
 
         now = self.clock.now()
         this_week = week_containing(now, model.tz).index
@@ -504,7 +504,7 @@ class Year:
         with self.db.session() as session:
             team = session.get(Team, model.team_id)
             assert team is not None
-            set_skipped(session, team.id, offered, chosen, week_entries(team), now)
+            set_weeks_off(session, team.id, offered, chosen, held_deliveries(team), now)
         model.skipped = (model.skipped - set(offered)) | chosen
         model.note(now, f"weeks off among {offered}: {sorted(chosen)}")
 
@@ -580,7 +580,7 @@ class Year:
 
     def week_over(self, model: TeamModel, week_index: int, now: datetime) -> bool:
         """The team's week has moved past `week_index`: by its clock in its zone now, or
-        because a later week has opened (storage.periods.team_week)."""
+        because a later week has opened (storage.team_weeks.current_team_week)."""
         newest = self.newest.get(model.team_id, week_index)
         return week_containing(now, model.tz).index > week_index or newest > week_index
 
@@ -594,7 +594,7 @@ class Year:
         if week_index is None:  # refused as the form opened: about the team's week now
             with self.db.session() as session:
                 newest = session.scalar(
-                    select(func.max(Period.week_index)).where(Period.team_id == model.team_id)
+                    select(func.max(TeamWeek.week_index)).where(TeamWeek.team_id == model.team_id)
                 )
             week_index = max(week_containing(now, model.tz).index, newest or -1)
         period = self.periods.get((model.team_id, week_index))
@@ -616,9 +616,9 @@ class Year:
         """Weeks opened by the job just run: their roster is who was in the channel then."""
         with self.db.session() as session:
             rows = session.execute(
-                select(Period.id, Period.team_id, Period.week_index, Period.member_count).where(
-                    Period.id > self.last_period_id
-                )
+                select(
+                    TeamWeek.id, TeamWeek.team_id, TeamWeek.week_index, TeamWeek.member_count
+                ).where(TeamWeek.id > self.last_period_id)
             ).all()
         for row in rows:
             key = (row.team_id, row.week_index)
@@ -674,7 +674,7 @@ class Year:
                     self.sent.setdefault((row.team_id, row.kind), set()).add(row.slack_ts)
                     self.sent_weeks[(row.team_id, row.week_index, row.kind)] += 1
             periods = session.execute(
-                select(Period.id, Period.team_id, Period.week_index, Period.closed)
+                select(TeamWeek.id, TeamWeek.team_id, TeamWeek.week_index, TeamWeek.closed)
             ).all()
             answers: dict[int, Counter[tuple[int, int, int | None]]] = {}
             for a in session.execute(
@@ -807,11 +807,11 @@ class Year:
         weeks_kept = RETENTION_WEEKS + 4 + 1
         people = sum(len(m.people) + len(m.supervisors) for m in self.teams.values())
         bounds = {
-            Period: len(self.teams) * weeks_kept,
+            TeamWeek: len(self.teams) * weeks_kept,
             Answer: people * weeks_kept,
             Comment: people * weeks_kept,
             Delivery: (people + 2 * len(self.teams)) * weeks_kept,
-            SkippedWeek: len(self.teams) * (weeks_kept + 4),
+            WeekOff: len(self.teams) * (weeks_kept + 4),
             PulseView: len(self.teams) * (RETENTION_WEEKS + 2),
             WeekKey: 2 * len(self.teams),
             RosterEntry: 2 * people,
@@ -826,7 +826,7 @@ class Year:
                     week_containing(now, model.tz).index, model.pool, RETENTION_WEEKS
                 )
                 oldest = session.scalar(
-                    select(func.min(Period.week_index)).where(Period.team_id == model.team_id)
+                    select(func.min(TeamWeek.week_index)).where(TeamWeek.team_id == model.team_id)
                 )
                 assert oldest is None or oldest >= kept, f"{model.channel}: week {oldest} kept"
 

@@ -22,13 +22,13 @@ from practice.checkin import (
     has_checked_in,
     week_to_check_in,
 )
+from practice.clock import ManualClock
 from practice.keys import NONCE_BYTES as WRAP_NONCE_BYTES
+from practice.rotation import Rotation
 from practice.sealing import SEALED_BYTES, SECRET_BYTES, SealedValues, WeekSeal
-from storage.clock import ManualClock
 from storage.db import Database
-from storage.models import Period, RosterEntry, SealedAnswer, Team, WeekKey
-from storage.periods import close_due_periods, current_week, find_period, week_seal
-from storage.rotation import Rotation
+from storage.models import RosterEntry, SealedAnswer, Team, TeamWeek, WeekKey
+from storage.team_weeks import close_due_team_weeks, current_week, find_team_week, week_seal
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
@@ -75,7 +75,7 @@ def count(db: Database, table: str) -> int:
 def unsealed(db: Database, team: Team, now: datetime) -> dict[str, SealedValues]:
     """Respondent key → values: what only the operator's key can open while the week runs."""
     with db.session() as s:
-        period = find_period(s, team.id, current_week(team, now).index)
+        period = find_team_week(s, team.id, current_week(team, now).index)
         assert period is not None
         seal = week_seal(s, period)
         assert seal is not None
@@ -85,7 +85,7 @@ def unsealed(db: Database, team: Team, now: datetime) -> dict[str, SealedValues]
 
 def close(db: Database, now: datetime) -> int:
     with db.session() as s:
-        return close_due_periods(s, now + timedelta(days=7))
+        return close_due_team_weeks(s, now + timedelta(days=7))
 
 
 def test_a_checkin_before_the_week_is_opened_is_refused(db: Database, clock: ManualClock) -> None:
@@ -108,7 +108,7 @@ def test_checkin_is_stored_sealed_in_the_opened_week(db: Database, clock: Manual
     result = submit(db, team, "UMEMBER01", CheckinAnswers(4, 2, 3), clock.now())
     assert result == CheckinResult(replaced=False, week_index=week.index, domain=expected.domain)
     with db.session() as s:
-        period = s.scalars(select(Period)).one()
+        period = s.scalars(select(TeamWeek)).one()
         assert (period.week_index, period.domain, period.prompt_index) == (
             week.index,
             expected.domain,
@@ -251,7 +251,7 @@ def test_next_week_is_a_new_period(db: Database, clock: ManualClock) -> None:
     assert second.week_index == first.week_index + 1
     assert second.domain != first.domain
     with db.session() as s:
-        periods = s.scalars(select(Period).order_by(Period.week_index)).all()
+        periods = s.scalars(select(TeamWeek).order_by(TeamWeek.week_index)).all()
         assert [p.week_index for p in periods] == [first.week_index, second.week_index]
         seals = [week_seal(s, p) for p in periods]
         assert seals[0] is not None and seals[1] is not None
@@ -285,7 +285,7 @@ def test_a_week_opened_before_rosters_admits_any_member_but_supervisors(
     """Weeks open when migration 0007 ran have no roster (`roster_known` False)."""
     team = opened(db, clock, roster=())
     with db.session() as s:
-        period = s.scalars(select(Period)).one()
+        period = s.scalars(select(TeamWeek)).one()
         period.roster_known = False
     assert isinstance(
         submit(db, team, "UANYONE01", CheckinAnswers(3, 3), clock.now()), CheckinResult
@@ -395,7 +395,7 @@ def test_replicas_racing_to_open_a_week_get_the_same_one(db: Database, clock: Ma
     assert errors == []
     assert len(ids) == 4 and len(set(ids)) == 1
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Period)) == 1
+        assert s.scalar(select(func.count()).select_from(TeamWeek)) == 1
         assert s.scalar(select(func.count()).select_from(WeekKey)) == 1
         assert s.scalar(select(func.count()).select_from(RosterEntry)) == len(MEMBERS)
 

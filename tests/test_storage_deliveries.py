@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from practice.clock import ManualClock
 from storage import deliveries
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import (
     LEASE,

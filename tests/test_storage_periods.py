@@ -14,11 +14,11 @@ from sqlalchemy import inspect, select, text
 
 import practice.checkin
 from practice.checkin import CheckinAnswers, CheckinResult, Refusal, check_in
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.rotation import Rotation
 from storage.db import Database
-from storage.models import Period, Team
-from storage.periods import close_due_periods, close_period, current_week, week_seal
-from storage.rotation import Rotation
+from storage.models import Team, TeamWeek
+from storage.team_weeks import close_due_team_weeks, close_team_week, current_week, week_seal
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
@@ -58,7 +58,7 @@ def sql(db: Database, query: str) -> list[Any]:
 
 def close(db: Database, now: datetime) -> int:
     with db.session() as s:
-        return close_due_periods(s, now)
+        return close_due_team_weeks(s, now)
 
 
 def fill_week(db: Database, team: Team, now: datetime, n: int = 7) -> list[tuple[int, int, int]]:
@@ -85,7 +85,7 @@ def test_close_unseals_into_keyless_rows_and_destroys_every_key(
     assert close(db, WEEK_END + timedelta(seconds=1)) == 1
 
     with db.session() as s:
-        period = s.scalars(select(Period)).one()
+        period = s.scalars(select(TeamWeek)).one()
         assert period.closed is True
         assert week_seal(s, period) is None  # nothing left to unwrap
     for table in OPEN_WEEK_TABLES:  # every sealed row, roster key and the wrapped secret
@@ -191,7 +191,7 @@ def test_replicas_closing_at_once_neither_lose_nor_double(db: Database, clock: M
         try:
             with db.session() as s:
                 barrier.wait()
-                closed.append(close_due_periods(s, WEEK_END))
+                closed.append(close_due_team_weeks(s, WEEK_END))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -240,10 +240,10 @@ def test_close_period_on_an_already_closed_period_does_nothing(
     team = make_team(db, clock.now())
     fill_week(db, team, clock.now(), 3)
     with db.session() as s:
-        stale = s.scalars(select(Period)).one()
+        stale = s.scalars(select(TeamWeek)).one()
         assert close(db, WEEK_END) == 1  # another replica got there first
         ids = sql(db, "SELECT id FROM answers")
-        assert close_period(s, stale) is False
+        assert close_team_week(s, stale) is False
     assert sorted(sql(db, "SELECT id FROM answers")) == sorted(ids)
     assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
 

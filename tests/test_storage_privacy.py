@@ -28,15 +28,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
+from practice.clock import ManualClock
 from practice.keys import KeyProblem, Keyring
+from practice.rotation import Rotation
 from practice.sealing import WeekSeal
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, claim, finish
 from storage.models import Team
-from storage.periods import close_due_periods, current_week
 from storage.pulse import Surface, read_pulse_for
-from storage.rotation import Rotation
+from storage.team_weeks import close_due_team_weeks, current_week
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
@@ -135,7 +135,7 @@ def _secret(db: Database, period_id: int) -> bytes:
 
 def close_week(db: Database) -> None:
     with db.session() as s:
-        assert close_due_periods(s, WEEK_END) == 1
+        assert close_due_team_weeks(s, WEEK_END) == 1
 
 
 # --- the attacker's tools -------------------------------------------------------------------

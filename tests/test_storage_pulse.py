@@ -13,10 +13,11 @@ from sealed_weeks import enrol, open_week
 from sqlalchemy import select
 
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
-from storage.clock import ManualClock
+from practice.clock import ManualClock
+from practice.rotation import Rotation
+from practice.weeks import Week
 from storage.db import Database
-from storage.models import Period, Team
-from storage.periods import current_week
+from storage.models import Team, TeamWeek
 from storage.pulse import (
     Bands,
     Block,
@@ -29,9 +30,8 @@ from storage.pulse import (
     team_pulse,
     view_log_page,
 )
-from storage.rotation import Rotation
+from storage.team_weeks import current_week
 from storage.teams import TeamSpec, add_team
-from storage.weeks import Week
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
 ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)
@@ -202,7 +202,7 @@ def test_participation_unknown_without_member_count(db: Database, clock: ManualC
     team = make_team(db, clock.now())
     fill(db, team, THIS_WEEK, SIX)
     with db.session() as session:
-        period = session.scalars(select(Period)).one()
+        period = session.scalars(select(TeamWeek)).one()
         period.roster_known, period.member_count = False, None
     [reading] = pulse(db, team, 1, during(THIS_WEEK + 1))
     assert isinstance(reading, BlockFigures)
@@ -434,4 +434,4 @@ def test_current_week_helper(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     assert current_week(team, clock.now()) == Week(THIS_WEEK)
     with db.session() as s:
-        assert s.scalars(select(Period)).all() == []
+        assert s.scalars(select(TeamWeek)).all() == []

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.redact import MAX_COMMENT, redact
+from practice.redact import MAX_COMMENT, redact
 
 _CORPUS = tomllib.loads((Path(__file__).parent / "data" / "redaction_corpus.toml").read_text())[
     "case"

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from storage.rotation import Pick, Rotation, legacy_start, pick
+from practice.rotation import Pick, Rotation, legacy_start, pick
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
 ROTATION = Rotation(order=ORDER, prompts_per_domain={k: 5 for k in ORDER}, items_version=2)

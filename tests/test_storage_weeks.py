@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage.weeks import EPOCH_MONDAY, Week, week_containing, week_of_date
+from practice.weeks import EPOCH_MONDAY, Week, week_containing, week_of_date
 
 LONDON = "Europe/London"
 AUCKLAND = "Pacific/Auckland"

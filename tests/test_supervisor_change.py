@@ -8,8 +8,8 @@ from experience import CHANNEL, SUPERVISOR, World, button, experience, member
 
 from bot.render import admin as render
 from bot.sandboxed import wait_until
+from practice.clock import ManualClock
 from sandbox.state import Message
-from storage.clock import ManualClock
 
 pytestmark = pytest.mark.slow
 

@@ -21,15 +21,14 @@ from test_scheduler_weekly import (
 )
 
 from practice.checkin import CheckinAnswers, OpenWeek, Refusal, check_in, week_to_check_in
-from scheduler.holidays import week_entries
+from practice.clock import ManualClock
+from practice.weeks import week_of_date
 from storage import deliveries
-from storage.clock import ManualClock
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
-from storage.models import Answer, Delivery, Period, Team
-from storage.periods import close_due_periods
-from storage.skips import set_skipped
-from storage.weeks import week_of_date
+from storage.models import Answer, Delivery, Team, TeamWeek
+from storage.team_weeks import close_due_team_weeks
+from storage.weeks_off import held_deliveries, set_weeks_off
 
 LONDON, NEW_YORK, AUCKLAND = "Europe/London", "America/New_York", "Pacific/Auckland"
 WEEK = week_of_date(date(2026, 11, 23))  # w/c Monday 23 November 2026; London is on UTC
@@ -77,8 +76,8 @@ def closed_answers(db: Database, team_id: int, week_index: int) -> list[int]:
         return sorted(
             session.scalars(
                 select(Answer.stress)
-                .join(Period)
-                .where(Period.team_id == team_id, Period.week_index == week_index)
+                .join(TeamWeek)
+                .where(TeamWeek.team_id == team_id, TeamWeek.week_index == week_index)
             )
         )
 
@@ -86,9 +85,9 @@ def closed_answers(db: Database, team_id: int, week_index: int) -> list[int]:
 def periods(db: Database, team_id: int) -> list[tuple[int, bool]]:
     with db.session() as session:
         rows = session.execute(
-            select(Period.week_index, Period.closed)
-            .where(Period.team_id == team_id)
-            .order_by(Period.week_index)
+            select(TeamWeek.week_index, TeamWeek.closed)
+            .where(TeamWeek.team_id == team_id)
+            .order_by(TeamWeek.week_index)
         ).all()
         return [(row.week_index, row.closed) for row in rows]
 
@@ -123,12 +122,12 @@ def test_time_zone_west_and_back_mid_week_keeps_the_open_week(
 
     clock.set(WEEK.ends_at(LONDON) - timedelta(minutes=1))
     with db.session() as session:
-        assert close_due_periods(session, clock.now()) == 0
+        assert close_due_team_weeks(session, clock.now()) == 0
     clock.set(WEEK.ends_at(LONDON))
     with db.session() as session:
-        assert close_due_periods(session, clock.now()) == 1
+        assert close_due_team_weeks(session, clock.now()) == 1
     with db.session() as session:
-        assert close_due_periods(session, clock.now()) == 0
+        assert close_due_team_weeks(session, clock.now()) == 0
     assert closed_answers(db, team_id, WEEK.index) == [2, 3, 4]
 
 
@@ -148,8 +147,8 @@ def test_time_zone_west_left_there_closes_at_the_new_zone_end_once(
     assert answer(db, team_id, "U0MEM000", clock.now(), 5) == WEEK.index
     clock.set(WEEK.ends_at(NEW_YORK))
     with db.session() as session:
-        assert close_due_periods(session, clock.now()) == 1
-        assert close_due_periods(session, clock.now()) == 0
+        assert close_due_team_weeks(session, clock.now()) == 1
+        assert close_due_team_weeks(session, clock.now()) == 0
     assert closed_answers(db, team_id, WEEK.index) == [5]
 
 
@@ -348,7 +347,9 @@ def test_a_week_off_is_never_opened_so_nobody_checks_in_to_it(
     delivery = make_delivery(db, clock, messenger)
     team = loaded(db, team_id)
     with db.session() as session:
-        set_skipped(session, team_id, [WEEK.index], [WEEK.index], week_entries(team), clock.now())
+        set_weeks_off(
+            session, team_id, [WEEK.index], [WEEK.index], held_deliveries(team), clock.now()
+        )
     assert delivery.run_due() == 0
     assert delivery.deliver_if_due(team_id) == 0
     assert periods(db, team_id) == []

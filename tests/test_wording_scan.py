@@ -39,7 +39,7 @@ from bot.render.reminder import REMINDERS_OFF
 from bot.render.talking import TALKING
 from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
 from practice.checkin import Refusal
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 
 BANNED: dict[str, tuple[str, ...]] = {
     # Privacy is promised in PRIVACY.md's words only, and they make no absolute promise.

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from test_scale_oauth import A, B, Installed, start
 
 from bot.sandboxed import WORKSPACE, wait_until
+from practice.clock import ManualClock
 from scheduler import housekeeping
-from storage.clock import ManualClock
 from storage.deliveries import last_error
-from storage.models import Period, Team
+from storage.models import Team, TeamWeek
 from storage.teams import TeamSpec, add_team, list_teams
 
 pytestmark = pytest.mark.slow
@@ -165,7 +165,7 @@ def test_the_weekly_sweep_goes_on_past_a_lost_workspace(both: Installed, how: st
 def periods_of(slack: Installed, workspace: str) -> int:
     with slack.runtime.services.db.session() as session:
         [team] = list_teams(session, workspace)
-        return len(session.scalars(select(Period).where(Period.team_id == team.id)).all())
+        return len(session.scalars(select(TeamWeek).where(TeamWeek.team_id == team.id)).all())
 
 
 def test_housekeeping_goes_on_past_a_lost_workspace(

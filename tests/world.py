@@ -20,7 +20,7 @@ from sealed_weeks import member_check_in
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, NOT_NEEDED, STRESS
 from bot.sandboxed import BOT_USER, WORKSPACE, Person, SandboxedBot, assert_clean
 from practice.checkin import CheckinAnswers
-from storage.clock import ManualClock
+from practice.clock import ManualClock
 from storage.models import Team
 from storage.teams import get_team
 

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from bot.demo.feed import Feed
 from bot.render.prompt import OPEN_CHECKIN
 from bot.sandboxed import SAVED_TITLE, Person, SandboxedBot, wait_until
+from practice.clock import ManualClock
+from practice.weeks import Week, week_containing
 from sandbox.driver import ModalAnswerError
 from sandbox.state import Message
 from scheduler.reminders import WINDOW, reminder_day
 from scheduler.weekly import fire_time
-from storage.clock import ManualClock
 from storage.models import Team
-from storage.weeks import Week, week_containing
 
 JSON = dict[str, Any]
 T = TypeVar("T")

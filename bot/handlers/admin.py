@@ -28,7 +28,7 @@ from bot.render.intro import POST_INTRO, IntroTeam
 from bot.render.prompt import weekly_prompt
 from practice import setup
 from practice.teams import TeamRef
-from storage.weeks import Week
+from practice.weeks import Week
 
 log = logging.getLogger(__name__)
 

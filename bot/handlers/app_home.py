@@ -46,7 +46,7 @@ def _supervisor_card(library: Library, found: SupervisedTeam) -> SupervisorCard:
         domain=library.domain(found.domain),
         readings=found.readings,
         profile=found.profile,
-        skipped=found.weeks_off,
+        weeks_off=found.weeks_off,
         note=NOTES.get(found.note) if found.note else None,
     )
 

@@ -227,10 +227,10 @@ def settings_modal(settings: TeamSettings, suggested_zones: Sequence[str]) -> di
 
 
 def weeks_off_modal(
-    channel_id: str, team_name: str, weeks: Sequence[tuple[int, str]], skipped: set[int]
+    channel_id: str, team_name: str, weeks: Sequence[tuple[int, str]], chosen: set[int]
 ) -> dict[str, Any]:
     options = [_option(str(index), label) for index, label in weeks]
-    initial = [o for o, (index, _) in zip(options, weeks, strict=True) if index in skipped]
+    initial = [o for o, (index, _) in zip(options, weeks, strict=True) if index in chosen]
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(

@@ -6,7 +6,7 @@ anonymity minimum says so in words, never with a number. An item whose answers a
 band shows that band ("all High (4–5)") instead of a bar and an average.
 
 The profile sets each domain beside its own earlier rotations, never against the other
-domains (storage.profile says why).
+domains (practice.profile says why).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figur
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from bot.render.signpost import home_support
 from bot.render.talking import talking_button
-from storage.profile import DomainHistory, Profile
+from practice.profile import DomainHistory, Profile
+from practice.weeks import Week
 from storage.pulse import Bands, BlockFigures, Reading
-from storage.weeks import Week
 
 HOME_CHECKIN, SHARE_PERIOD, SEND_CHART = "home_checkin", "share_period", "send_chart"
 NOT_ENOUGH = "not enough answers"
@@ -84,7 +84,7 @@ class SupervisorCard:
     domain: Domain
     readings: list[Reading]  # newest first
     profile: Profile
-    skipped: frozenset[int]  # skipped week indexes, so a skipped period is called that
+    weeks_off: frozenset[int]  # the team's weeks off, so a period off is called that
     note: str | None = None
 
 
@@ -104,8 +104,8 @@ def _trend(library: Library, card: SupervisorCard) -> str:
                 f"{head}support {bar_or_band(reading.availability)}  "
                 f"stress {bar_or_band(reading.stress)}  {participation_text(reading)}"
             )
-        elif all(week in card.skipped for week in weeks):
-            lines.append(f"{head}week off (skipped)")
+        elif all(week in card.weeks_off for week in weeks):
+            lines.append(f"{head}week off")
         else:
             lines.append(f"{head}{NOT_ENOUGH}")
         change = None if before is None else reworded(reading, before)

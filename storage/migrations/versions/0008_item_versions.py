@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.rotation import legacy_start
+from practice.rotation import legacy_start
 
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"

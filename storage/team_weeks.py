@@ -18,45 +18,47 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from practice.keys import KeyProblem
+from practice.rotation import Pick, Rotation
 from practice.sealing import SealBroken, SealedValues, WeekSeal, new_week_secret
+from practice.weeks import Week, week_containing
 from storage.db import SCRUB_WAL, keyring_of
 from storage.models import (
     Answer,
     Comment,
-    Period,
     RosterEntry,
     SealedAnswer,
     Team,
+    TeamWeek,
     WeekKey,
     random_id,
 )
-from storage.rotation import Pick, Rotation
-from storage.weeks import Week, week_containing
 
 log = logging.getLogger(__name__)
 
 
 def current_week(team: Team, now: datetime) -> Week:
     """The week containing `now` in the team's time zone, by the clock alone. Where a week may
-    already be open, ask `team_week` instead."""
+    already be open, ask `current_team_week` instead."""
     return week_containing(now, team.timezone)
 
 
-def team_week(session: Session, team: Team, now: datetime) -> Week:
+def current_team_week(session: Session, team: Team, now: datetime) -> Week:
     """The team's current week: the one containing `now` in its time zone, but never one before
     a week already opened. Moving a team's time zone west can put "now" back in the previous
     week by the clock; the week already opened stays the current one (its check-ins, reminders
     and close go on as before) and no earlier week is opened or prompted behind it."""
     by_clock = current_week(team, now)
-    newest = session.scalar(select(func.max(Period.week_index)).where(Period.team_id == team.id))
+    newest = session.scalar(
+        select(func.max(TeamWeek.week_index)).where(TeamWeek.team_id == team.id)
+    )
     if newest is not None and newest > by_clock.index:
         return Week(newest)
     return by_clock
 
 
-def find_period(session: Session, team_id: int, week_index: int) -> Period | None:
+def find_team_week(session: Session, team_id: int, week_index: int) -> TeamWeek | None:
     return session.scalars(
-        select(Period).where(Period.team_id == team_id, Period.week_index == week_index)
+        select(TeamWeek).where(TeamWeek.team_id == team_id, TeamWeek.week_index == week_index)
     ).one_or_none()
 
 
@@ -80,14 +82,14 @@ def rotation_pick(session: Session, team: Team, week: Week, rotation: Rotation) 
 
 def planned(session: Session, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
     """The week's domain and prompt: the opened week's, else the one rotation will choose."""
-    found = find_period(session, team.id, week.index)
+    found = find_team_week(session, team.id, week.index)
     if found is not None:
         return found.domain, found.prompt_index
     chosen = rotation_pick(session, team, week, rotation)
     return chosen.domain, chosen.prompt_index
 
 
-def plan_of(found: Period | None, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
+def plan_of(found: TeamWeek | None, team: Team, week: Week, rotation: Rotation) -> tuple[str, int]:
     """`planned`, for a caller that has already looked the week up (`found`) with `team` read
     in that same session."""
     if found is not None:
@@ -96,12 +98,12 @@ def plan_of(found: Period | None, team: Team, week: Week, rotation: Rotation) ->
     return chosen.domain, chosen.prompt_index
 
 
-def open_period(
+def open_team_week(
     session: Session, team: Team, week: Week, rotation: Rotation, roster: Collection[str]
-) -> Period:
+) -> TeamWeek:
     """The team's period for `week`, opened now if need be with `roster` (the Slack ids who may
     check in this week) kept only as HMACs under a new secret. Safe when replicas race."""
-    found = find_period(session, team.id, week.index)
+    found = find_team_week(session, team.id, week.index)
     if found is not None:
         return found
     keyring = keyring_of(session)
@@ -115,7 +117,7 @@ def open_period(
                 .where(Team.id == team.id, Team.rotation_start.is_(None))
                 .values(rotation_start=week.index)
             )
-            period = Period(
+            period = TeamWeek(
                 team_id=team.id,
                 week_index=week.index,
                 domain=chosen.domain,
@@ -143,14 +145,14 @@ def open_period(
                     [{"period_id": period.id, "member_key": key} for key in sorted(keys)],
                 )
     except IntegrityError:
-        found = find_period(session, team.id, week.index)
+        found = find_team_week(session, team.id, week.index)
         if found is None:  # pragma: no cover - the conflicting row must exist
             raise
         return found
     return period
 
 
-def week_seal(session: Session, period: Period) -> WeekSeal | None:
+def week_seal(session: Session, period: TeamWeek) -> WeekSeal | None:
     """The open week's secret, unwrapped with the operator's key; None once it has closed."""
     wrapped = session.get(WeekKey, period.id)
     if wrapped is None:
@@ -165,35 +167,35 @@ def week_seal(session: Session, period: Period) -> WeekSeal | None:
 
 
 def on_roster(
-    session: Session, period: Period, seal: WeekSeal, workspace_id: str, user: str
+    session: Session, period: TeamWeek, seal: WeekSeal, workspace_id: str, user: str
 ) -> bool:
     key = seal.roster_key(workspace_id, user)
     found = session.get(RosterEntry, (period.id, key))
     return found is not None
 
 
-def close_due_periods(session: Session, now: datetime, team_id: int | None = None) -> int:
+def close_due_team_weeks(session: Session, now: datetime, team_id: int | None = None) -> int:
     """Close every open period (of one team, or of all) whose week has ended in its team's
     time zone."""
-    query = select(Period, Team.timezone).join(Team).where(Period.closed.is_(False))
+    query = select(TeamWeek, Team.timezone).join(Team).where(TeamWeek.closed.is_(False))
     if team_id is not None:
-        query = query.where(Period.team_id == team_id)
+        query = query.where(TeamWeek.team_id == team_id)
     rows = session.execute(query).all()
     closed = 0
     for period, tz in rows:
-        if Week(period.week_index).ends_at(tz) <= now and close_period(session, period):
+        if Week(period.week_index).ends_at(tz) <= now and close_team_week(session, period):
             closed += 1
     return closed
 
 
-def close_period(session: Session, period: Period) -> bool:
+def close_team_week(session: Session, period: TeamWeek) -> bool:
     """Close `period`; False when another session (a replica, a /teampulse) already did."""
     with session.begin_nested():
         # Lock the period first (on SQLite the savepoint takes the write lock), so replicas
         # closing at once cannot each copy the answers, and a check-in cannot slip in between.
         still_open = session.scalar(
-            select(Period.id)
-            .where(Period.id == period.id, Period.closed.is_(False))
+            select(TeamWeek.id)
+            .where(TeamWeek.id == period.id, TeamWeek.closed.is_(False))
             .with_for_update()
         )
         if still_open is None:
@@ -203,7 +205,7 @@ def close_period(session: Session, period: Period) -> bool:
     return True
 
 
-def _unseal_anonymously(session: Session, period: Period) -> None:
+def _unseal_anonymously(session: Session, period: TeamWeek) -> None:
     """Open the week's sealed answers and write them as keyless rows with fresh random ids in
     one shuffled batch; then delete every sealed row, roster key and the wrapped secret."""
     seal = week_seal(session, period)
