@@ -27,11 +27,12 @@ from bench.report import Figure, Section, growth, ratio_at_most
 from bench.seed import ROTATION
 from bench.slack_host import WORKSPACE
 from bench.stats import percentile
+from practice.figures import Bands, BlockFigures
 from practice.weeks import week_containing
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base, Team
-from storage.pulse import Bands, BlockFigures, team_pulse
+from storage.pulse import team_pulse
 from storage.teams import TeamSpec, add_team
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; history ends the week before

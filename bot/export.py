@@ -21,9 +21,10 @@ from typing import TextIO
 
 from bot.content import DOMAIN_ORDER, Library
 from bot.services import Services
+from practice.figures import BANDS, Bands, BlockFigures, Reading, Surface
 from practice.weeks import Week
 from storage.models import Team
-from storage.pulse import BANDS, REASON_MAX, Bands, BlockFigures, Reading, Surface, read_pulse_for
+from storage.pulse import REASON_MAX, read_pulse_for
 
 FORMATS = ("csv",)
 

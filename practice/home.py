@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from practice.checkin import has_checked_in
 from practice.context import Practice
+from practice.figures import Reading, Surface
 from practice.profile import Profile, profile_weeks, secure_base_profile
 from practice.pulse import team_pulse_for
 from practice.teams import (
@@ -24,7 +25,6 @@ from practice.teams import (
     workspace_teams,
 )
 from storage.models import Team
-from storage.pulse import Reading, Surface
 from storage.reminders import wants_reminders
 from storage.team_weeks import current_team_week, planned
 from storage.weeks_off import is_week_off, weeks_off_between

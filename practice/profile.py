@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.pulse import Bands, Block, BlockFigures, Reading
+from practice.figures import Bands, Block, BlockFigures, Reading
 
 FALL = 0.5  # points of the 1–5 scale
 ROTATIONS = 3  # how many times round each domain the profile shows (this one and two earlier)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from practice.context import Practice
+from practice.figures import Pulse, Reading, Surface
 from practice.teams import (
     Channels,
     TeamRef,
@@ -21,7 +22,7 @@ from practice.teams import (
     team_in,
     workspace_teams,
 )
-from storage.pulse import LogSlice, Pulse, Reading, Surface, read_pulse_for, view_log_page
+from storage.pulse import LogSlice, read_pulse_for, view_log_page
 
 LOOKS_PER_PAGE = 20
 

@@ -11,11 +11,11 @@ from enum import StrEnum
 
 from practice.context import Practice
 from practice.delivery import Ledger, NothingToSend, Outcome
+from practice.figures import Block, BlockFigures, Surface
 from practice.pulse import team_pulse_for
 from practice.teams import supervised_team
 from practice.weeks import week_containing
 from storage.deliveries import DeliveryKey, DeliveryKind
-from storage.pulse import Block, BlockFigures, Surface
 
 SHARE_WORKER = "share"  # shares are made by whoever clicks, not by a replica
 

@@ -1,4 +1,5 @@
-"""Persistence for Secure Base: models, migrations, anonymised writes and aggregate reads.
+"""Only the database: SQLAlchemy models, Alembic migrations, the queries and the aggregate reads.
 
-Nothing in this package knows about Slack.
+The rules that are not persistence (weeks, rotation, profile, redaction, the clock, figures)
+are in `practice/`. Nothing in this package knows about Slack.
 """

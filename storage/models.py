@@ -248,7 +248,7 @@ class PulseView(Base):
     only by storage.pulse.read_pulse_for, in the transaction that reads the figures.
 
     `viewer_id` is who looked (for an export: the person it was made for); `surface` where
-    (storage.pulse.Surface), `first_week`..`last_week` which weeks, `reason` why an export was
+    (practice.figures.Surface), `first_week`..`last_week` which weeks, `reason` why an export was
     made. Looks logged before those columns existed have only `what`.
     """
 

@@ -97,3 +97,20 @@ def test_nothing_uses_bolts_private_modules() -> None:
         if module.startswith("slack_bolt") and "internals" in module.split(".")
     ]
     assert found == []
+
+
+def test_storage_is_only_the_database() -> None:
+    """Every module under storage/ works with the database (SQLAlchemy or Alembic); rules that
+    are not persistence (weeks, rotation, profile, redaction, the clock, figures) live in
+    practice/, and storage never reaches up into Slack's side."""
+    found = []
+    for path in sorted((ROOT / "storage").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        modules = {module.split(".")[0] for module, _ in _imports(ast.parse(path.read_text()))}
+        if not modules & {"sqlalchemy", "alembic"}:
+            found.append(f"{path.name}: no database")
+        above = modules & {"bot", "scheduler", "slack_sdk", "slack_bolt"}
+        if above:
+            found.append(f"{path.name}: imports {sorted(above)}")
+    assert found == []

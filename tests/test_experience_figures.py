@@ -22,8 +22,8 @@ from bot.render.pulse import PARTICIPATION_NOTE, pulse_blocks
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
 from practice.clock import ManualClock
+from practice.figures import Bands, Block, BlockFigures, Suppressed
 from practice.profile import secure_base_profile
-from storage.pulse import Bands, Block, BlockFigures, Suppressed
 
 BAR = re.compile(r"[█░▏▎▍▌▋▊▉▁▂▃▄▅▆▇]+")
 # A bar may only follow its own number: "3.4 ███░░".

@@ -25,6 +25,7 @@ from bot.render import checkin as form
 from bot.services import rotation_for
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.clock import ManualClock
+from practice.figures import Bands, BlockFigures, Reading, Suppressed
 from practice.profile import secure_base_profile
 from practice.rotation import Rotation, legacy_start
 from practice.sealing import SealedValues, WeekSeal, new_week_secret
@@ -32,7 +33,7 @@ from practice.weeks import Week
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import Answer, Team, TeamWeek
-from storage.pulse import Bands, BlockFigures, Reading, Suppressed, team_pulse
+from storage.pulse import team_pulse
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")

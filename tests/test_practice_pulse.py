@@ -10,12 +10,12 @@ from bot.content import default_library
 from bot.services import rotation_for
 from practice.clock import ManualClock
 from practice.context import Practice
+from practice.figures import BlockFigures, Surface
 from practice.pulse import supervisor_pulse, team_pulse_for
 from practice.share import Shared, share_period
 from practice.teams import team_in
 from storage.db import Database
 from storage.models import PulseView
-from storage.pulse import BlockFigures, Surface
 from storage.teams import TeamSpec, add_team
 
 WORKSPACE, CHANNEL = "T0PULSE01", "C0PULSE01"

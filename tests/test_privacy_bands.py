@@ -26,10 +26,10 @@ from bot.render.home import SHARE_PERIOD
 from bot.render.text import mrkdwn_to_text
 from bot.sandboxed import wait_until
 from practice.clock import ManualClock
+from practice.figures import Bands, Block, BlockFigures
 from practice.profile import DomainHistory, Profile, Showing, secure_base_profile
 from storage.db import Database
 from storage.models import Team
-from storage.pulse import Bands, Block, BlockFigures
 from storage.retention import forget_team
 
 # (support, stress, belief item) per person; support None: "I didn't need any this week"

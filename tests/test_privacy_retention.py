@@ -28,12 +28,13 @@ from bot.cli import main
 from bot.export import export_team
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.clock import ManualClock
+from practice.figures import Surface
 from practice.rotation import Rotation
 from practice.weeks import Week
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, claim
 from storage.models import PulseView, Team
-from storage.pulse import Surface, read_pulse_for
+from storage.pulse import read_pulse_for
 from storage.retention import purge_older_than
 from storage.team_weeks import close_due_team_weeks, current_week
 from storage.teams import TeamSpec, add_team, list_teams

@@ -31,10 +31,11 @@ from bot.render.view_log import NEWER, OLDER
 from bot.sandboxed import BOT_TOKEN, Person, wait_until
 from bot.settings import load_settings
 from practice.clock import ManualClock
+from practice.figures import Surface
 from practice.teams import team_ref
 from sandbox.state import Message
 from storage.models import PulseView, Team
-from storage.pulse import Surface, read_pulse_for
+from storage.pulse import read_pulse_for
 from storage.teams import get_team
 
 TOLD = "Each time you look, your team can see that you did (`/teampulse log`)."

@@ -49,6 +49,7 @@ from practice.checkin import (
     week_to_check_in,
 )
 from practice.clock import ManualClock
+from practice.figures import Reading, Surface
 from practice.weeks import Week, week_containing
 from sandbox.webapi import SlackSandbox
 from scheduler.messenger import Messenger, ReminderMessenger
@@ -67,7 +68,7 @@ from storage.models import (
     WeekKey,
     WeekOff,
 )
-from storage.pulse import Reading, Surface, read_pulse_for
+from storage.pulse import read_pulse_for
 from storage.teams import TeamSpec, add_team
 from storage.weeks_off import set_weeks_off
 

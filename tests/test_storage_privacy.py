@@ -29,13 +29,14 @@ from sqlalchemy.exc import OperationalError
 
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.clock import ManualClock
+from practice.figures import Surface
 from practice.keys import KeyProblem, Keyring
 from practice.rotation import Rotation
 from practice.sealing import WeekSeal
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, claim, finish
 from storage.models import Team
-from storage.pulse import Surface, read_pulse_for
+from storage.pulse import read_pulse_for
 from storage.team_weeks import close_due_team_weeks, current_week
 from storage.teams import TeamSpec, add_team
 

@@ -14,22 +14,12 @@ from sqlalchemy import select
 
 from practice.checkin import CheckinAnswers, CheckinResult, check_in
 from practice.clock import ManualClock
+from practice.figures import Bands, Block, BlockFigures, Reading, Suppressed, Surface
 from practice.rotation import Rotation
 from practice.weeks import Week
 from storage.db import Database
 from storage.models import Team, TeamWeek
-from storage.pulse import (
-    Bands,
-    Block,
-    BlockFigures,
-    Reading,
-    Suppressed,
-    Surface,
-    block_comments,
-    read_pulse_for,
-    team_pulse,
-    view_log_page,
-)
+from storage.pulse import block_comments, read_pulse_for, team_pulse, view_log_page
 from storage.team_weeks import current_week
 from storage.teams import TeamSpec, add_team
 

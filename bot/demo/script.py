@@ -32,10 +32,11 @@ from bot.render.intro import POST_INTRO
 from bot.render.talking import BUTTON_TEXT as TALKING_BUTTON
 from bot.render.talking import TALKING
 from bot.render.text import message_lines, view_lines
+from practice.figures import Bands, BlockFigures, Suppressed, Surface
 from practice.weeks import Week
 from sandbox.state import Message
 from storage.models import Team
-from storage.pulse import Bands, BlockFigures, Suppressed, Surface, read_pulse_for
+from storage.pulse import read_pulse_for
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from bot.render.chart import ChartImage, trend_chart
 from bot.render.home import SEND_CHART
 from bot.render.share import share_offer
 from practice.context import Practice
+from practice.figures import BlockFigures, Reading
 from practice.pulse import CHART_PERIODS, chart_look
 from practice.teams import TeamRef, here_first, supervised_team, supervised_teams
-from storage.pulse import BlockFigures, Reading
 
 log = logging.getLogger(__name__)
 

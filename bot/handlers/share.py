@@ -18,8 +18,8 @@ from bot.refusals import slack_failure
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
 from bot.render.talking import with_card_button
+from practice.figures import BlockFigures
 from practice.share import Shared, share_period
-from storage.pulse import BlockFigures
 
 log = logging.getLogger(__name__)
 

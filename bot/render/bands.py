@@ -12,7 +12,7 @@ what was chosen.
 from __future__ import annotations
 
 from bot.content import Scale
-from storage.pulse import Bands, BlockFigures, Reading
+from practice.figures import Bands, BlockFigures, Reading
 
 BAND_WORDS = {"low": "Low (1–2)", "middle": "Middle (3)", "high": "High (4–5)"}
 NO_MEAN = "no average, as every answer fell in one band"

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from bot.content import Library
 from bot.render.bands import BAND_WORDS, TOO_FEW
+from practice.figures import Bands, BlockFigures, Reading
 from practice.weeks import Week
-from storage.pulse import Bands, BlockFigures, Reading
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -36,9 +36,9 @@ from bot.render.pulse import PARTICIPATION_NOTE, participation_text, short_figur
 from bot.render.reminder import REMINDERS_OFF, REMINDERS_ON
 from bot.render.signpost import home_support
 from bot.render.talking import talking_button
+from practice.figures import Bands, BlockFigures, Reading
 from practice.profile import DomainHistory, Profile
 from practice.weeks import Week
-from storage.pulse import Bands, BlockFigures, Reading
 
 HOME_CHECKIN, SHARE_PERIOD, SEND_CHART = "home_checkin", "share_period", "send_chart"
 NOT_ENOUGH = "not enough answers"

@@ -24,7 +24,7 @@ from bot.render.bands import (
 )
 from bot.render.common import as_dicts, citation_line, escape
 from bot.render.talking import talking_actions
-from storage.pulse import Bands, BlockFigures, Reading, Suppressed
+from practice.figures import Bands, BlockFigures, Reading, Suppressed
 
 NOT_ENOUGH = "not enough answers to show without identifying people"
 # Said wherever a supervisor reads participation: how to read a quiet week, and how not to.

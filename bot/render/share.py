@@ -23,7 +23,7 @@ from bot.render.home import SHARE_PERIOD, domain_titles, share_value
 from bot.render.prompt import Message
 from bot.render.pulse import short_figure
 from bot.render.talking import SHARE_QUESTION, talking_button
-from storage.pulse import Bands, BlockFigures
+from practice.figures import Bands, BlockFigures
 
 
 def _answered(figures: BlockFigures) -> str:

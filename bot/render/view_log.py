@@ -18,8 +18,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.render.common import as_dicts, escape
+from practice.figures import Surface
 from storage.models import PulseView
-from storage.pulse import LogSlice, Surface
+from storage.pulse import LogSlice
 
 OLDER, NEWER = "view_log_older", "view_log_newer"
 NOBODY = "• Nobody has looked at the results yet."
