@@ -185,7 +185,13 @@ def block_as_shown(w: World, first_week: int, label: str) -> tuple[tuple[str, ..
         for line in w.pulse(text="52").lines()
         if label in line and not line.startswith("*Latest")
     )
-    home = tuple(one_line(line) for line in w.home(w.supervisor).lines() if label in line)
+    # The profile's per-domain lines name the block too, as an earlier rotation beside the
+    # newest one, and rightly change as new rotations arrive: the block's own lines are kept.
+    home = tuple(
+        one_line(line)
+        for line in w.home(w.supervisor).lines()
+        if label in line and not line.startswith("• *")
+    )
     services = w.bot.runtime.services
     with services.db.session() as session:
         [team] = list_teams(session)
