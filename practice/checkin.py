@@ -8,6 +8,7 @@ that has ended is refused rather than filed under the next one.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -119,18 +120,6 @@ def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> Open
         return OpenWeek(period.week_index, period.domain, has_sealed(session, period.id, mine))
 
 
-def team_of_form(
-    db: Database, workspace: str, channel: str, budget: float = QUICK_BUDGET_SECONDS
-) -> Team | None:
-    """The team a submitted form belongs to, looked up within the submission's budget (a
-    database that is away makes it NotSaved, told in the modal, not a request that hangs)."""
-    try:
-        with db.quick_session(budget) as session:
-            return get_team(session, workspace, channel)
-    except (PoolTimeout, SQLAlchemyError) as error:
-        raise _not_saved(db, error) from None
-
-
 def check_in(
     db: Database,
     team: Team,
@@ -143,30 +132,48 @@ def check_in(
     """Store `user`'s answers for the team-week their form was opened for, sealed, replacing
     any earlier check-in of theirs that week. Every database wait gives up within `budget`
     seconds and the whole write must finish inside it, or nothing is stored (NotSaved)."""
+    stored = _store(db, lambda _session: team, week_index, user, answers, now, budget)
+    return Refusal.NOT_OPEN if stored is None else stored[1]  # None only when no team is found
+
+
+def _store(
+    db: Database,
+    team_of: Callable[[Session], Team | None],
+    week_index: int,
+    user: str,
+    answers: CheckinAnswers,
+    now: datetime,
+    budget: float,
+) -> tuple[Team, CheckinResult | Refusal] | None:
+    """One quick session for the whole submission, team lookup included, so that one budget
+    bounds every wait inside Slack's acknowledgement; None when `team_of` finds no team."""
     answers.validate()
     comment = redact(answers.comment) if answers.comment else ""
     values = SealedValues(answers.availability, answers.stress, answers.domain_item, comment)
     started = time.monotonic()
     try:
         with db.quick_session(budget) as session:
+            team = team_of(session)
+            if team is None:
+                return None
             period = find_team_week(session, team.id, week_index)
             refused = _refusal(session, team, period, user, now, week_index)
             if refused is not None or period is None:
-                return refused or Refusal.NOT_OPEN
+                return team, refused or Refusal.NOT_OPEN
             if not lock_open(session, period.id):
-                return Refusal.WEEK_CLOSED
+                return team, Refusal.WEEK_CLOSED
             seal = week_seal(session, period)
             if seal is None:
-                return Refusal.WEEK_CLOSED
+                return team, Refusal.WEEK_CLOSED
             if period.roster_known and not on_roster(
                 session, period, seal, team.workspace_id, user
             ):
-                return Refusal.NOT_ON_ROSTER
+                return team, Refusal.NOT_ON_ROSTER
             key = seal.respondent_key(team.workspace_id, user)
             replaced = replace_sealed(session, period.id, key, seal.seal(key, values))
             if time.monotonic() - started > budget:
                 raise NotSaved("the check-in took longer than its budget")
-            return CheckinResult(replaced, period.week_index, period.domain)
+            return team, CheckinResult(replaced, period.week_index, period.domain)
     except IntegrityError:
         # A double-clicked submit racing us stored the same person's row first: one row stays,
         # so asking them to send again replaces it.
@@ -244,8 +251,14 @@ def submit(
 ) -> Submitted | None:
     """Store a submitted form for the team-week it was opened for (check_in); None when the
     channel has no team. Raises NotSaved (or KeyProblem) when nothing could be stored."""
-    team = team_of_form(practice.db, workspace, channel, budget)
-    if team is None:
-        return None
-    outcome = check_in(practice.db, team, week_index, user, answers, practice.clock.now(), budget)
-    return Submitted(team_ref(team), outcome)
+    now = practice.clock.now()
+    stored = _store(
+        practice.db,
+        lambda session: get_team(session, workspace, channel),
+        week_index,
+        user,
+        answers,
+        now,
+        budget,
+    )
+    return None if stored is None else Submitted(team_ref(stored[0]), stored[1])

@@ -11,9 +11,10 @@ from types import TracebackType
 
 
 class CuttableProxy:
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
+        """Nothing listens until `restore()` (or entering the block); `port` 0 picks one."""
         self.target = target
-        self.port = 0
+        self.port = port
         self._listener: socket.socket | None = None
         self._links: set[socket.socket] = set()
         self._lock = threading.Lock()

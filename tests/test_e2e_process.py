@@ -9,13 +9,11 @@ a test starts holds that test's one operator key (SECUREBASE_SECRET_KEY), as rep
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from db_proxy import CuttableProxy
 from sqlalchemy.engine import make_url
 
 from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
@@ -318,44 +317,6 @@ def test_sigterm_acknowledges_envelopes_in_flight_then_exits_0(
     assert "Traceback" not in log
 
 
-class Forwarder:
-    """A TCP port that forwards to PostgreSQL once `start()`ed: before, nothing listens."""
-
-    def __init__(self, port: int, target: tuple[str, int]) -> None:
-        self.port, self.target = port, target
-        self._server: socket.socket | None = None
-
-    def start(self) -> None:
-        server = self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for end in (source, sink):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-
-
 @pytest.fixture
 def late_database(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
     """A DATABASE_URL that does not answer yet, and what makes it answer: on SQLite a folder
@@ -365,9 +326,9 @@ def late_database(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Call
         folder = tmp_path / "later"
         yield f"sqlite:///{folder / 'securebase.db'}", folder.mkdir
         return
-    forwarder = Forwarder(free_port(), (url.host or "127.0.0.1", url.port or 5432))
-    yield url.set(port=forwarder.port).render_as_string(hide_password=False), forwarder.start
-    forwarder.stop()
+    proxy = CuttableProxy((url.host or "127.0.0.1", url.port or 5432), free_port())
+    yield url.set(port=proxy.port).render_as_string(hide_password=False), proxy.restore
+    proxy.cut()
 
 
 def waiting_lines(bot: BotProcess) -> list[str]:

@@ -3,7 +3,6 @@ and at most once, is practice.share; this module posts the summary and tells the
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -13,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.after_ack import after_ack
-from bot.handlers.wiring import practice_of, services_of, workspace_of
+from bot.handlers.wiring import channel_and_number, practice_of, services_of, workspace_of
 from bot.refusals import slack_failure
 from bot.render.home import SHARE_PERIOD
 from bot.render.share import team_summary
@@ -45,12 +44,10 @@ def share(
 ) -> None:
     ack()
     user, workspace = body["user"]["id"], workspace_of(body, context)
-    try:
-        value = json.loads(body["actions"][0].get("value") or "{}")
-        channel, first_week = str(value["channel"]), int(value["week"])
-    except (ValueError, KeyError, TypeError):
-        log.warning("a share button without a period")
+    found_value = channel_and_number(body, "week")
+    if found_value is None:
         return
+    channel, first_week = found_value
     services = services_of(context)
 
     def post(figures: BlockFigures) -> str:

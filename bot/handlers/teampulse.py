@@ -3,7 +3,6 @@ and the view log, for the team's own members and supervisors."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -13,7 +12,13 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.handlers import chart
-from bot.handlers.wiring import channels_of, practice_of, services_of, workspace_of
+from bot.handlers.wiring import (
+    channel_and_number,
+    channels_of,
+    practice_of,
+    services_of,
+    workspace_of,
+)
 from bot.render.pulse import pulse_blocks
 from bot.render.view_log import NEWER, OLDER, LogPage, log_page
 from practice.pulse import TeamLog, supervisor_pulse, view_log_page_for, view_logs_for
@@ -121,12 +126,10 @@ def turn_page(
     """The log's "Older looks" / "Newer looks" buttons: the same message, another page."""
     ack()
     user, workspace = body["user"]["id"], workspace_of(body, context)
-    try:
-        value = json.loads(body["actions"][0].get("value") or "{}")
-        channel, page = str(value["channel"]), int(value["page"])
-    except (ValueError, KeyError, TypeError):
-        log.warning("a view-log button without a page")
+    found_value = channel_and_number(body, "page")
+    if found_value is None:
         return
+    channel, page = found_value
     channels = channels_of(context, client, workspace)
     try:
         found = view_log_page_for(practice_of(context), workspace, channel, user, page, channels)

@@ -4,6 +4,8 @@ body, respond, client, context) and can be called in a test with a context made 
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,8 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from bot.channels import SlackChannels
 from bot.services import Services
 from practice.context import Practice
+
+log = logging.getLogger(__name__)
 
 WIRING = "securebase"
 
@@ -78,3 +82,14 @@ def workspace_of(body: Mapping[str, Any], context: BoltContext) -> str:
     user = body.get("user")
     from_body = user.get("team_id") if isinstance(user, dict) else body.get("team_id")
     return context.team_id or str(from_body or "")
+
+
+def channel_and_number(body: Mapping[str, Any], key: str) -> tuple[str, int] | None:
+    """A button's value as the renderers write it, {"channel": "C…", key: n}; None (logged)
+    when it is not one — a forged or mangled payload changes nothing."""
+    try:
+        value = json.loads(body["actions"][0].get("value") or "{}")
+        return str(value["channel"]), int(value[key])
+    except (ValueError, KeyError, TypeError, IndexError):
+        log.warning("a button without its channel and %s", key)
+        return None
