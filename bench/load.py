@@ -1,6 +1,8 @@
-"""A closed-loop load generator: `clients` threads, each with its own keep-alive connection,
-sending its next request as soon as the previous one is answered, for a warm-up and then
-`duration` measured seconds.
+"""Closed-loop load generators: `clients` threads, each with its own keep-alive connection,
+for a warm-up and then `duration` measured seconds. In `closed_loop` each client sends its next
+request as soon as the previous one is acked; in `people_loop` each is a person who waits, as
+someone in Slack would, until their request has really been answered (a modal opened, a reply
+posted, or "busy, try again") before sending the next.
 
 Each client is a thread on the standard library's `http.client`: the leanest client there is,
 so that on a 2-core machine the load generator takes as little CPU from the server as it can
@@ -15,11 +17,14 @@ import http.client
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from bench.slack_requests import sign
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,23 +51,25 @@ class LoadResult:
 
 
 @dataclass
-class _Shared:
-    bodies: Iterator[bytes]
+class _Shared(Generic[T]):
+    """What every client draws its next request from (each request is sent once, by one)."""
+
+    items: Iterator[T]
     lock: threading.Lock = field(default_factory=threading.Lock)
     dry: bool = False
 
-    def next_body(self) -> bytes | None:
+    def next(self) -> T | None:
         with self.lock:
-            body = next(self.bodies, None)
-            if body is None:
+            item = next(self.items, None)
+            if item is None:
                 self.dry = True
-            return body
+            return item
 
 
 def _client(
     url: str,
     secret: str,
-    shared: _Shared,
+    shared: _Shared[bytes],
     measure_from: float,
     deadline: float,
     samples: list[tuple[float, str, bool]],
@@ -71,7 +78,7 @@ def _client(
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
         while time.perf_counter() < deadline:
-            body = shared.next_body()
+            body = shared.next()
             if body is None:
                 return
             request = sign(secret, body)
@@ -130,4 +137,94 @@ def closed_loop(
             result.statuses[status] += 1
             if status == "200":
                 result.latencies.append(latency)
+    return result
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A person's request, and where its answer will show: the trigger id and response URL
+    it carries."""
+
+    body: bytes
+    trigger_id: str
+    response_url: str
+
+
+@dataclass
+class PeopleResult:
+    clients: int
+    sent: int = 0  # requests sent in the measured time
+    total: int = 0  # every request sent, warm-up included
+    outcomes: Counter[str] = field(default_factory=Counter)  # of those: "modal", "busy", …
+
+    def share(self, outcome: str) -> float:
+        return self.outcomes[outcome] / self.sent if self.sent else float("nan")
+
+
+def _person(
+    url: str,
+    secret: str,
+    asks: _Shared[Ask],
+    answered: Callable[[Ask, bytes], str],
+    measure_from: float,
+    deadline: float,
+    outcomes: list[tuple[bool, str]],
+) -> None:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        while time.perf_counter() < deadline:
+            ask = asks.next()
+            if ask is None:
+                return
+            request = sign(secret, ask.body)
+            started = time.perf_counter()
+            try:
+                connection.request("POST", parts.path, request.body, request.headers)
+                response = connection.getresponse()
+                ack = response.read()
+                outcome = answered(ask, ack) if response.status == 200 else str(response.status)
+            except (OSError, http.client.HTTPException) as error:
+                outcome = type(error).__name__
+                connection.close()
+            outcomes.append((started >= measure_from, outcome))
+    finally:
+        connection.close()
+
+
+def people_loop(
+    url: str,
+    secret: str,
+    asks: Iterator[Ask],
+    answered: Callable[[Ask, bytes], str],
+    *,
+    clients: int,
+    duration: float,
+    warmup: float = 0.0,
+) -> PeopleResult:
+    """Run the load; `answered(ask, ack_body)` waits until the request was answered and says
+    how. Requests started during the warm-up are left out of the figures; the last one each
+    person started is waited for even after the time is up, so none is left uncounted."""
+    shared = _Shared(asks)
+    outcomes: list[list[tuple[bool, str]]] = [[] for _ in range(clients)]
+    measure_from = time.perf_counter() + warmup
+    deadline = measure_from + duration
+    threads = [
+        threading.Thread(
+            target=_person,
+            args=(url, secret, shared, answered, measure_from, deadline, outcomes[i]),
+        )
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = PeopleResult(clients)
+    for per_person in outcomes:
+        for counted, outcome in per_person:
+            result.total += 1
+            if counted:
+                result.sent += 1
+                result.outcomes[outcome] += 1
     return result

@@ -39,6 +39,7 @@ FULL = Sizes(
         duration=20.0,
         warmup=2.0,
         settle=5.0,
+        people=(50, 200),
     ),
     checkins=checkins.CheckinSizes(
         teams=20, members=250, clients=50, duration=10.0, warmup_submissions=100
@@ -57,6 +58,7 @@ QUICK = Sizes(
         duration=0.5,
         warmup=0.2,
         settle=0.0,
+        people=(2, 3),
     ),
     checkins=checkins.CheckinSizes(
         teams=2, members=6, clients=2, duration=0.5, warmup_submissions=2

@@ -16,6 +16,7 @@ from collections import Counter
 from multiprocessing.managers import BaseManager
 from typing import Any, cast
 
+from bot.after_ack import BUSY
 from sandbox.webapi import SlackSandbox
 
 WORKSPACE = "T0BENCH001"
@@ -63,6 +64,24 @@ class SlackHost:
 
     def open_views(self, user_id: str) -> list[dict[str, Any]]:
         return self.sandbox.open_views(user_id)
+
+    def wait_answered(self, trigger_id: str, response_url: str, timeout: float) -> str:
+        """How a request the bot has acked was answered, once it was: "modal" (its trigger
+        opened a view), "busy" (a busy reply came to its response_url), "reply" (any other
+        reply there); "unanswered" if nothing came within `timeout` seconds."""
+
+        def outcome() -> str:
+            used, texts = self.sandbox.answers_to(trigger_id, response_url)
+            if used:
+                return "modal"
+            if texts:
+                return "busy" if texts[-1].startswith(BUSY) else "reply"
+            return ""
+
+        try:
+            return self.sandbox.wait_until(outcome, timeout)
+        except TimeoutError:
+            return "unanswered"
 
     def call_counts(self) -> dict[str, int]:
         """Web API calls by method, with `method:error` for failed ones."""

@@ -39,13 +39,13 @@ RECEIVED = "securebase_received"  # context key: time.monotonic() when the reque
 TRIGGER_WINDOW = 2.5  # seconds: Slack's trigger ids last 3 s from when Slack sent the request
 
 
+BUSY = "Sorry, Secure Base is very busy just now and couldn't get to that in time."
+
+
 def busy_text(body: dict[str, Any]) -> str:
     """What someone is told when the bot could not get to their request in time."""
     again = f"`{body['command']}`" if body.get("command") else "that"
-    return (
-        "Sorry, Secure Base is very busy just now and couldn't get to that in time. "
-        f"Please try {again} again in a moment."
-    )
+    return f"{BUSY} Please try {again} again in a moment."
 
 
 def _tell_busy(body: dict[str, Any], request: BoltRequest, what: str) -> None:

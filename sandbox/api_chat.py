@@ -159,6 +159,7 @@ def respond(state: SandboxState, token: str, body: JSON, warnings: list[str]) ->
     except SlackError as err:
         err.http_status = 400  # webhooks answer bad payloads with HTTP 400
         raise
+    target.texts.append(text)
     if as_bool(body.get("replace_original")) and original is not None:
         original.text, original.blocks, original.attachments = text, blocks, attachments
         original.edited = True

@@ -145,6 +145,7 @@ class ResponseUrl:
     message_ts: str | None
     issued_at: float
     uses: int = 0
+    texts: list[str] = field(default_factory=list)  # the text of each message posted to it
 
 
 @dataclass

@@ -405,6 +405,17 @@ class SlackSandbox:
         with self._lock:
             return copy.deepcopy(self._state.open_views(user_id))
 
+    def answers_to(self, trigger_id: str, response_url: str) -> tuple[bool, list[str]]:
+        """Whether ``trigger_id`` has been exchanged (a view opened with it), and the text of
+        each message posted to ``response_url`` so far."""
+        with self._lock:
+            trigger = self._state.triggers.get(trigger_id)
+            target = self._state.response_urls.get(response_url.rpartition("/response/")[2])
+            return (
+                trigger is not None and trigger.used,
+                [] if target is None else list(target.texts),
+            )
+
     def home_view(self, user_id: str) -> JSON | None:
         with self._lock:
             return copy.deepcopy(self._state.home_view(user_id))

@@ -36,6 +36,9 @@ def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
     assert ack.keys() == [
         *(f"ack.{name}.{small}" for name in per_size),
         *(f"ack.{name}.{big}" for name in per_size),
+        "people.cpu.checkin",
+        "people.cpu.teampulse",
+        *(f"people.{name}.{n}" for n in QUICK.ack.people for name in ("modal", "unanswered")),
         "ack.teams.p99",
         "ack.teams.cpu",
         "ack.growth",
@@ -44,6 +47,11 @@ def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
     assert_measured(ack)
     assert_measured(memory)
     assert not any("not answered 200" in note for note in ack.notes)
+    # Every /checkin of the people loop was answered: the form opened, or a busy reply.
+    unanswered = [f for f in ack.figures if f.key.startswith("people.unanswered")]
+    assert [f.value for f in unanswered] == [0] * len(QUICK.ack.people)
+    opened = [f for f in ack.figures if f.key.startswith("people.modal")]
+    assert all(f.value > 0 for f in opened)
 
 
 @pytest.mark.slow

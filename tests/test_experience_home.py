@@ -24,9 +24,10 @@ from experience import (
 
 from bot.content import default_library
 from bot.render.bands import band_phrases
+from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.home import NOT_ENOUGH
 from bot.render.prompt import OPEN_CHECKIN
-from bot.sandboxed import BOT_USER, WORKSPACE, wait_until
+from bot.sandboxed import BOT_USER, SAVED_TITLE, WORKSPACE, saved_view_title, wait_until
 from practice.clock import ManualClock
 from practice.weeks import week_containing
 from storage.teams import TeamSpec, add_team
@@ -76,14 +77,25 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
         )
         supervisor_before = without_ids(world.home(SUPERVISOR))
 
-        # Checking in refreshes the member's own tab, without them opening it again.
+        # Checking in from the tab's own button refreshes the tab, without opening it again.
         publishes = len(world.sandbox.calls("views.publish"))
-        world.check_in(member(0), 4, 2, 4)
+        world.bot.driver.click_button(member(0), OPEN_CHECKIN, CHANNEL, view_id=home["id"])
+        modal = wait_until(lambda: world.sandbox.open_views(member(0)))[-1]
+        answers = {AVAILABILITY: "4", STRESS: "2", DOMAIN_ITEM: "4", COMMENT: None}
+        sent = world.bot.driver.answer_modal(member(0), modal["id"], answers)
+        assert saved_view_title(sent) == SAVED_TITLE
         wait_until(lambda: len(world.sandbox.calls("views.publish")) > publishes)
         refreshed = wait_until(
             lambda: "You've checked in" in shown(world.sandbox.home_view(member(0))["blocks"])
         )
         assert refreshed
+        # A check-in through `/checkin` publishes nothing (the tab is built afresh whenever it
+        # is opened), and the tab shows it the next time it is.
+        publishes = len(world.sandbox.calls("views.publish"))
+        world.check_in(member(2), 4, 2, 4)
+        world.bot.settle()
+        assert len(world.sandbox.calls("views.publish")) == publishes
+        assert "You've checked in" in shown(world.home(member(2))["blocks"])
         assert "Not checked in this week yet" in shown(world.home(member(1))["blocks"])
         # The supervisor's tab is exactly what it was: nothing about who has checked in.
         assert without_ids(world.home(SUPERVISOR)) == supervisor_before
@@ -103,7 +115,11 @@ def test_a_member_sees_their_own_teams_and_only_they_see_whether_they_checked_in
             member(7), other["action_id"], OTHER_CHANNEL, view_id=both["id"]
         )
         modal = wait_until(lambda: world.sandbox.open_views(member(7)))[-1]
-        assert json.loads(modal["private_metadata"]) == {"channel": OTHER_CHANNEL, "week": week}
+        assert json.loads(modal["private_metadata"]) == {
+            "channel": OTHER_CHANNEL,
+            "week": week,
+            "home": True,
+        }
 
 
 def test_someone_in_no_team_gets_a_friendly_explanation(

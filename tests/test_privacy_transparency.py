@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from experience import button
+from experience import button, buttons
 from privacy_world import TEAM_NAME, World, member, world
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -25,10 +25,11 @@ from sqlalchemy import select
 from bot import commands
 from bot.cli import parser
 from bot.handlers.chart import chart_file
+from bot.render.checkin import AVAILABILITY, COMMENT, DOMAIN_ITEM, STRESS
 from bot.render.home import SEND_CHART, SHARE_PERIOD
 from bot.render.reminder import REMINDERS_OFF
 from bot.render.view_log import NEWER, OLDER
-from bot.sandboxed import BOT_TOKEN, Person, wait_until
+from bot.sandboxed import BOT_TOKEN, SAVED_TITLE, Person, saved_view_title, wait_until
 from bot.settings import load_settings
 from practice.clock import ManualClock
 from practice.figures import Surface
@@ -192,8 +193,17 @@ def test_every_path_that_shows_figures_logs_one_look(
             wait_until(lambda: sandbox.timeline(w.channel)[before:])
 
         def check_in_elsewhere() -> None:
+            """From the Home tab's check-in button for the other team, which the tab's
+            refresh after the form is sent then republishes."""
+            home = sandbox.home_view(sup)
+            assert home is not None
+            [found] = [b for b in buttons(home["blocks"]) if b.get("value") == OTHER]
+            bot.driver.click_button(sup, found["action_id"], OTHER, view_id=home["id"])
+            modal = wait_until(lambda: sandbox.open_views(sup))[-1]
             before = len(publishes(w, sup))
-            w.check_in(sup, 3, 3, channel=OTHER)
+            answers = {AVAILABILITY: "3", STRESS: "3", DOMAIN_ITEM: None, COMMENT: None}
+            sent = bot.driver.answer_modal(sup, modal["id"], answers)
+            assert saved_view_title(sent) == SAVED_TITLE
             wait_until(lambda: len(publishes(w, sup)) > before)
 
         def export() -> None:
@@ -214,7 +224,7 @@ def test_every_path_that_shows_figures_logs_one_look(
             ("App Home", lambda: w.home(sup)),  # opening the tab
             ("chart", home_button(SEND_CHART)),  # the Home tab's chart button
             ("App Home", home_button(REMINDERS_OFF)),  # a Home tab button that republishes it
-            ("App Home", check_in_elsewhere),  # the Home tab refreshed after a check-in
+            ("App Home", check_in_elsewhere),  # the Home tab refreshed after a check-in from it
             ("share", share),
             ("export", export),
             ("chart", lambda: chart_file(practice, library, team_ref(duty_team(w)), sup, tmp_path)),

@@ -235,6 +235,20 @@ def test_response_url_allows_five_uses_within_thirty_minutes(
     assert httpx.post(late, json={"text": "late"}).json()["error"] == "expired_url"
 
 
+def test_answers_to_says_whether_a_request_was_answered(
+    sandbox: SlackSandbox, client: WebClient
+) -> None:
+    """What a load generator reads to know a person has their answer: a view opened with the
+    request's trigger, or the texts posted to its response_url."""
+    trigger, url = sandbox.issue_trigger_id("U1"), sandbox.new_response_url("U1", "C1")
+    assert sandbox.answers_to(trigger, url) == (False, [])
+    httpx.post(url, json={"text": "busy, try again"})
+    assert sandbox.answers_to(trigger, url) == (False, ["busy, try again"])
+    client.views_open(trigger_id=trigger, view=modal())
+    assert sandbox.answers_to(trigger, url) == (True, ["busy, try again"])
+    assert sandbox.answers_to("unknown", url + "x") == (False, [])
+
+
 def test_wait_until_wakes_on_calls_from_other_threads(
     sandbox: SlackSandbox, client: WebClient
 ) -> None:

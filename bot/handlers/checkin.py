@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -72,7 +73,9 @@ COULD_NOT_OPEN = (
 )
 
 
-def form_view(context: BoltContext, team: TeamRef, week: OpenWeek | Refusal) -> dict[str, Any]:
+def form_view(
+    context: BoltContext, team: TeamRef, week: OpenWeek | Refusal, from_home: bool = False
+) -> dict[str, Any]:
     """The check-in modal for this person's team-week, or a notice saying kindly why not."""
     if isinstance(week, Refusal):
         return view.notice_view(view.refusal_text(week, team.name))
@@ -85,6 +88,7 @@ def form_view(context: BoltContext, team: TeamRef, week: OpenWeek | Refusal) -> 
         team.name,
         services.settings.anonymity_min,
         services.settings.privacy_url,
+        from_home,
     )
 
 
@@ -157,12 +161,21 @@ def parse_submission(values: dict[str, Any]) -> tuple[CheckinAnswers | None, dic
     return CheckinAnswers(support, stress, domain_item, comment or None), {}
 
 
-def _form_target(body: dict[str, Any]) -> tuple[str, int] | None:
-    """The channel and team-week a submitted form was opened for."""
+@dataclass(frozen=True)
+class FormTarget:
+    """What a submitted form was opened for: the channel's team-week, and whether it was
+    opened from the App Home tab."""
+
+    channel: str
+    week: int
+    from_home: bool
+
+
+def _form_target(body: dict[str, Any]) -> FormTarget | None:
     try:
         meta = json.loads(body["view"].get("private_metadata") or "{}")
-        return str(meta["channel"]), int(meta["week"])
-    except (ValueError, KeyError, TypeError):
+        return FormTarget(str(meta["channel"]), int(meta["week"]), meta.get("home") is True)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -212,8 +225,11 @@ def open_for_channel(
     except MembersUnknown:
         tell_privately(client, body, respond, channel, COULD_NOT_LOOK)
         return
+    from_home = (body.get("view") or {}).get("type") == "home"
     form = (
-        view.notice_view(NO_TEAM) if found is None else form_view(context, found.team, found.week)
+        view.notice_view(NO_TEAM)
+        if found is None
+        else form_view(context, found.team, found.week, from_home)
     )
     if not open_form(client, body["trigger_id"], form):
         tell_privately(client, body, respond, channel, COULD_NOT_OPEN)
@@ -233,7 +249,7 @@ def checkin_submitted(
         found = (
             None
             if target is None
-            else submit(practice_of(context), workspace, *target, user, answers)
+            else submit(practice_of(context), workspace, target.channel, target.week, user, answers)
         )
     except (NotSaved, KeyProblem) as error:
         log.info("a check-in was not saved: %s", error)
@@ -252,8 +268,10 @@ def checkin_submitted(
         response_action="update",
         view=view.saved_view(team.name, result.replaced, support, library.citation),
     )
-    # After the ack: the confirmation does not wait for the Home tab.
-    later(context, "the Home tab's refresh", refresh_home, context, client, workspace, user)
+    # The Home tab is published afresh whenever it is opened; one the person is looking at
+    # (the form came from it) shows the new check-in once refreshed, after the ack.
+    if target is not None and target.from_home:
+        later(context, "the Home tab's refresh", refresh_home, context, client, workspace, user)
 
 
 def register(app: App) -> None:

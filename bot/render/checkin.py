@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -58,7 +59,38 @@ def checkin_modal(
     team_name: str,
     anonymity_min: int,
     privacy_url: str | None,
+    from_home: bool = False,
 ) -> dict[str, Any]:
+    """The check-in form for a team-week. Everyone in the team gets the same form that week, so
+    it is built once (Block Kit models are slow to serialise) and each caller gets a fresh copy.
+    `from_home`: opened from the App Home tab, which is refreshed once the form is sent."""
+    return dict(
+        json.loads(
+            _modal_json(
+                library,
+                domain,
+                channel_id,
+                week_index,
+                team_name,
+                anonymity_min,
+                privacy_url,
+                from_home,
+            )
+        )
+    )
+
+
+@lru_cache(maxsize=1024)
+def _modal_json(
+    library: Library,
+    domain: Domain,
+    channel_id: str,
+    week_index: int,
+    team_name: str,
+    anonymity_min: int,
+    privacy_url: str | None,
+    from_home: bool,
+) -> str:
     privacy = (
         f"<{privacy_url}|How your privacy is protected>"
         if privacy_url
@@ -97,10 +129,12 @@ def checkin_modal(
         close="Cancel",
         # The form belongs to its team-week: an answer sent after that week has closed is
         # refused, never filed under the next week's domain.
-        private_metadata=json.dumps({"channel": channel_id, "week": week_index}),
+        private_metadata=json.dumps(
+            {"channel": channel_id, "week": week_index} | ({"home": True} if from_home else {})
+        ),
         blocks=blocks,
     )
-    return view.to_dict()
+    return json.dumps(view.to_dict())
 
 
 def saved_view(
