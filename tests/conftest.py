@@ -33,6 +33,24 @@ def on_postgres() -> bool:
     return bool(os.environ.get(PG_ENV))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run (`make test-postgres`, after the SQLite run) is there for the
+    database: it keeps the tests that use one (the `database_url` fixture, directly or through
+    another fixture, or the `postgres` mark) and leaves out the rest, which the SQLite run has
+    just run exactly as they would run again."""
+    if not on_postgres():
+        return
+    kept, left = [], []
+    for item in items:
+        uses = "database_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
+            "postgres"
+        )
+        (kept if uses else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def operator_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test's environment holds an operator key of its own, as `securebase run` needs

@@ -56,6 +56,7 @@ def test_ack_latency_and_memory_report_every_figure(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.subprocess
+@pytest.mark.postgres
 def test_checkins_are_all_stored_and_counted(tmp_path: Path) -> None:
     section = checkins.run(QUICK.checkins, tmp_path, pg_url())
     kinds = ["sqlite", *(["postgres"] if pg_url() else [])]
@@ -71,6 +72,7 @@ def test_checkins_are_all_stored_and_counted(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_summary_matches_the_hand_written_query_with_index_backed_plans(tmp_path: Path) -> None:
     section = summary.run(QUICK.summary, tmp_path, pg_url())
     kinds = ["sqlite", *(["postgres"] if pg_url() else [])]
