@@ -8,7 +8,7 @@ that has ended is refused rather than filed under the next one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,11 +24,11 @@ from practice.teams import (
     Channels,
     TeamRef,
     member_teams,
-    row_of,
     team_in,
     team_ref,
     workspace_teams,
 )
+from practice.weeks import Week
 from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Team, TeamWeek
@@ -92,13 +92,15 @@ class CheckinResult:
 
 
 def _refusal(
-    session: Session, team: Team, period: TeamWeek | None, user: str, now: datetime, week_index: int
+    supervisors: Collection[str], period: TeamWeek | None, user: str, current: Week
 ) -> Refusal | None:
+    """Why `user` cannot check in to `period` while `current` is the team's week, if they
+    cannot."""
     if period is None:
         return Refusal.NOT_OPEN
-    if period.closed or current_team_week(session, team, now).index != week_index:
+    if period.closed or current.index != period.week_index:
         return Refusal.WEEK_CLOSED
-    if user in {s.user_id for s in team.supervisors}:
+    if user in supervisors:
         return Refusal.SUPERVISOR
     return None
 
@@ -106,18 +108,24 @@ def _refusal(
 def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> OpenWeek | Refusal:
     """The week a form opened now is for, or why this person cannot check in."""
     with db.session() as session:
-        week = current_team_week(session, team, now)
-        period = find_team_week(session, team.id, week.index)
-        refused = _refusal(session, team, period, user, now, week.index)
-        if refused is not None or period is None:
-            return refused or Refusal.NOT_OPEN
-        seal = week_seal(session, period)
-        if seal is None:
-            return Refusal.WEEK_CLOSED
-        if period.roster_known and not on_roster(session, period, seal, team.workspace_id, user):
-            return Refusal.NOT_ON_ROSTER
-        mine = seal.respondent_key(team.workspace_id, user)
-        return OpenWeek(period.week_index, period.domain, has_sealed(session, period.id, mine))
+        return _week_to_check_in(session, team_ref(team), user, now)
+
+
+def _week_to_check_in(
+    session: Session, team: TeamRef, user: str, now: datetime
+) -> OpenWeek | Refusal:
+    week = current_team_week(session, team, now)
+    period = find_team_week(session, team.id, week.index)
+    refused = _refusal(team.supervisors, period, user, week)
+    if refused is not None or period is None:
+        return refused or Refusal.NOT_OPEN
+    seal = week_seal(session, period)
+    if seal is None:
+        return Refusal.WEEK_CLOSED
+    if period.roster_known and not on_roster(session, period, seal, team.workspace_id, user):
+        return Refusal.NOT_ON_ROSTER
+    mine = seal.respondent_key(team.workspace_id, user)
+    return OpenWeek(period.week_index, period.domain, has_sealed(session, period.id, mine))
 
 
 def check_in(
@@ -157,7 +165,8 @@ def _store(
             if team is None:
                 return None
             period = find_team_week(session, team.id, week_index)
-            refused = _refusal(session, team, period, user, now, week_index)
+            supervisors = {s.user_id for s in team.supervisors}
+            refused = _refusal(supervisors, period, user, current_team_week(session, team, now))
             if refused is not None or period is None:
                 return team, refused or Refusal.NOT_OPEN
             if not lock_open(session, period.id):
@@ -213,8 +222,7 @@ def teams_to_check_in(
 def form_for(practice: Practice, team: TeamRef, user: str) -> OpenWeek | Refusal:
     """The team-week a form opened now for `user` is for, or why they cannot check in."""
     with practice.db.session() as session:
-        row = row_of(session, team)
-    return week_to_check_in(practice.db, row, user, practice.clock.now())
+        return _week_to_check_in(session, team, user, practice.clock.now())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from practice.context import Practice
 from storage.models import Team
-from storage.teams import get_team, list_teams, teams_supervised_by
+from storage.teams import get_team, list_teams, team_by_id, teams_supervised_by
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def team_ref(team: Team) -> TeamRef:
 
 def row_of(session: Session, team: TeamRef) -> Team:
     """The team's row in this session (a team removed meanwhile is an error: LookupError)."""
-    row = session.get(Team, team.id)
+    row = team_by_id(session, team.id)
     if row is None:
         raise LookupError(f"team {team.id} is gone")
     return row

@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Collection
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -36,13 +37,24 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 
-def current_week(team: Team, now: datetime) -> Week:
+class TeamClock(Protocol):
+    """What a team's week needs of it: its id and time zone (a row, or the application
+    layer's TeamRef)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+
+def current_week(team: TeamClock, now: datetime) -> Week:
     """The week containing `now` in the team's time zone, by the clock alone. Where a week may
     already be open, ask `current_team_week` instead."""
     return week_containing(now, team.timezone)
 
 
-def current_team_week(session: Session, team: Team, now: datetime) -> Week:
+def current_team_week(session: Session, team: TeamClock, now: datetime) -> Week:
     """The team's current week: the one containing `now` in its time zone, but never one before
     a week already opened. Moving a team's time zone west can put "now" back in the previous
     week by the clock; the week already opened stays the current one (its check-ins, reminders
