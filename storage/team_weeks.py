@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -186,17 +186,45 @@ def on_roster(
     return found is not None
 
 
+def has_ended(week_index: int, tz: str, now: datetime) -> bool:
+    """Whether the week has ended in time zone `tz` (an open one is then due to close)."""
+    return Week(week_index).ends_at(tz) <= now
+
+
+def _open_weeks(one_team: bool) -> Select[int, int, str]:
+    """The open periods (of the team :team_id, or of all) with their team's time zone, through
+    the partial index ix_team_weeks_open."""
+    weeks, teams = TeamWeek.__table__.c, Team.__table__.c
+    query = (
+        select(weeks.id, weeks.week_index, teams.timezone)
+        .join_from(TeamWeek.__table__, Team.__table__)
+        .where(weeks.closed.is_(False))
+    )
+    if one_team:
+        query = query.where(weeks.team_id == bindparam("team_id", type_=Integer))
+    return query
+
+
+# Every sweep asks (and /teampulse, when its own statement finds a week due), and the answer
+# is mostly "none due": built once, they return plain rows; only a week due is loaded.
+_OPEN_WEEKS_OF_TEAM, _OPEN_WEEKS = _open_weeks(one_team=True), _open_weeks(one_team=False)
+
+
 def close_due_team_weeks(session: Session, now: datetime, team_id: int | None = None) -> int:
     """Close every open period (of one team, or of all) whose week has ended in its team's
     time zone."""
-    query = select(TeamWeek, Team.timezone).join(Team).where(TeamWeek.closed.is_(False))
-    if team_id is not None:
-        query = query.where(TeamWeek.team_id == team_id)
-    rows = session.execute(query).all()
+    if session.autoflush:
+        session.flush()  # as a query through the ORM would: pending weeks count too
+    if team_id is None:
+        rows = session.execute(_OPEN_WEEKS).all()
+    else:
+        rows = session.execute(_OPEN_WEEKS_OF_TEAM, {"team_id": team_id}).all()
     closed = 0
-    for period, tz in rows:
-        if Week(period.week_index).ends_at(tz) <= now and close_team_week(session, period):
-            closed += 1
+    for period_id, week_index, tz in rows:
+        if has_ended(week_index, tz, now):
+            period = session.get(TeamWeek, period_id)
+            if period is not None and close_team_week(session, period):
+                closed += 1
     return closed
 
 

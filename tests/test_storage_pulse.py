@@ -97,6 +97,26 @@ def test_open_week_is_never_shown(db: Database, clock: ManualClock) -> None:
     assert pulse(db, team, 1, Week(THIS_WEEK).ends_at(TZ) - timedelta(seconds=1)) == []
 
 
+def test_a_look_closes_every_week_that_has_ended(db: Database, clock: ManualClock) -> None:
+    """No sweep needed: a look closes the team's weeks that have ended before it reads, whether
+    it finds nothing closed yet or earlier weeks already closed beside them."""
+    team = make_team(db, clock.now())
+    first = fill(db, team, THIS_WEEK, SIX, members=8)
+    [only] = pulse(db, team, 4, during(THIS_WEEK + 1))  # nothing had closed
+    assert isinstance(only, BlockFigures) and only.block.domains == (first,)
+    second = fill(db, team, THIS_WEEK + 1, SIX[:5], members=8)
+    assert pulse(db, team, 4, during(THIS_WEEK + 1)) == [only]  # still open: not yet
+    newest, *rest = pulse(db, team, 4, during(THIS_WEEK + 2))
+    assert rest == [only]
+    assert isinstance(newest, BlockFigures) and newest.block.domains == (second,)
+    assert newest.responses == 5
+    with db.session() as s:
+        assert s.scalars(select(TeamWeek.closed).where(TeamWeek.team_id == team.id)).all() == [
+            True,
+            True,
+        ]
+
+
 def test_closed_week_below_minimum_is_suppressed(db: Database, clock: ManualClock) -> None:
     team = make_team(db, clock.now())
     domain = fill(db, team, THIS_WEEK, SIX[:4], ["a", "b", "c", "d"], members=9)
