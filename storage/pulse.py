@@ -139,8 +139,9 @@ _WEEK_COLUMNS = (_WEEKS.week_index, _WEEKS.domain, _WEEKS.member_count, _WEEKS.i
 
 
 def _oldest_open() -> ColumnElement[int | None]:
-    """The team's oldest week still open (through the partial index ix_team_weeks_open), so
-    that a look needs no statement of its own to find out whether a week is due to close."""
+    """The team's oldest week still open, so that a look needs no statement of its own to find
+    out whether a week is due to close. Index-backed: PostgreSQL reads the partial index
+    ix_team_weeks_open (only open weeks); SQLite, for min(), the team's own weeks in order."""
     weeks = TeamWeek.__table__.c
     return (
         select(func.min(weeks.week_index))
