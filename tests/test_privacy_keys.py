@@ -10,13 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from privacy_world import CHANNEL, SUPERVISOR, member, world
 from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.settings import SettingsError, load_settings
 from practice.clock import ManualClock
-from practice.keys import KeyProblem, SecretKey
+from practice.keys import KeyProblem, SecretKey, key_needed_to_seal, parse_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"]
@@ -64,6 +67,51 @@ def test_a_malformed_or_missing_key_is_one_line_that_says_how_to_make_one(tmp_pa
             env_for(url, SECUREBASE_SECRET_KEY=key_hex(), SECUREBASE_SECRET_KEY_FILE=str(keyfile))
         )
     assert "raw" not in repr(from_file) and keyfile.read_text().strip() not in repr(from_file)
+
+
+def test_a_key_in_capitals_is_the_same_key() -> None:
+    raw = bytes(range(32))
+    assert parse_key(f"  {raw.hex().upper()}\n", "SECUREBASE_SECRET_KEY") == raw
+
+
+def test_a_key_of_the_wrong_length_says_how_to_make_one() -> None:
+    with pytest.raises(KeyProblem, match=r"32 bytes.*openssl rand -hex 32"):
+        SecretKey(bytes(31))
+
+
+def test_upgrading_open_weeks_without_a_key_says_how_many_and_how_to_make_one() -> None:
+    assert str(key_needed_to_seal(3)) == (
+        "SECUREBASE_SECRET_KEY is needed to upgrade: 3 open week(s) must be sealed under it "
+        "(make one with `openssl rand -hex 32`)"
+    )
+
+
+def test_a_keys_id_and_its_wrapping_stay_the_same_from_release_to_release() -> None:
+    """Weeks outlive a release: the next version must find the key a week was wrapped under
+    by its id, and open what the last one wrapped (HKDF-SHA256 of the key, one `info` per use).
+    The id is stored in the clear, so it is derived apart from the wrapping key."""
+    raw = bytes(range(32))
+    key = SecretKey(raw)
+    assert key.key_id == "642998410ab3a543"
+
+    def hkdf(info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
+
+    assert hkdf(b"securebase wrap week secret").hex()[:16] != key.key_id
+    nonce, secret = bytes(12), os.urandom(32)
+    wrapped = nonce + AESGCM(hkdf(b"securebase wrap week secret")).encrypt(
+        nonce, secret, b"team-week 7"
+    )
+    assert key.unwrap(wrapped, 7) == secret
+
+
+def test_a_secret_wrapped_under_another_key_or_for_another_week_does_not_open() -> None:
+    key, other = SecretKey(os.urandom(32)), SecretKey(os.urandom(32))
+    secret = os.urandom(32)
+    assert key.unwrap(key.wrap(secret, 7), 7) == secret
+    for wrapped, week in ((other.wrap(secret, 7), 7), (key.wrap(secret, 8), 7)):
+        with pytest.raises(KeyProblem, match="is SECUREBASE_SECRET_KEY the one"):
+            key.unwrap(wrapped, week)
 
 
 @pytest.mark.subprocess
