@@ -156,7 +156,11 @@ def _bolt_request(request: Request, body: bytes, content_type: str) -> BoltReque
     as an interaction, so `/checkin payload` would reach no listener. A form without a
     `payload` field is a slash command, whatever its text says."""
     bolt_request = to_bolt_request(request, body)
-    if content_type == "application/x-www-form-urlencoded":
+    # Only a form that mentions the word without having the field needs a second parse (a
+    # form's own `payload` key is never percent-encoded; the word inside a value's text can be
+    # followed by "=" only as "%3D").
+    misread = b"payload" in body and not (body.startswith(b"payload=") or b"&payload=" in body)
+    if content_type == "application/x-www-form-urlencoded" and misread:
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         if "payload" not in fields and bolt_request.body != fields:
             bolt_request.body = fields
