@@ -87,13 +87,17 @@ class WeeklyDelivery:
             close_due_team_weeks(session, now)
             teams = [t for t in list_teams(session) if not t.paused]
             weeks = {t.id: current_team_week(session, t, now) for t in teams}
+            # A team whose week's prompt and reflections are all settled is owed nothing: one
+            # statement tells, instead of a visit per team on every sweep.
+            owed = {t.id: _owed(t, weeks[t.id]) for t in teams}
+            settled = deliveries.settled_of(session, [k for keys in owed.values() for k in keys])
 
         def due(team: Team) -> bool:
             # With the team's settings as they are now: a day, time or time zone changed to a
             # moment already passed this week is caught up here, once (the ledger holds the
             # week's prompt, so one already made is never made again).
             fire = fire_time(team, weeks[team.id])
-            return fire is not None and fire <= now
+            return fire is not None and fire <= now and not owed[team.id] <= settled
 
         return each_team(
             (t for t in teams if due(t)), lambda t: self.deliver(t.id), "the weekly prompt"
@@ -125,7 +129,7 @@ class WeeklyDelivery:
             if is_week_off(session, team.id, week.index):
                 return 0  # a week off: nothing is owed, and the week is never opened
             period = find_team_week(session, team.id, week.index)
-            prompt = DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
+            prompt = _prompt_key(team, week)
             # Failed for good already (the channel's members unreadable for good): no week
             # opens, and the supervisors still get their reflections.
             given_up = period is None and deliveries.settled(session, prompt)
@@ -139,7 +143,7 @@ class WeeklyDelivery:
         if period is not None:
             sends.append((prompt, partial(self.messenger.post_prompt, team, domain, prompt_index)))
         for supervisor in supervisors:
-            key = DeliveryKey(team.id, week.index, DeliveryKind.REFLECTIONS, supervisor)
+            key = _reflections_key(team, week, supervisor)
             sends.append((key, partial(self.messenger.send_reflections, team, supervisor, domain)))
         return sum(
             self.ledger.deliver_once(key, send, channel=team.channel_id) is Outcome.SENT
@@ -169,3 +173,18 @@ class WeeklyDelivery:
         roster = [person for person in people if person not in supervisors]
         with self.db.session() as session:
             return open_team_week(session, team, week, self.rotation, roster)
+
+
+def _prompt_key(team: Team, week: Week) -> DeliveryKey:
+    return DeliveryKey(team.id, week.index, DeliveryKind.PROMPT, team.channel_id)
+
+
+def _reflections_key(team: Team, week: Week, supervisor: str) -> DeliveryKey:
+    return DeliveryKey(team.id, week.index, DeliveryKind.REFLECTIONS, supervisor)
+
+
+def _owed(team: Team, week: Week) -> set[DeliveryKey]:
+    """What a team is sent in `week`: its prompt and each supervisor's reflections."""
+    return {_prompt_key(team, week)} | {
+        _reflections_key(team, week, s.user_id) for s in team.supervisors
+    }

@@ -8,6 +8,7 @@ The one sequence that uses these rows (claim, send, then finish or release) is
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -152,6 +153,22 @@ def finish(
 def settled(session: Session, key: DeliveryKey) -> bool:
     """The delivery was made, or failed for good: nothing more to try."""
     return session.scalar(select(Delivery.status).where(_row(key))) in SETTLED
+
+
+def settled_of(session: Session, keys: Collection[DeliveryKey]) -> set[DeliveryKey]:
+    """Which of `keys` are settled (made, or failed for good), in one statement."""
+    if not keys:
+        return set()
+    rows = session.execute(
+        select(Delivery.team_id, Delivery.week_index, Delivery.kind, Delivery.recipient).where(
+            Delivery.team_id.in_({k.team_id for k in keys}),
+            Delivery.week_index.in_({k.week_index for k in keys}),
+            Delivery.kind.in_({k.kind for k in keys}),
+            Delivery.status.in_(SETTLED),
+        )
+    )
+    found = {DeliveryKey(t, w, DeliveryKind(k), r) for t, w, k, r in rows}
+    return found & set(keys)
 
 
 def wait(session: Session, key: DeliveryKey, *, worker: str, now: datetime, reason: str) -> None:

@@ -46,7 +46,8 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.elements import ColumnElement
 
 from practice.blocks import first_kept_week
@@ -308,6 +309,33 @@ def team_pulse(
     return readings
 
 
+def _in_block(weeks: type[TeamWeek] | AliasedClass[TeamWeek]) -> ColumnElement[bool]:
+    return (
+        (weeks.team_id == bindparam("team", type_=Integer))
+        & weeks.closed.is_(True)
+        & weeks.week_index.between(
+            bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+        )
+    )
+
+
+_ANSWERED = aliased(TeamWeek)
+# A block's comments, in one statement built once: none unless the block's closed weeks hold
+# at least the minimum of answers.
+_BLOCK_COMMENTS = (
+    select(Comment.body)
+    .join(TeamWeek, Comment.period_id == TeamWeek.id)
+    .where(
+        _in_block(TeamWeek),
+        select(func.count(Answer.id))
+        .join(_ANSWERED, Answer.period_id == _ANSWERED.id)
+        .where(_in_block(_ANSWERED))
+        .scalar_subquery()
+        >= bindparam("minimum", type_=Integer),
+    )
+)
+
+
 def block_comments(session: Session, team: Team, block: Block, anonymity_min: int) -> list[str]:
     """Comments of a shown block, in random order; none when the block is below the minimum."""
     pool = team.pool_weeks
@@ -315,21 +343,15 @@ def block_comments(session: Session, team: Team, block: Block, anonymity_min: in
         # Only the team's own fixed blocks: a slice of one (a single week of a pooled team)
         # could be differenced against the whole block.
         return []
-    in_block = (
-        (TeamWeek.team_id == team.id)
-        & TeamWeek.closed.is_(True)
-        & TeamWeek.week_index.between(block.first_week, block.last_week)
-    )
-    responses = session.scalar(
-        select(func.count(Answer.id))
-        .join(TeamWeek, Answer.period_id == TeamWeek.id)
-        .where(in_block)
-    )
-    if (responses or 0) < anonymity_min:
-        return []
     bodies = list(
         session.scalars(
-            select(Comment.body).join(TeamWeek, Comment.period_id == TeamWeek.id).where(in_block)
+            _BLOCK_COMMENTS,
+            {
+                "team": team.id,
+                "first": block.first_week,
+                "last": block.last_week,
+                "minimum": anonymity_min,
+            },
         )
     )
     random.SystemRandom().shuffle(bodies)

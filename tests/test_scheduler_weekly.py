@@ -28,7 +28,7 @@ from storage.db import Database
 from storage.deliveries import DeliveryKind, DeliveryStatus
 from storage.models import Delivery, RosterEntry, Team, TeamWeek, WeekKey
 from storage.team_weeks import on_roster, week_seal
-from storage.teams import TeamSpec, add_team
+from storage.teams import TeamSpec, add_team, set_supervisors
 
 LIBRARY = default_library()
 ROTATION = rotation_for(LIBRARY)
@@ -307,6 +307,36 @@ def test_nothing_before_the_time_then_prompt_and_dms_exactly_once(
     assert replica_messenger.prompts == [] and replica_messenger.reflections == []
     assert len(messenger.prompts) == 1 and len(messenger.reflections) == 2
     assert messenger.calls["post_prompt"] == 1
+
+
+def test_a_sweep_visits_only_the_teams_still_owed_something(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every sweep after the week's posts have gone visits no team (one ledger statement says
+    so), until a team is owed something again: here a supervisor added mid-week."""
+    make_team(db, clock, "C0DONE1")
+    changed = make_team(db, clock, "C0CHANGE")
+    messenger = FakeMessenger()
+    delivery = make_delivery(db, clock, messenger)
+    clock.set(MON_23_NOV_0930)
+    assert delivery.run_due() == 6
+    visited: list[int] = []
+    real_deliver = delivery.deliver
+    monkeypatch.setattr(delivery, "deliver", lambda team_id: visited.append(team_id) or 0)
+    clock.advance(timedelta(hours=1))
+    assert delivery.run_due() == 0
+    assert visited == []
+
+    with db.session() as session:
+        team = session.get(Team, changed)
+        assert team is not None
+        set_supervisors(session, team, ["U0SUP1", "U0SUP2", "U0SUP3"])
+        session.commit()
+    assert delivery.run_due() == 0
+    assert visited == [changed]
+    monkeypatch.setattr(delivery, "deliver", real_deliver)
+    assert delivery.run_due() == 1  # the new supervisor's reflections, once
+    assert messenger.reflections[-1][:2] == ("C0CHANGE", "U0SUP3")
 
 
 def test_next_week_posts_again_with_another_domain_and_closes_the_old_week(
