@@ -28,21 +28,25 @@ from storage.migrate import upgrade
 
 DEADLINE_MS = 3000.0
 
-# What profiling found (py-spy on the running `securebase run`, 2026-11-25); added to the
-# results when the latency goal is missed. Re-profile before trusting it after handler changes.
+# What profiling found (py-spy --gil on the running `securebase run` under a people loop,
+# 2026-12-06); added to the results when a goal is missed. Re-profile before trusting it after
+# handler changes.
 WHY_SLOW = (
-    "Why the goal is missed: Bolt (process_before_response=False) runs each listener, ack() "
-    "included, on the app's listener pool and answers Slack only once ack() has run. The work "
-    "a listener does after its ack holds a pool thread and the interpreter lock, so under a "
-    "closed loop each ack queues behind earlier requests' after-work: latency follows the "
-    "server CPU per request (above), not the ack. A first profile found /checkin loading "
-    "every team of the workspace on every call and /teampulse closing every team's weeks: "
-    "both now touch only the team in hand (p99 at 50 clients went from 3.8 s to about 1 s, "
-    "and no longer grows with the number of teams: see the growth rows). What is left is the "
-    "real work (the database, rendering Block Kit, the Web API call) at about 15 ms of CPU a "
-    "request against 1 ms for a bare ack. Next step: ack in the request thread and move the "
-    "work to Bolt lazy listeners (process_before_response=True with `lazy=[...]`), so that "
-    "acks stop queueing behind work; more listener threads alone did not help (tried: 32)."
+    "Where a request's server CPU goes (py-spy, sampling only the thread holding the "
+    "interpreter lock, 2026-12-06). /checkin (about 3.6 ms): the database 47% (the team, the "
+    "week, its seal, the roster and whether this person has checked in: six statements in one "
+    "session), the views.open call 24% (slack_sdk's WebClient opens a new connection through "
+    "urllib for every call), the HTTP server and Bolt 19% (what a bare ack costs too), "
+    "rendering 3% (the form is built once per team-week). /teampulse (about 4.4 ms): the "
+    "database 49% (the supervisor's teams, the team, one aggregate for the figures, the latest "
+    "block's comments, and the view log's write), the HTTP server and Bolt 21%, rendering 10%, "
+    "the reply through the response URL 10%. What stands between these and 3 × a bare ack "
+    "is about a millisecond each: fewer ORM round trips (each is about 0.2–0.3 ms of Python "
+    "in SQLAlchemy whatever the database does) and a pooled HTTP connection to Slack. Before "
+    "this round (2026-11-25) they were 10–15 ms: the form was rendered on every call, the "
+    "figures took four ORM statements rebuilt each time, the team was read twice with a "
+    "second statement for its supervisors, and acks queued behind other requests' work (now "
+    "acked in the request thread, the work after it in a bounded pool: bot.after_ack)."
 )
 PLANNED_RATE = 1500  # requests/s a run is given trigger ids for (more than either server does)
 
