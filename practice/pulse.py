@@ -47,7 +47,7 @@ def team_pulse_for(
         return read_pulse_for(
             session,
             viewer,
-            row_of(session, team),
+            team,
             surface,
             weeks=weeks,
             newest=newest,

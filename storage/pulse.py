@@ -29,7 +29,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Float,
@@ -40,6 +40,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    insert,
     literal_column,
     not_,
     or_,
@@ -239,9 +240,23 @@ def _shown_bands(row: Sequence[Any], first: int) -> Bands | None:
     )
 
 
+class PulseTeam(Protocol):
+    """What reading a team's figures needs of it (a row, or the application layer's TeamRef:
+    no second read of the team)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def pool_weeks(self) -> int: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+
 def team_pulse(
     session: Session,
-    team: Team,
+    team: PulseTeam,
     weeks: int,
     anonymity_min: int,
     now: datetime,
@@ -336,7 +351,9 @@ _BLOCK_COMMENTS = (
 )
 
 
-def block_comments(session: Session, team: Team, block: Block, anonymity_min: int) -> list[str]:
+def block_comments(
+    session: Session, team: PulseTeam, block: Block, anonymity_min: int
+) -> list[str]:
     """Comments of a shown block, in random order; none when the block is below the minimum."""
     pool = team.pool_weeks
     if block.weeks != pool or block.first_week % pool:
@@ -364,7 +381,7 @@ REASON_MAX = 200
 def read_pulse_for(
     session: Session,
     viewer: str,
-    team: Team,
+    team: PulseTeam,
     surface: Surface,
     *,
     weeks: int,
@@ -399,8 +416,9 @@ def read_pulse_for(
     )
     labels = dict.fromkeys(r.block.label() for r in (readings[-1:] + readings[:1]))
     shown = " to ".join(labels) or "nothing to show"
-    session.add(
-        PulseView(
+    # The look is in the log (this transaction) before its figures leave.
+    session.execute(
+        insert(PulseView).values(
             team_id=team.id,
             viewer_id=viewer,
             viewed_at=now,
@@ -411,7 +429,6 @@ def read_pulse_for(
             what=f"{' '.join(filter(None, (surface.value, detail)))}: {shown}"[:200],
         )
     )
-    session.flush()  # the look is in the log (this transaction) before its figures leave
     return Pulse(readings, said)
 
 
