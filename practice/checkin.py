@@ -33,7 +33,13 @@ from storage.checkins import has_sealed, lock_open, replace_sealed
 from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Team, TeamWeek
 from storage.outage import is_unreachable
-from storage.team_weeks import current_team_week, find_team_week, on_roster, week_seal
+from storage.team_weeks import (
+    current_team_week,
+    find_team_week,
+    on_roster,
+    week_and_current,
+    week_seal,
+)
 from storage.teams import get_team
 
 SCALE = range(1, 6)
@@ -164,11 +170,13 @@ def _store(
             team = team_of(session)
             if team is None:
                 return None
-            period = find_team_week(session, team.id, week_index)
-            supervisors = {s.user_id for s in team.supervisors}
-            refused = _refusal(supervisors, period, user, current_team_week(session, team, now))
-            if refused is not None or period is None:
-                return team, refused or Refusal.NOT_OPEN
+            found = week_and_current(session, team, week_index, now)
+            if found is None:
+                return team, Refusal.NOT_OPEN
+            period, current = found
+            refused = _refusal({s.user_id for s in team.supervisors}, period, user, current)
+            if refused is not None:
+                return team, refused
             if not lock_open(session, period.id):
                 return team, Refusal.WEEK_CLOSED
             seal = week_seal(session, period)

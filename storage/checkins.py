@@ -6,7 +6,7 @@ member under the week's secret, which the database holds only wrapped under the 
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import SealedAnswer, TeamWeek
@@ -36,6 +36,9 @@ def replace_sealed(session: Session, period_id: int, respondent_key: str, sealed
     """Store one member's sealed check-in, replacing an earlier one; True if it replaced."""
     mine = (SealedAnswer.period_id == period_id) & (SealedAnswer.respondent_key == respondent_key)
     removed = session.execute(delete(SealedAnswer).where(mine))
-    session.add(SealedAnswer(period_id=period_id, respondent_key=respondent_key, sealed=sealed))
-    session.flush()
+    session.execute(
+        insert(SealedAnswer).values(
+            period_id=period_id, respondent_key=respondent_key, sealed=sealed
+        )
+    )
     return bool(getattr(removed, "rowcount", 0))

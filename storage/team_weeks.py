@@ -59,19 +59,37 @@ def current_team_week(session: Session, team: TeamClock, now: datetime) -> Week:
     a week already opened. Moving a team's time zone west can put "now" back in the previous
     week by the clock; the week already opened stays the current one (its check-ins, reminders
     and close go on as before) and no earlier week is opened or prompted behind it."""
-    by_clock = current_week(team, now)
-    newest = session.scalar(
-        select(func.max(TeamWeek.week_index)).where(TeamWeek.team_id == team.id)
-    )
-    if newest is not None and newest > by_clock.index:
-        return Week(newest)
-    return by_clock
+    return _current(current_week(team, now), session.scalar(_newest_of(team.id)))
+
+
+def _newest_of(team_id: int) -> Select[int]:
+    return select(func.max(TeamWeek.week_index)).where(TeamWeek.team_id == team_id)
+
+
+def _current(by_clock: Week, newest: int | None) -> Week:
+    return Week(newest) if newest is not None and newest > by_clock.index else by_clock
 
 
 def find_team_week(session: Session, team_id: int, week_index: int) -> TeamWeek | None:
     return session.scalars(
         select(TeamWeek).where(TeamWeek.team_id == team_id, TeamWeek.week_index == week_index)
     ).one_or_none()
+
+
+def week_and_current(
+    session: Session, team: TeamClock, week_index: int, now: datetime
+) -> tuple[TeamWeek, Week] | None:
+    """The team's week `week_index` and, read with it in one statement, the team's current
+    week (as `current_team_week` says); None when that week was never opened."""
+    row = session.execute(
+        select(TeamWeek, _newest_of(team.id).scalar_subquery()).where(
+            TeamWeek.team_id == team.id, TeamWeek.week_index == week_index
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    period, newest = row
+    return period, _current(current_week(team, now), newest)
 
 
 def rotation_start(session: Session, team: Team) -> int | None:
