@@ -1,6 +1,7 @@
-"""The App Home tab, published when someone opens it and again after they check in or change
-their reminders. What it holds, and the look a supervisor's tab counts as, is
-`practice.home.home_for`; this module renders it."""
+"""The App Home tab, published when someone opens it, and again after they change their
+reminders or check in from it (a check-in made elsewhere shows the next time the tab opens).
+What it holds, and the look a supervisor's tab counts as, is `practice.home.home_for`; this
+module renders it."""
 
 from __future__ import annotations
 
@@ -78,8 +79,8 @@ def publish_home(context: BoltContext, client: WebClient, workspace: str, user: 
 
 
 def refresh_home(context: BoltContext, client: WebClient, workspace: str, user: str) -> None:
-    """After a check-in: show the new "you've checked in" (best effort; never fails the
-    check-in)."""
+    """After a check-in from the tab: show the new "you've checked in" (best effort; never fails
+    the check-in)."""
     try:
         publish_home(context, client, workspace, user)
     except SlackApiError as error:
