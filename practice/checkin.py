@@ -34,8 +34,7 @@ from storage.db import QUICK_BUDGET_SECONDS, Database
 from storage.models import Team, TeamWeek
 from storage.outage import is_unreachable
 from storage.team_weeks import (
-    current_team_week,
-    find_team_week,
+    current_with_week,
     on_roster,
     week_and_current,
     week_seal,
@@ -120,8 +119,7 @@ def week_to_check_in(db: Database, team: Team, user: str, now: datetime) -> Open
 def _week_to_check_in(
     session: Session, team: TeamRef, user: str, now: datetime
 ) -> OpenWeek | Refusal:
-    week = current_team_week(session, team, now)
-    period = find_team_week(session, team.id, week.index)
+    week, period = current_with_week(session, team, now)
     refused = _refusal(team.supervisors, period, user, week)
     if refused is not None or period is None:
         return refused or Refusal.NOT_OPEN

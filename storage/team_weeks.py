@@ -76,6 +76,21 @@ def find_team_week(session: Session, team_id: int, week_index: int) -> TeamWeek 
     ).one_or_none()
 
 
+def current_with_week(
+    session: Session, team: TeamClock, now: datetime
+) -> tuple[Week, TeamWeek | None]:
+    """`current_team_week` and that week's row if it was opened, in one statement: the newest
+    week opened at or after the week `now` is in by the clock is the current one."""
+    by_clock = current_week(team, now)
+    found = session.scalars(
+        select(TeamWeek)
+        .where(TeamWeek.team_id == team.id, TeamWeek.week_index >= by_clock.index)
+        .order_by(TeamWeek.week_index.desc())
+        .limit(1)
+    ).first()
+    return (by_clock, None) if found is None else (Week(found.week_index), found)
+
+
 def week_and_current(
     session: Session, team: TeamClock, week_index: int, now: datetime
 ) -> tuple[TeamWeek, Week] | None:
