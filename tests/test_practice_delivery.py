@@ -131,3 +131,35 @@ def test_a_waiting_delivery_is_made_by_the_next_sweep(
     assert not ledger.settled(key)
     assert ledger.deliver_once(key, Sender("5.1"), channel=CHANNEL) is Outcome.SENT
     assert rows(db) == [(DeliveryStatus.SENT, "5.1", None, 1)]
+
+
+def test_a_ledgers_own_lease_decides_when_a_crashed_claim_is_tried_again(
+    db: Database, clock: ManualClock, key: DeliveryKey
+) -> None:
+    """The lease comes from the settings (`claim_lease_seconds`), not the ledger's default."""
+    short = timedelta(seconds=30)
+    send = Sender(RuntimeError("crashed mid-send"), "5.1")
+    with pytest.raises(RuntimeError):
+        Ledger(db, clock, "a", short).deliver_once(key, send, channel=CHANNEL)
+    clock.advance(short + timedelta(seconds=1))
+    assert Ledger(db, clock, "b", short).deliver_once(key, send, channel=CHANNEL) is Outcome.SENT
+
+
+def test_the_log_says_which_team_what_and_slacks_code(
+    db: Database, clock: ManualClock, key: DeliveryKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator's one record of why a delivery failed or was given back: the team's
+    channel, the kind of delivery and Slack's code (never a person)."""
+    ledger = Ledger(db, clock, "a")
+    refusals = Sender(
+        DeliveryError("ratelimited", Refusal.TRANSIENT),
+        DeliveryError("channel_not_found", Refusal.NOT_IN_CHANNEL),
+    )
+    with caplog.at_level("WARNING", logger="practice.delivery"):
+        ledger.deliver_once(key, refusals, channel=CHANNEL)
+        ledger.deliver_once(key, refusals, channel=CHANNEL)
+    assert caplog.messages == [
+        f"team {CHANNEL}: channel_prompt given back: ratelimited",
+        f"team {CHANNEL}: channel_prompt failed for good: channel_not_found",
+    ]
+    assert str(DeliveryError("ratelimited", Refusal.TRANSIENT)) == "ratelimited"

@@ -258,3 +258,117 @@ def test_the_ledgers_stored_values_are_unchanged() -> None:
         "shared_summary",
     ]
     assert [s.value for s in DeliveryStatus] == ["claimed", "sent", "failed", "waiting", "skipped"]
+
+
+def test_a_lease_runs_out_at_exactly_its_length(db: Database, clock: ManualClock) -> None:
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "a", clock.now()) is True
+    assert try_claim(db, team, "b", clock.now() + LEASE) is True
+
+
+def test_a_waiting_delivery_once_claimed_is_held_like_any_claim(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+    with db.session() as s:
+        deliveries.wait(s, key_of(team), worker="a", now=clock.now(), reason="ratelimited")
+    assert try_claim(db, team, "b", clock.now()) is True
+    assert try_claim(db, team, "c", clock.now()) is False
+    [row] = ledger(db)
+    assert (row.status, row.claimed_by, row.attempts) == (DeliveryStatus.CLAIMED, "b", 1)
+
+
+def test_one_workers_deliveries_are_settled_given_back_and_kept_waiting_one_by_one(
+    db: Database, clock: ManualClock
+) -> None:
+    """The same worker holds deliveries that differ in one part of their key only: a team's
+    prompt and its shared summary go to one channel in one week; one supervisor may supervise
+    two teams. Finishing, giving back or noting the wait of one touches no other."""
+    team = make_team(db, clock.now())
+    with db.session() as s:
+        other = add_team(s, TeamSpec("T0002", "C0002", "Green team", ("USUPER01",)), clock.now())
+    prompt = key_of(team)
+    summary = key_of(team, kind=DeliveryKind.SHARED)
+    reflections = key_of(team, kind=DeliveryKind.REFLECTIONS, recipient="USUPER01")
+    other_reflections = key_of(other, kind=DeliveryKind.REFLECTIONS, recipient="USUPER01")
+    now = clock.now()
+    with db.session() as s:
+        for key in (prompt, summary, reflections, other_reflections):
+            assert claim(s, key, worker="a", now=now) is True
+        finish(s, prompt, worker="a", slack_ts="1.1")
+        finish(s, reflections, worker="a", error="user_not_found")
+        assert [deliveries.settled(s, k) for k in (summary, other_reflections)] == [False, False]
+        deliveries.release(s, summary, worker="a")
+        assert claim(s, other_reflections, worker="b", now=now) is False  # still a's
+    with db.session() as s:
+        for week in (WEEK + 1, WEEK + 2):
+            deliveries.wait(s, key_of(team, week_index=week), worker="a", now=now, reason="w")
+        deliveries.wait(s, key_of(team, week_index=WEEK + 2), worker="a", now=now, reason="why")
+        deliveries.wait(s, key_of(other, week_index=WEEK + 1), worker="a", now=now, reason="x")
+        deliveries.wait(
+            s,
+            key_of(team, week_index=WEEK + 1, kind=DeliveryKind.SHARED),
+            worker="a",
+            now=now,
+            reason="y",
+        )
+        assert deliveries.waiting_since(s, team.id, WEEK + 1, DeliveryKind.PROMPT) == (now, "w")
+        assert deliveries.waiting_since(s, team.id, WEEK + 2, DeliveryKind.PROMPT) == (
+            now,
+            "why",
+        )
+        assert deliveries.waiting_since(s, other.id, WEEK + 1, DeliveryKind.PROMPT) == (now, "x")
+        assert deliveries.waiting_since(s, team.id, WEEK + 1, DeliveryKind.SHARED) == (now, "y")
+        assert deliveries.waiting_since(s, team.id, WEEK + 3, DeliveryKind.PROMPT) is None
+    states = {(r.team_id, r.week_index, r.kind): r.status for r in ledger(db)}
+    assert states[(team.id, WEEK, DeliveryKind.PROMPT)] == DeliveryStatus.SENT
+    assert states[(team.id, WEEK, DeliveryKind.REFLECTIONS)] == DeliveryStatus.FAILED
+    assert (team.id, WEEK, DeliveryKind.SHARED) not in states
+    assert states[(other.id, WEEK, DeliveryKind.REFLECTIONS)] == DeliveryStatus.CLAIMED
+
+
+def test_the_failure_reported_is_the_latest_weeks_then_the_latest_recorded(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+
+    def fail(error: str, **key: Any) -> None:
+        with db.session() as s:
+            assert claim(s, key_of(team, **key), worker="a", now=clock.now()) is True
+            finish(s, key_of(team, **key), worker="a", error=error)
+
+    fail("first_of_the_later_week", week_index=WEEK + 1)
+    fail("an_earlier_week_late", week_index=WEEK)  # recorded after, but for an earlier week
+    with db.session() as s:
+        assert last_error(s, team.id) == "first_of_the_later_week"
+    fail("second_of_the_later_week", week_index=WEEK + 1, kind=DeliveryKind.SHARED)
+    with db.session() as s:
+        assert last_error(s, team.id) == "second_of_the_later_week"
+
+
+@pytest.mark.slow
+def test_a_stale_claim_finished_by_its_holder_meanwhile_is_not_taken_over(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker has read a stale claim; before it writes, the slow holder marks it sent (the
+    claim's time unchanged). The takeover must find the claim no longer a claim: a second
+    send would follow."""
+    if not db.is_postgres:
+        pytest.skip("SQLite lets one writer in at a time: the interleaving cannot happen")
+    team = make_team(db, clock.now())
+    assert try_claim(db, team, "slow-holder", clock.now()) is True
+    later = clock.now() + LEASE + timedelta(minutes=1)
+    real_update = deliveries.update
+    interleaved: list[bool] = []
+
+    def update_after_holder_finishes(*args: Any, **kwargs: Any) -> Any:
+        if not interleaved:
+            monkeypatch.setattr(deliveries, "update", real_update)
+            done(db, team, slack_ts="1.1")
+            interleaved.append(True)
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "update", update_after_holder_finishes)
+    assert try_claim(db, team, "taker", later) is False
+    [row] = ledger(db)
+    assert (row.status, row.claimed_by, row.slack_ts) == (DeliveryStatus.SENT, "slow-holder", "1.1")
