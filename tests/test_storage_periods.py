@@ -10,15 +10,25 @@ from typing import Any
 
 import pytest
 from sealed_weeks import open_week
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 
 import practice.checkin
 from practice.checkin import CheckinAnswers, CheckinResult, Refusal, check_in
 from practice.clock import ManualClock
+from practice.keys import KeyProblem, Keyring
 from practice.rotation import Rotation
+from practice.sealing import SEALED_BYTES
+from practice.weeks import Week
 from storage.db import Database
 from storage.models import Team, TeamWeek
-from storage.team_weeks import close_due_team_weeks, close_team_week, current_week, week_seal
+from storage.team_weeks import (
+    close_due_team_weeks,
+    close_team_week,
+    current_week,
+    plan_of,
+    planned,
+    week_seal,
+)
 from storage.teams import TeamSpec, add_team
 
 ORDER = ("availability", "sensitivity", "acceptance", "co-operation", "team-belonging")
@@ -260,3 +270,90 @@ def test_closing_one_week_leaves_the_next_open_week_sealed(
     assert [sql(db, f"SELECT COUNT(*) FROM {t}")[0][0] for t in OPEN_WEEK_TABLES] == [1, 1, 1]
     assert sql(db, "SELECT COUNT(*) FROM answers") == [(3,)]
     assert ("next",) not in sql(db, "SELECT body FROM comments")
+
+
+def test_a_weeks_plan_is_the_one_it_opened_with_and_later_weeks_count_from_the_first(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+    week = current_week(team, clock.now())
+    later = Week(week.index + 1)
+    first = ROTATION.for_team(WS, team.channel_id, week.index, week.index)
+    with db.session() as s:
+        assert planned(s, team, week, ROTATION) == (first.domain, first.prompt_index)
+    open_week(db, team, clock.now(), ROTATION)
+    # The rotation may change after a week opens (new items): the open week keeps its own.
+    with db.session() as s:
+        s.execute(update(TeamWeek).values(domain="team-belonging", prompt_index=4))
+    then = ROTATION.for_team(WS, team.channel_id, later.index, week.index)
+    assert then.domain != ROTATION.for_team(WS, team.channel_id, later.index, later.index).domain
+    with db.session() as s:
+        row = s.get(Team, team.id)
+        assert row is not None
+        found = s.scalars(select(TeamWeek)).one()
+        assert planned(s, row, week, ROTATION) == ("team-belonging", 4)
+        assert plan_of(found, row, week, ROTATION) == ("team-belonging", 4)
+        assert planned(s, row, later, ROTATION) == (then.domain, then.prompt_index)
+        assert plan_of(None, row, later, ROTATION) == (then.domain, then.prompt_index)
+
+
+def test_closing_a_week_already_closed_does_nothing_while_other_weeks_are_open(
+    db: Database, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+    fill_week(db, team, clock.now(), 3)
+    assert close(db, WEEK_END) == 1
+    other = make_team(db, clock.now(), channel="C0002")
+    open_week(db, other, clock.now(), ROTATION, [member(9)])
+    with db.session() as s:
+        closed = s.scalars(select(TeamWeek).where(TeamWeek.team_id == team.id)).one()
+        assert close_team_week(s, closed) is False
+
+
+def test_a_sealed_check_in_that_will_not_open_is_logged_and_the_rest_close(
+    db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    team = make_team(db, clock.now())
+    fill_week(db, team, clock.now(), 3)
+    with db.engine.begin() as conn:
+        [(key,)] = conn.execute(text("SELECT respondent_key FROM sealed_answers LIMIT 1")).all()
+        conn.execute(
+            text("UPDATE sealed_answers SET sealed = :junk WHERE respondent_key = :key"),
+            {"junk": bytes(SEALED_BYTES), "key": key},
+        )
+    with caplog.at_level("ERROR", logger="storage.team_weeks"):
+        assert close(db, WEEK_END) == 1
+    assert caplog.messages == [
+        "closing a week: one sealed check-in could not be opened "
+        "(a sealed answer does not open under its week's secret)"
+    ]
+    assert sql(db, "SELECT COUNT(*) FROM answers") == [(2,)]
+
+
+def test_a_process_without_the_weeks_key_says_which_key_to_set(
+    db: Database, database_url: str, clock: ManualClock
+) -> None:
+    team = make_team(db, clock.now())
+    open_week(db, team, clock.now(), ROTATION, [member(0)])
+    [(key_id,)] = sql(db, "SELECT key_id FROM week_keys")
+    other = Database(database_url, Keyring.generate())
+    try:
+        with other.session() as s:
+            period = s.scalars(select(TeamWeek)).one()
+            with pytest.raises(KeyProblem, match=f"key {key_id}.* set SECUREBASE_SECRET_KEY"):
+                week_seal(s, period)
+    finally:
+        other.dispose()
+
+
+def test_closing_one_teams_due_weeks_leaves_the_others(db: Database, clock: ManualClock) -> None:
+    """/teampulse closes the asking team's week when it is due, and only that team's."""
+    teams = [make_team(db, clock.now(), channel=c) for c in ("C0001", "C0002")]
+    for team in teams:
+        open_week(db, team, clock.now(), ROTATION, [member(0)])
+    with db.session() as s:
+        assert close_due_team_weeks(s, WEEK_END, team_id=teams[1].id) == 1
+    assert sql(db, "SELECT team_id, closed FROM team_weeks ORDER BY team_id") == [
+        (teams[0].id, False),
+        (teams[1].id, True),
+    ]
