@@ -357,3 +357,9 @@ def test_closing_one_teams_due_weeks_leaves_the_others(db: Database, clock: Manu
         (teams[0].id, False),
         (teams[1].id, True),
     ]
+
+
+def test_the_close_counts_every_week_it_closed(db: Database, clock: ManualClock) -> None:
+    for channel in ("C0001", "C0002", "C0003"):
+        open_week(db, make_team(db, clock.now(), channel=channel), clock.now(), ROTATION)
+    assert close(db, WEEK_END) == 3
