@@ -363,3 +363,17 @@ def test_the_close_counts_every_week_it_closed(db: Database, clock: ManualClock)
     for channel in ("C0001", "C0002", "C0003"):
         open_week(db, make_team(db, clock.now(), channel=channel), clock.now(), ROTATION)
     assert close(db, WEEK_END) == 3
+
+
+def test_a_week_opens_with_its_rotations_items_and_starts_only_its_own_teams_rotation(
+    db: Database, clock: ManualClock
+) -> None:
+    """The week keeps the item wording (`items_version`) it was opened with; a team's rotation
+    counts from its own first week, not from another team's."""
+    team, other = (make_team(db, clock.now(), channel=c) for c in ("C0001", "C0002"))
+    period = open_week(db, team, clock.now(), ROTATION)
+    assert (period.items_version, period.closed, period.roster_known) == (2, False, True)
+    assert sql(db, "SELECT id, rotation_start FROM teams ORDER BY id") == [
+        (team.id, period.week_index),
+        (other.id, None),
+    ]
