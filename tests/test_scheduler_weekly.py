@@ -408,6 +408,26 @@ def test_paused_team_is_skipped(db: Database, clock: ManualClock) -> None:
     assert [p[0] for p in messenger.prompts] == ["C0ACTIVE"]
     assert ledger(db, paused_id) == []
     assert len(ledger(db, active_id)) == 3
+    assert delivery.deliver_if_due(paused_id) == 0  # nor does its own timed job post
+    assert ledger(db, paused_id) == []
+
+
+def test_a_team_whose_prompt_fails_is_logged_by_channel_and_what_failed(
+    db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_team(db, clock, "C0BROKEN")
+    messenger = FakeMessenger()
+
+    def crash(team: Team, domain: str, prompt_index: int) -> str:
+        raise RuntimeError("the messenger crashed")
+
+    messenger.post_prompt = crash  # type: ignore[method-assign]
+    clock.set(MON_23_NOV_0930)
+    with caplog.at_level("ERROR", logger="practice.sweep"):
+        make_delivery(db, clock, messenger).run_due()
+    assert caplog.messages == [
+        "team C0BROKEN: the weekly prompt failed; the next sweep tries again"
+    ]
 
 
 def test_teams_in_other_zones_post_on_their_own_local_time(
