@@ -148,6 +148,13 @@ def test_fire_time_london_winter_is_0930_utc() -> None:
     assert fire_time(team, week_of_date(date(2026, 11, 23))) == MON_23_NOV_0930
 
 
+def test_fire_time_of_an_afternoon_post_is_that_hour_and_minute() -> None:
+    team = unsaved_team(4, 14, 5, LONDON)
+    assert fire_time(team, week_of_date(date(2026, 11, 23))) == datetime(
+        2026, 11, 27, 14, 5, tzinfo=UTC
+    )
+
+
 def test_fire_time_london_summer_is_0830_utc() -> None:
     team = unsaved_team(0, 9, 30, LONDON)
     assert fire_time(team, week_of_date(date(2026, 6, 1))) == datetime(
