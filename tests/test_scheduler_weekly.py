@@ -20,6 +20,7 @@ from bot.content import default_library
 from bot.services import rotation_for
 from practice.clock import ManualClock
 from practice.delivery import DeliveryError, Refusal
+from practice.rotation import Rotation
 from practice.weeks import Week, week_of_date
 from scheduler.messenger import Messenger
 from scheduler.weekly import WeeklyDelivery, fire_time
@@ -612,6 +613,46 @@ def test_transient_failure_releases_the_claim_and_the_next_sweep_retries(
     assert all(r.status == DeliveryStatus.SENT for r in ledger(db, team_id))
     assert delivery.run_due() == 0
     assert messenger.calls["post_prompt"] == 2
+
+
+def test_a_retried_prompt_is_the_opened_weeks_and_the_roster_is_not_read_again(
+    db: Database, clock: ManualClock
+) -> None:
+    """Once the week has opened, a later sweep posts the prompt it opened with (even if the
+    rotation has changed since, as after a new content library) without asking Slack for the
+    channel's members again."""
+    team_id = make_team(db, clock)
+    messenger = FakeMessenger()
+    clock.set(MON_23_NOV_0930)
+    messenger.fail_next("post_prompt", "ratelimited", permanent=False)
+    assert make_delivery(db, clock, messenger).run_due() == 2
+    period = period_of(db, team_id, week_of_date(date(2026, 11, 23)))
+    assert period is not None
+    changed = Rotation(
+        tuple(reversed(ROTATION.order)), ROTATION.prompts_per_domain, ROTATION.items_version
+    )
+    assert changed.for_team("T0001", "C0TEAM1", period.week_index, period.week_index) != (
+        period.domain,
+        period.prompt_index,
+    )
+    retry = WeeklyDelivery(db, clock, messenger, changed, "host-b:1")
+    assert retry.run_due() == 1
+    assert messenger.prompts == [("C0TEAM1", period.domain, period.prompt_index)]
+    assert messenger.calls["members"] == 1
+    assert retry.deliver(team_id + 1) == 0  # a team removed since the sweep listed it
+
+
+def test_the_delivery_takes_over_a_crashed_claim_after_its_own_lease(
+    db: Database, clock: ManualClock
+) -> None:
+    team_id = make_team(db, clock)
+    clock.set(MON_23_NOV_0930)
+    week = week_of_date(date(2026, 11, 23))
+    _claim_row(db, team_id, week, PROMPT, "C0TEAM1", clock.now() - timedelta(seconds=31))
+    messenger = FakeMessenger()
+    short = WeeklyDelivery(db, clock, messenger, ROTATION, "host-b:1", timedelta(seconds=30))
+    assert short.run_due() == 3
+    assert len(messenger.prompts) == 1
 
 
 def test_permanent_failure_is_recorded_once_and_not_retried(
