@@ -377,3 +377,10 @@ def test_a_week_opens_with_its_rotations_items_and_starts_only_its_own_teams_rot
         (team.id, period.week_index),
         (other.id, None),
     ]
+
+
+def test_each_team_walks_the_prompts_in_an_order_of_its_own() -> None:
+    """Teams in one workspace do not all see the same prompt in the same week."""
+    week = current_week(Team(timezone="Europe/London"), WEEK_END - timedelta(days=1))
+    teams = [Team(workspace_id=WS, channel_id=f"C{n:04d}", rotation_start=None) for n in range(8)]
+    assert len({plan_of(None, team, week, ROTATION) for team in teams}) > 1
