@@ -79,6 +79,8 @@ class SandboxedBot:
                 self.base_url = self.runtime.serve_http_in_thread(slack_requests=False)
                 self.events_url = ""
                 self.runtime.open_socket_mode(self.sandbox.add_app_token()).connect()
+                # The bot's side of the handshake can finish before Slack's side has the link.
+                self.sandbox.socket_mode.wait_for_links(1)
                 self.driver = SlackDriver.over_socket_mode(self.sandbox, team_id=WORKSPACE)
             else:
                 self.base_url = self.runtime.serve_http_in_thread()
