@@ -489,7 +489,7 @@ def test_the_prompt_opens_the_week_with_its_roster(db: Database, clock: ManualCl
 
 
 def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
-    db: Database, clock: ManualClock
+    db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A week is never opened without a roster: if Slack cannot say for now who is in the
     channel, nothing is posted or claimed (the ledger notes only that the prompt waits, and
@@ -500,10 +500,15 @@ def test_without_the_channel_members_the_prompt_waits_for_the_next_sweep(
     delivery = make_delivery(db, clock, messenger)
     clock.set(MON_23_NOV_0930)
     messenger.fail_next("members", "ratelimited", permanent=False)
-    assert delivery.run_due() == 3  # one team waits; the other is not held up
+    with caplog.at_level("WARNING", logger="scheduler.weekly"):
+        assert delivery.run_due() == 3  # one team waits; the other is not held up
     week = week_of_date(date(2026, 11, 23))
     [(waiting, opened)] = [
         (t, o) for t, o in ((first, second), (second, first)) if period_of(db, t, week) is None
+    ]
+    channel = "C0FIRST" if waiting == first else "C0SECOND"
+    assert caplog.messages == [
+        f"team {channel}: the prompt waits: channel members unreadable: ratelimited"
     ]
     assert [(r.kind, r.status, r.error) for r in ledger(db, waiting)] == [
         (PROMPT, DeliveryStatus.WAITING, "ratelimited")
