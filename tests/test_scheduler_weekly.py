@@ -544,6 +544,7 @@ def test_members_unreadable_for_good_is_a_prompt_failed_once_and_reflections_sti
     for _ in range(3):
         clock.advance(timedelta(minutes=1))
         assert delivery.run_due() == 0
+    assert delivery.deliver_if_due(team_id) == 0  # nor does the team's own timed job
     assert messenger.calls["members"] == asked
     assert messenger.prompts == []
 
