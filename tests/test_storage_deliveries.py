@@ -346,7 +346,6 @@ def test_the_failure_reported_is_the_latest_weeks_then_the_latest_recorded(
         assert last_error(s, team.id) == "second_of_the_later_week"
 
 
-@pytest.mark.slow
 def test_a_stale_claim_finished_by_its_holder_meanwhile_is_not_taken_over(
     db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
