@@ -34,19 +34,20 @@ from storage.models import SealedAnswer
 # What profiling found (py-spy --gil on the running `securebase run`, 2026-12-06); added to
 # the results when a goal is missed. Re-profile before trusting it after handler changes.
 WHY_SLOW = (
-    "Where a submission's server CPU goes (py-spy, sampling only the thread holding the "
-    "interpreter lock, 2026-12-06; about 4–5 ms a submission): the database 53% (one write "
-    "transaction of eight statements: the team, the week and whether it is still the current "
-    "one, the hold on the open week, its seal, the roster, then delete-and-insert of the sealed "
-    "row), the HTTP server and Bolt 33% (Bolt parses the whole modal the submission carries: "
-    "what a bare ack pays too), rendering the confirmation 6%, sealing 3%. The store is inside "
-    "the ack on purpose (the confirmation says it is saved), so a submission's rate is bounded "
-    "by it; on SQLite every write also waits its turn for the single write lock. What stands in "
-    "the way of 0.5 × the ack-only rate: about 2 ms of ORM round trips, which only fewer "
-    "statements (an upsert for the delete-and-insert, the week and the current week in one "
-    "read) would remove. Before this round (2026-11-25: 16–26 ms, 0.08 ×) every submission "
-    "also rebuilt and published the person's App Home (now only when the form came from it: "
-    "the tab is built afresh whenever it is opened) and its body was parsed twice."
+    "Why the goals are missed (py-spy --gil on the running bot, 2026-12-06): of a "
+    "submission's server CPU, the database is 53% (one write transaction of seven statements: "
+    "the team, the form's week with the team's current week, the hold on the open week, its "
+    "seal, the roster entry, then delete-and-insert of the sealed row), the HTTP server and "
+    "Bolt 33% (Bolt parses the whole modal a submission carries: what a bare ack pays too), "
+    "rendering the confirmation 6%, sealing 3%. The store is inside the ack on purpose (the "
+    "confirmation says it is saved), so the rate of submissions is bounded by it; on SQLite "
+    "every write also waits its turn for the single write lock. What stands in the way of "
+    "0.5 × the ack-only rate and 3 × its CPU: the ORM round trips (0.2–0.3 ms of Python "
+    "each), which only fewer statements would remove (an upsert for the delete-and-insert; "
+    "the seal and the roster read with the week). Before this round (2026-11-25) every "
+    "submission also rebuilt and published the person's App Home (now only when the form "
+    "came from it: the tab is built afresh whenever it is opened) and its body was parsed "
+    "twice."
 )
 
 

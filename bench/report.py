@@ -113,11 +113,48 @@ def text_table(sections: list[Section]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def markdown(sections: list[Section], machine: list[tuple[str, str]], preface: str) -> str:
+@dataclass(frozen=True)
+class Earlier:
+    """The results a run replaces: when they were measured, and each figure's value and ratio
+    by its label (the before of each before/after)."""
+
+    date: str
+    figures: dict[str, tuple[str, str]]
+
+
+def earlier(text: str) -> Earlier | None:
+    """What an earlier results.md said (None when it holds no figures)."""
+    date, figures = "", {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0] == "date":
+            date = cells[1]
+        elif len(cells) >= len(HEADER) and cells[0].isdigit():
+            figures[cells[1]] = (cells[2], cells[4])
+    return Earlier(date, figures) if figures else None
+
+
+def _before(before: Earlier, label: str) -> str:
+    found = before.figures.get(label)
+    if found is None:
+        return "new"
+    value, ratio = found
+    return value if ratio == "n/a" else f"{value} (×{ratio})"
+
+
+def markdown(
+    sections: list[Section],
+    machine: list[tuple[str, str]],
+    preface: str,
+    before: Earlier | None = None,
+) -> str:
     out = ["# Secure Base benchmarks", "", preface, "", "## Machine", ""]
     out += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in machine), ""]
-    out += ["## Results", "", "| " + " | ".join(HEADER) + " |", "|---" * len(HEADER) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows(sections)]
+    header = HEADER if before is None else (*HEADER, f"before ({before.date[:10]})")
+    out += ["## Results", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for r in rows(sections):
+        cells = r if before is None else (*r, _before(before, r[1]))
+        out.append("| " + " | ".join(cells) + " |")
     for section in sections:
         out += ["", f"## {section.number}. {section.title}", "", f"Goal: {section.goal}", ""]
         out += [f"- {note}" for note in section.notes]

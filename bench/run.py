@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     # A partial or toy run never overwrites the full results.
     out = args.out or (None if args.quick or args.only else RESULTS)
     if out is not None:
-        report.write(out, report.markdown(sections, about, PREFACE))
+        before = report.earlier(out.read_text()) if out.exists() else None
+        report.write(out, report.markdown(sections, about, PREFACE, before))
         print(f"\nwritten to {out}")
     return 0

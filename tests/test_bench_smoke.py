@@ -128,3 +128,19 @@ def test_report_lists_every_figure_with_its_ratio_and_verdict() -> None:
         "x.y", "an example", 3.1, 2.0, "ms", "base", "ratio ≤ 1.5", report.ratio_at_most(1.5)
     )
     assert "| 1.55 | ratio ≤ 1.5 | MISSED |" in report.markdown([section], [], "")
+
+
+def test_report_sets_each_figure_beside_what_the_results_it_replaces_said() -> None:
+    section = Section(9, "Example", "ratio ≤ 1.5")
+    figure = report.Figure("x.y", "an example", 3.0, 2.0, "ms", "base", "ratio ≤ 1.5")
+    section.figures.append(figure)
+    old = report.markdown([section], [("date", "2026-11-25 19:57 UTC")], "")
+    section.figures[0] = report.Figure("x.y", "an example", 1.0, 2.0, "ms", "base")
+    section.figures.append(report.Figure("x.n", "a new one", 1.0, 1.0, "ms", "base"))
+    before = report.earlier(old)
+    assert before is not None and before.date.startswith("2026-11-25")
+    text = report.markdown([section], [], "", before)
+    assert "| # | figure | value | baseline | ratio | goal |  | before (2026-11-25) |" in text
+    assert "| 9 | an example | 1.0 ms | 2.0 ms (base) | 0.50 |  |  | 3.0 ms (×1.50) |" in text
+    assert "| 9 | a new one | 1.0 ms | 1.0 ms (base) | 1.00 |  |  | new |" in text
+    assert report.earlier("no table here") is None
