@@ -104,6 +104,23 @@ def test_a_sweep_counts_what_it_sent_and_looks_up_only_who_is_still_owed_one(
         clock.set(wednesday(0, 11, 15))
         assert world.remind() == 0
         assert len(world.sandbox.calls("users.info")) == looked_up
+        clock.set(wednesday(0, 11) + timedelta(days=2))  # Friday: no longer the day anywhere
+        assert world.remind() == 0
+
+
+@pytest.mark.slow
+def test_a_team_posting_too_late_in_the_week_for_a_reminder_gets_none_and_no_error(
+    database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    with experience(database_url, clock, members=3) as world:
+        with world.bot.runtime.services.db.session() as session:
+            session.merge(world.team()).post_day = 4  # Friday: no reminder day
+        for day in range(5):
+            clock.set(wednesday(0, 11) + timedelta(days=day - 2))
+            assert world.remind() == 0
+        assert reminded(world) == []
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.slow
