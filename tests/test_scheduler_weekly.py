@@ -347,6 +347,19 @@ def test_a_sweep_visits_only_the_teams_still_owed_something(
     assert messenger.reflections[-1][:2] == ("C0CHANGE", "U0SUP3")
 
 
+def test_a_lone_team_owed_nothing_is_not_visited(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_team(db, clock)
+    delivery = make_delivery(db, clock, FakeMessenger())
+    clock.set(MON_23_NOV_0930)
+    assert delivery.run_due() == 3
+    visited: list[int] = []
+    monkeypatch.setattr(delivery, "deliver", lambda team_id: visited.append(team_id) or 0)
+    assert delivery.run_due() == 0
+    assert visited == []
+
+
 def test_next_week_posts_again_with_another_domain_and_closes_the_old_week(
     db: Database, clock: ManualClock
 ) -> None:

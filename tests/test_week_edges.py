@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from test_scheduler_weekly import (
+    ROTATION,
     FakeMessenger,
     ledger,
     make_delivery,
@@ -22,12 +23,12 @@ from test_scheduler_weekly import (
 
 from practice.checkin import CheckinAnswers, OpenWeek, Refusal, check_in, week_to_check_in
 from practice.clock import ManualClock
-from practice.weeks import week_of_date
+from practice.weeks import Week, week_of_date
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import DeliveryKey, DeliveryKind, DeliveryStatus
 from storage.models import Answer, Delivery, Team, TeamWeek
-from storage.team_weeks import close_due_team_weeks
+from storage.team_weeks import close_due_team_weeks, open_team_week
 from storage.weeks_off import held_deliveries, set_weeks_off
 
 LONDON, NEW_YORK, AUCKLAND = "Europe/London", "America/New_York", "Pacific/Auckland"
@@ -358,3 +359,24 @@ def test_a_week_off_is_never_opened_so_nobody_checks_in_to_it(
     clock.set(WEEK.next().starts_at(LONDON) + timedelta(hours=9, minutes=30))
     assert delivery.run_due() == 3  # the week after is on again
     assert periods(db, team_id) == [(WEEK.index + 1, False)]
+
+
+def test_the_form_s_week_is_this_team_s_and_never_an_older_one(
+    db: Database, clock: ManualClock
+) -> None:
+    """Before this week's prompt the form is not open, though last week's week still is; and
+    another team's later week is never taken for this team's."""
+    ours, theirs = make_team(db, clock, "C0OURS"), make_team(db, clock, "C0THEIRS")
+    with db.session() as session:
+        for team_id, week in ((ours, Week(WEEK.index - 1)), (theirs, WEEK.next())):
+            team = session.get(Team, team_id)
+            assert team is not None
+            open_team_week(session, team, week, ROTATION, ["U0MEM000"])
+    clock.set(WEEK.starts_at(LONDON) + timedelta(hours=8))  # Monday, before the prompt
+    assert week_to_check_in(db, loaded(db, ours), "U0MEM000", clock.now()) == Refusal.NOT_OPEN
+    with db.session() as session:
+        team = session.get(Team, ours)
+        assert team is not None
+        open_team_week(session, team, WEEK, ROTATION, ["U0MEM000"])
+    found = week_to_check_in(db, loaded(db, ours), "U0MEM000", clock.now())
+    assert isinstance(found, OpenWeek) and found.week_index == WEEK.index
