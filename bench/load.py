@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from bench.slack_requests import sign
+from bench.slack_requests import SignedRequest, sign
 
 T = TypeVar("T")
 
@@ -66,6 +66,20 @@ class _Shared(Generic[T]):
             return item
 
 
+def _post(
+    connection: http.client.HTTPConnection, path: str, request: SignedRequest
+) -> tuple[str, bytes]:
+    """Send one signed request; its HTTP status (or the error's name) and body. A broken
+    connection is closed, to reconnect on the next request."""
+    try:
+        connection.request("POST", path, request.body, request.headers)
+        response = connection.getresponse()
+        return str(response.status), response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return type(error).__name__, b""
+
+
 def _client(
     url: str,
     secret: str,
@@ -83,14 +97,7 @@ def _client(
                 return
             request = sign(secret, body)
             started = time.perf_counter()
-            try:
-                connection.request("POST", parts.path, request.body, request.headers)
-                response = connection.getresponse()
-                response.read()
-                status = str(response.status)
-            except (OSError, http.client.HTTPException) as error:
-                status = type(error).__name__
-                connection.close()  # reconnects on the next request
+            status, _ = _post(connection, parts.path, request)
             finished = time.perf_counter()
             counted = started >= measure_from and finished <= deadline
             samples.append((finished - started, status, counted))
@@ -179,14 +186,8 @@ def _person(
                 return
             request = sign(secret, ask.body)
             started = time.perf_counter()
-            try:
-                connection.request("POST", parts.path, request.body, request.headers)
-                response = connection.getresponse()
-                ack = response.read()
-                outcome = answered(ask, ack) if response.status == 200 else str(response.status)
-            except (OSError, http.client.HTTPException) as error:
-                outcome = type(error).__name__
-                connection.close()
+            status, ack = _post(connection, parts.path, request)
+            outcome = answered(ask, ack) if status == "200" else status
             outcomes.append((started >= measure_from, outcome))
     finally:
         connection.close()

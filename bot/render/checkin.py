@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, cast
 
 from slack_sdk.models.blocks import (
     Block,
@@ -23,6 +24,8 @@ from bot.content import Domain, Library, Scale
 from bot.render.common import STORED_WITHOUT_NAME, citation_line, escape, supervisor_sees
 from bot.render.signpost import comment_hint
 from practice.checkin import Refusal
+
+P = ParamSpec("P")
 
 CALLBACK_ID = "checkin"
 AVAILABILITY, STRESS, DOMAIN_ITEM, COMMENT = "availability", "stress", "domain_item", "comment"
@@ -51,6 +54,19 @@ def domain_item_label(library: Library, domain: Domain) -> str:
     return f"“{domain.checkin_statement}” {library.agreement.question}"
 
 
+def _fresh_copies(build: Callable[P, str]) -> Callable[P, dict[str, Any]]:
+    """`build` (returning a view as JSON) run once per set of arguments; each caller gets a
+    fresh dict of its own to change as it likes."""
+    cached = cast(Callable[P, str], lru_cache(maxsize=1024)(build))  # arguments are hashable
+
+    def fresh(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        view: dict[str, Any] = json.loads(cached(*args, **kwargs))
+        return view
+
+    return fresh
+
+
+@_fresh_copies
 def checkin_modal(
     library: Library,
     domain: Domain,
@@ -60,37 +76,10 @@ def checkin_modal(
     anonymity_min: int,
     privacy_url: str | None,
     from_home: bool = False,
-) -> dict[str, Any]:
-    """The check-in form for a team-week. Everyone in the team gets the same form that week, so
-    it is built once (Block Kit models are slow to serialise) and each caller gets a fresh copy.
-    `from_home`: opened from the App Home tab, which is refreshed once the form is sent."""
-    return dict(
-        json.loads(
-            _modal_json(
-                library,
-                domain,
-                channel_id,
-                week_index,
-                team_name,
-                anonymity_min,
-                privacy_url,
-                from_home,
-            )
-        )
-    )
-
-
-@lru_cache(maxsize=1024)
-def _modal_json(
-    library: Library,
-    domain: Domain,
-    channel_id: str,
-    week_index: int,
-    team_name: str,
-    anonymity_min: int,
-    privacy_url: str | None,
-    from_home: bool,
 ) -> str:
+    """The check-in form for a team-week. Everyone in the team gets the same form that week, so
+    it is built once (Block Kit models are slow to serialise; see `_fresh_copies`).
+    `from_home`: opened from the App Home tab, which is refreshed once the form is sent."""
     privacy = (
         f"<{privacy_url}|How your privacy is protected>"
         if privacy_url
